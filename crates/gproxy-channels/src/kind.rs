@@ -1,0 +1,157 @@
+//! The channel kinds gproxy ships and what each serves without translation.
+
+use gproxy_protocol::{Endpoint, Operation, Protocol};
+use std::fmt;
+use std::str::FromStr;
+
+/// A kind of upstream. `Custom` is any OpenAI-compatible server at a configured `base_url`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChannelKind {
+    OpenAi,
+    Anthropic,
+    AiStudio,
+    DeepSeek,
+    Nvidia,
+    Custom,
+}
+
+/// How a channel serves an endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispatch {
+    /// The upstream speaks the caller's protocol: bytes are relayed as they are.
+    Passthrough,
+    /// The upstream has the operation in another protocol only; serving it needs
+    /// translation, which this build does not do yet.
+    NeedsTranslation,
+    /// The upstream has no such operation at all.
+    Unsupported,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 6] = [
+        ChannelKind::OpenAi,
+        ChannelKind::Anthropic,
+        ChannelKind::AiStudio,
+        ChannelKind::DeepSeek,
+        ChannelKind::Nvidia,
+        ChannelKind::Custom,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::OpenAi => "openai",
+            ChannelKind::Anthropic => "anthropic",
+            ChannelKind::AiStudio => "aistudio",
+            ChannelKind::DeepSeek => "deepseek",
+            ChannelKind::Nvidia => "nvidia",
+            ChannelKind::Custom => "custom",
+        }
+    }
+
+    /// The base URL used when a provider's settings give none. `Custom` has none.
+    pub fn default_base_url(self) -> Option<&'static str> {
+        Some(match self {
+            ChannelKind::OpenAi => "https://api.openai.com/v1",
+            ChannelKind::Anthropic => "https://api.anthropic.com",
+            ChannelKind::AiStudio => "https://generativelanguage.googleapis.com",
+            ChannelKind::DeepSeek => "https://api.deepseek.com",
+            ChannelKind::Nvidia => "https://integrate.api.nvidia.com/v1",
+            ChannelKind::Custom => return None,
+        })
+    }
+
+    /// The protocol the upstream speaks natively.
+    pub fn protocol(self) -> Protocol {
+        match self {
+            ChannelKind::Anthropic => Protocol::Anthropic,
+            ChannelKind::AiStudio => Protocol::Gemini,
+            ChannelKind::OpenAi | ChannelKind::DeepSeek | ChannelKind::Nvidia | ChannelKind::Custom => {
+                Protocol::OpenAi
+            }
+        }
+    }
+
+    /// Whether the upstream has `op` in its own protocol.
+    fn has_native(self, op: Operation) -> bool {
+        use Operation::*;
+        match self {
+            ChannelKind::OpenAi | ChannelKind::Custom => matches!(
+                op,
+                ChatCompletions | Responses | ResponsesInputTokens | Embeddings | ModelsList | ModelsGet
+            ),
+            ChannelKind::DeepSeek => matches!(op, ChatCompletions | ModelsList | ModelsGet),
+            ChannelKind::Nvidia => matches!(op, ChatCompletions | Embeddings | ModelsList | ModelsGet),
+            ChannelKind::Anthropic => matches!(op, Messages | CountTokens | ModelsList | ModelsGet),
+            ChannelKind::AiStudio => matches!(
+                op,
+                GenerateContent
+                    | StreamGenerateContent
+                    | GeminiCountTokens
+                    | EmbedContent
+                    | BatchEmbedContents
+                    | ModelsList
+                    | ModelsGet
+            ),
+        }
+    }
+
+    /// How this channel serves a caller's endpoint.
+    pub fn dispatch(self, endpoint: Endpoint) -> Dispatch {
+        if endpoint.protocol == self.protocol() {
+            if self.has_native(endpoint.operation) {
+                Dispatch::Passthrough
+            } else {
+                Dispatch::Unsupported
+            }
+        } else {
+            Dispatch::NeedsTranslation
+        }
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown channel name; the message lists the known ones.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown channel `{0}` (expected one of: openai, anthropic, aistudio, deepseek, nvidia, custom)")]
+pub struct UnknownChannel(pub String);
+
+impl FromStr for ChannelKind {
+    type Err = UnknownChannel;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ChannelKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownChannel(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for kind in ChannelKind::ALL {
+            assert_eq!(kind.as_str().parse::<ChannelKind>().expect("known"), kind);
+        }
+        assert!("claude".parse::<ChannelKind>().is_err());
+    }
+
+    #[test]
+    fn dispatch_by_protocol() {
+        let chat = Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions);
+        let messages = Endpoint::new(Protocol::Anthropic, Operation::Messages);
+        let embed = Endpoint::new(Protocol::OpenAi, Operation::Embeddings);
+        assert_eq!(ChannelKind::OpenAi.dispatch(chat), Dispatch::Passthrough);
+        assert_eq!(ChannelKind::Anthropic.dispatch(messages), Dispatch::Passthrough);
+        assert_eq!(ChannelKind::Anthropic.dispatch(chat), Dispatch::NeedsTranslation);
+        assert_eq!(ChannelKind::DeepSeek.dispatch(embed), Dispatch::Unsupported);
+        assert_eq!(ChannelKind::Nvidia.dispatch(embed), Dispatch::Passthrough);
+    }
+}

@@ -1,0 +1,19 @@
+//! Channels: how gproxy reaches each kind of upstream provider.
+//!
+//! Map of the crate, in the order the proxy engine uses it:
+//! - [`kind`]: the channel kinds ([`ChannelKind`]), their default base URLs and the
+//!   operations each serves natively ([`ChannelKind::dispatch`]).
+//! - [`settings`]: a provider's typed settings and credentials, read from the JSON the
+//!   config and the database hold.
+//! - [`upstream`]: the upstream URL for an operation and the headers that carry the
+//!   provider's credential the channel's way.
+//! - [`select`]: which credential of a provider's pool a request uses.
+
+pub mod kind;
+pub mod select;
+pub mod settings;
+pub mod upstream;
+
+pub use kind::{ChannelKind, Dispatch};
+pub use select::CredentialPool;
+pub use settings::{ChannelSettings, Credential, SettingsError};

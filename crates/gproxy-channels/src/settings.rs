@@ -1,0 +1,136 @@
+//! A provider's settings and credentials, typed from the JSON values the seed config and
+//! the database hold. Unknown setting keys are kept (later features read them).
+
+use crate::ChannelKind;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Why a provider's settings or credentials are unusable; names the offending field.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("settings.base_url is required for channel `{0}`")]
+    MissingBaseUrl(ChannelKind),
+    #[error("settings.base_url `{0}` must start with http:// or https://")]
+    BadBaseUrl(String),
+    #[error("invalid settings: {0}")]
+    Settings(#[source] serde_json::Error),
+    #[error("credentials[{index}]: {source}")]
+    Credential {
+        index: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("credentials[{0}]: `api_key` (or `secret`) is required")]
+    MissingKey(usize),
+}
+
+/// Typed provider settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelSettings {
+    /// Upstream base URL without a trailing slash.
+    pub base_url: String,
+    /// Other keys, kept verbatim.
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct RawSettings {
+    #[serde(default)]
+    base_url: Option<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+impl ChannelSettings {
+    /// Reads settings for `kind`, falling back to the channel's default base URL.
+    pub fn parse(kind: ChannelKind, value: &Value) -> Result<Self, SettingsError> {
+        let raw: RawSettings = if value.is_null() {
+            RawSettings {
+                base_url: None,
+                extra: Map::new(),
+            }
+        } else {
+            serde_json::from_value(value.clone()).map_err(SettingsError::Settings)?
+        };
+        let base_url = match raw.base_url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => url,
+            None => kind
+                .default_base_url()
+                .ok_or(SettingsError::MissingBaseUrl(kind))?
+                .to_owned(),
+        };
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(SettingsError::BadBaseUrl(base_url));
+        }
+        Ok(ChannelSettings {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            extra: raw.extra,
+        })
+    }
+}
+
+/// One upstream credential of a provider.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// The upstream API key.
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential").field("api_key", &"<redacted>").finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct RawCredential {
+    #[serde(default)]
+    api_key: Option<String>,
+    /// The upstream gproxy v1 name for the same field.
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+impl Credential {
+    /// Reads credential `index` of a provider (`{ api_key = "..." }`).
+    pub fn parse(index: usize, value: &Value) -> Result<Self, SettingsError> {
+        let raw: RawCredential = serde_json::from_value(value.clone())
+            .map_err(|source| SettingsError::Credential { index, source })?;
+        let api_key = raw
+            .api_key
+            .or(raw.secret)
+            .filter(|k| !k.is_empty())
+            .ok_or(SettingsError::MissingKey(index))?;
+        Ok(Credential { api_key })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn base_url_defaults_and_trims() {
+        let s = ChannelSettings::parse(ChannelKind::OpenAi, &Value::Null).expect("default");
+        assert_eq!(s.base_url, "https://api.openai.com/v1");
+        let s = ChannelSettings::parse(ChannelKind::Custom, &json!({"base_url": "http://h:1/v1/", "x": 1}))
+            .expect("custom");
+        assert_eq!(s.base_url, "http://h:1/v1");
+        assert_eq!(s.extra["x"], 1);
+        assert!(matches!(
+            ChannelSettings::parse(ChannelKind::Custom, &json!({})),
+            Err(SettingsError::MissingBaseUrl(_))
+        ));
+        assert!(ChannelSettings::parse(ChannelKind::OpenAi, &json!({"base_url": "ftp://x"})).is_err());
+    }
+
+    #[test]
+    fn credentials_need_a_key_and_never_print_it() {
+        let c = Credential::parse(0, &json!({"api_key": "sk-1"})).expect("key");
+        assert_eq!(c.api_key, "sk-1");
+        assert!(!format!("{c:?}").contains("sk-1"));
+        assert_eq!(Credential::parse(0, &json!({"secret": "s"})).expect("secret").api_key, "s");
+        assert!(matches!(Credential::parse(2, &json!({})), Err(SettingsError::MissingKey(2))));
+    }
+}
