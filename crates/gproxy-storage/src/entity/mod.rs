@@ -1,0 +1,14 @@
+//! SeaORM entity definitions: the schema. Start-up creates any missing table, column or
+//! index from these (see [`crate::sea::SeaStore::connect`]).
+
+pub mod alias;
+pub mod credential;
+pub mod downstream_request;
+pub mod instance_setting;
+pub mod provider;
+pub mod provider_model;
+pub mod route_permission;
+pub mod upstream_request;
+pub mod usage;
+pub mod user;
+pub mod user_key;

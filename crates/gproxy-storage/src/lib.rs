@@ -1,0 +1,26 @@
+//! Persistence for gproxy: the control plane (providers, credentials, models, aliases,
+//! users, keys, permissions) and the records (usage, request logs).
+//!
+//! Map of the crate:
+//! - [`store`]: the [`Store`] trait every backend implements, and [`StoreError`].
+//! - [`sea`]: the SeaORM backend ([`SeaStore`]) for SQLite, PostgreSQL and MySQL; it
+//!   creates the schema from [`entity`] at connect and stamps its version.
+//! - [`model`]: the plain data the store takes (seed, records) and returns (control plane).
+//! - [`seal`]: sealing secrets under the master key, and key digests.
+//! - [`queue`]: the batched [`WriteQueue`] records take on their way to the store.
+//!
+//! A record's path: the server builds a [`model::Record`], pushes it on the
+//! [`WriteQueue`], the worker batches it and calls [`Store::write_records`].
+
+mod convert;
+pub mod entity;
+pub mod model;
+pub mod queue;
+pub mod seal;
+pub mod sea;
+pub mod store;
+
+pub use queue::{QueueConfig, WriteQueue};
+pub use seal::{Sealer, key_digest};
+pub use sea::{SeaStore, now_ms};
+pub use store::{Store, StoreError};

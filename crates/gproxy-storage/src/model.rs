@@ -1,0 +1,203 @@
+//! Plain data the store takes and returns: the seed to import, the control-plane rows the
+//! server builds its in-memory snapshot from, and the records the write queue persists.
+
+use serde_json::Value;
+
+pub use crate::entity::{
+    alias::Model as AliasRow, downstream_request::Model as DownstreamRow,
+    provider::Model as ProviderRow, provider_model::Model as ModelRow,
+    route_permission::Model as PermissionRow, upstream_request::Model as UpstreamRow,
+    usage::Model as UsageRow, user::Model as UserRow,
+};
+
+/// A provider to import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedProvider {
+    pub name: String,
+    pub channel: String,
+    pub settings: Value,
+    pub credentials: Vec<Value>,
+    pub enabled: bool,
+}
+
+/// A model to import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedModel {
+    pub provider_name: String,
+    pub model_id: String,
+    pub display_name: Option<String>,
+    pub enabled: bool,
+    /// Pricing fields (decimal strings).
+    pub pricing: Value,
+}
+
+/// An alias to import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedAlias {
+    pub alias: String,
+    pub provider_name: String,
+    pub model_id: String,
+    pub enabled: bool,
+}
+
+/// An API key to import, in plaintext (it is digested and sealed on the way in).
+#[derive(Clone, PartialEq)]
+pub struct SeedKey {
+    pub api_key: String,
+    pub label: Option<String>,
+    pub enabled: bool,
+}
+
+impl std::fmt::Debug for SeedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedKey")
+            .field("label", &self.label)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user to import; `password_hash` is already an Argon2 PHC string.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedUser {
+    pub name: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub enabled: bool,
+    pub keys: Vec<SeedKey>,
+}
+
+/// A permission to import.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedPermission {
+    pub user_name: String,
+    pub provider_name: Option<String>,
+    pub model_pattern: String,
+}
+
+/// Everything a seed config imports. Import is an upsert by name: providers, models,
+/// aliases and users that exist are updated, their credentials and permissions replaced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Seed {
+    pub providers: Vec<SeedProvider>,
+    pub models: Vec<SeedModel>,
+    pub aliases: Vec<SeedAlias>,
+    pub users: Vec<SeedUser>,
+    pub permissions: Vec<SeedPermission>,
+}
+
+/// A provider credential with its secret opened.
+#[derive(Clone, PartialEq)]
+pub struct CredentialRecord {
+    pub id: i64,
+    pub provider_id: i64,
+    pub label: Option<String>,
+    pub secret: Value,
+    pub enabled: bool,
+}
+
+impl std::fmt::Debug for CredentialRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialRecord")
+            .field("id", &self.id)
+            .field("provider_id", &self.provider_id)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user key as the server needs it: digest for lookup, the plaintext for `/login`.
+#[derive(Clone, PartialEq)]
+pub struct KeyRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub digest: String,
+    pub api_key: String,
+    pub label: Option<String>,
+    pub enabled: bool,
+}
+
+impl std::fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRecord")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The whole control plane, loaded at start-up and on change.
+#[derive(Clone, Debug, Default)]
+pub struct ControlPlane {
+    pub providers: Vec<ProviderRow>,
+    pub credentials: Vec<CredentialRecord>,
+    pub models: Vec<ModelRow>,
+    pub aliases: Vec<AliasRow>,
+    pub users: Vec<UserRow>,
+    pub keys: Vec<KeyRecord>,
+    pub permissions: Vec<PermissionRow>,
+}
+
+/// A usage record to persist (`usages`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageRecord {
+    pub request_id: String,
+    pub created_at: i64,
+    pub user_id: Option<i64>,
+    pub user_key_id: Option<i64>,
+    pub provider: String,
+    pub credential_id: Option<i64>,
+    pub model: String,
+    pub operation: String,
+    pub protocol: String,
+    pub status: i32,
+    pub stream: bool,
+    pub complete: bool,
+    pub latency_ms: i64,
+    pub ttfb_ms: Option<i64>,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub reasoning_tokens: i64,
+}
+
+/// A downstream request log entry (`downstream_requests`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DownstreamRecord {
+    pub request_id: String,
+    pub created_at: i64,
+    pub user_id: Option<i64>,
+    pub user_key_id: Option<i64>,
+    pub method: String,
+    pub path: String,
+    pub status: i32,
+    pub latency_ms: i64,
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
+}
+
+/// An upstream attempt log entry (`upstream_requests`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UpstreamRecord {
+    pub request_id: String,
+    pub created_at: i64,
+    pub provider: String,
+    pub credential_id: Option<i64>,
+    pub method: String,
+    pub url: String,
+    pub status: Option<i32>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
+}
+
+/// Anything the write queue persists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    Usage(UsageRecord),
+    Downstream(DownstreamRecord),
+    Upstream(UpstreamRecord),
+}

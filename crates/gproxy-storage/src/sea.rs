@@ -1,0 +1,464 @@
+//! The SeaORM backend: SQLite, PostgreSQL and MySQL/MariaDB behind one [`Store`].
+
+use crate::entity::{
+    alias, credential, downstream_request, instance_setting, provider, provider_model,
+    route_permission, upstream_request, usage, user, user_key,
+};
+use crate::model::{
+    ControlPlane, CredentialRecord, DownstreamRow, KeyRecord, Record, Seed, UpstreamRow, UsageRow,
+};
+use crate::seal::{Sealer, key_digest};
+use crate::store::{Store, StoreError};
+use async_trait::async_trait;
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// The schema version this build writes; stamped into `instance_settings`.
+pub const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION_KEY: &str = "schema_version";
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// A [`Store`] on a SeaORM connection pool.
+#[derive(Debug, Clone)]
+pub struct SeaStore {
+    db: DatabaseConnection,
+    sealer: Sealer,
+}
+
+impl SeaStore {
+    /// Connects to `dsn`, creates every missing table, column and index from the entity
+    /// definitions, and stamps the schema version. Fails if any step fails.
+    pub async fn connect(dsn: &str, sealer: Sealer) -> Result<Self, StoreError> {
+        let mut opts = ConnectOptions::new(dsn.to_owned());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .max_connections(16);
+        let db = Database::connect(opts).await?;
+        if db.get_database_backend() == DbBackend::Sqlite {
+            // WAL lets readers (readiness, queries) run beside the record writer.
+            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        }
+        let store = SeaStore { db, sealer };
+        store.sync_schema().await?;
+        Ok(store)
+    }
+
+    /// The underlying connection (for tests and tools).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    async fn sync_schema(&self) -> Result<(), StoreError> {
+        self.db
+            .get_schema_builder()
+            .register(provider::Entity)
+            .register(credential::Entity)
+            .register(provider_model::Entity)
+            .register(alias::Entity)
+            .register(user::Entity)
+            .register(user_key::Entity)
+            .register(route_permission::Entity)
+            .register(usage::Entity)
+            .register(downstream_request::Entity)
+            .register(upstream_request::Entity)
+            .register(instance_setting::Entity)
+            .sync(&self.db)
+            .await?;
+        let stamp = instance_setting::Entity::find_by_id(SCHEMA_VERSION_KEY.to_owned())
+            .one(&self.db)
+            .await?;
+        match stamp {
+            Some(row) => {
+                let found: i64 = row.value.parse().unwrap_or(0);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::Invalid(format!(
+                        "database schema version {found} is newer than this build's {SCHEMA_VERSION}"
+                    )));
+                }
+                if found < SCHEMA_VERSION {
+                    let mut row: instance_setting::ActiveModel = row.into();
+                    row.value = Set(SCHEMA_VERSION.to_string());
+                    row.updated_at = Set(now_ms());
+                    row.update(&self.db).await?;
+                }
+            }
+            None => {
+                instance_setting::ActiveModel {
+                    key: Set(SCHEMA_VERSION_KEY.to_owned()),
+                    value: Set(SCHEMA_VERSION.to_string()),
+                    updated_at: Set(now_ms()),
+                }
+                .insert(&self.db)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn provider_ids(&self, txn: &DatabaseTransaction) -> Result<HashMap<String, i64>, StoreError> {
+        Ok(provider::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|p| (p.name, p.id))
+            .collect())
+    }
+
+    async fn import_providers(&self, txn: &DatabaseTransaction, seed: &Seed, now: i64) -> Result<(), StoreError> {
+        for p in &seed.providers {
+            let existing = provider::Entity::find()
+                .filter(provider::Column::Name.eq(&p.name))
+                .one(txn)
+                .await?;
+            let settings = p.settings.to_string();
+            let id = match existing {
+                Some(row) => {
+                    let id = row.id;
+                    let mut row: provider::ActiveModel = row.into();
+                    row.channel = Set(p.channel.clone());
+                    row.settings = Set(settings);
+                    row.enabled = Set(p.enabled);
+                    row.updated_at = Set(now);
+                    row.update(txn).await?;
+                    credential::Entity::delete_many()
+                        .filter(credential::Column::ProviderId.eq(id))
+                        .exec(txn)
+                        .await?;
+                    id
+                }
+                None => {
+                    provider::ActiveModel {
+                        id: NotSet,
+                        name: Set(p.name.clone()),
+                        channel: Set(p.channel.clone()),
+                        settings: Set(settings),
+                        enabled: Set(p.enabled),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                    }
+                    .insert(txn)
+                    .await?
+                    .id
+                }
+            };
+            for c in &p.credentials {
+                credential::ActiveModel {
+                    id: NotSet,
+                    provider_id: Set(id),
+                    label: Set(c.get("label").and_then(|l| l.as_str()).map(str::to_owned)),
+                    secret: Set(self.sealer.seal(&c.to_string())?),
+                    enabled: Set(c.get("enabled").and_then(|e| e.as_bool()).unwrap_or(true)),
+                    created_at: Set(now),
+                }
+                .insert(txn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn import_models(&self, txn: &DatabaseTransaction, seed: &Seed, now: i64) -> Result<(), StoreError> {
+        let ids = self.provider_ids(txn).await?;
+        let provider_id = |name: &str, what: &str| {
+            ids.get(name)
+                .copied()
+                .ok_or_else(|| StoreError::Invalid(format!("{what}: unknown provider `{name}`")))
+        };
+        for m in &seed.models {
+            let pid = provider_id(&m.provider_name, "models")?;
+            provider_model::Entity::delete_many()
+                .filter(provider_model::Column::ProviderId.eq(pid))
+                .filter(provider_model::Column::ModelId.eq(&m.model_id))
+                .exec(txn)
+                .await?;
+            provider_model::ActiveModel {
+                id: NotSet,
+                provider_id: Set(pid),
+                model_id: Set(m.model_id.clone()),
+                display_name: Set(m.display_name.clone()),
+                enabled: Set(m.enabled),
+                pricing: Set(m.pricing.to_string()),
+                created_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+        }
+        for a in &seed.aliases {
+            let pid = provider_id(&a.provider_name, "model_aliases")?;
+            alias::Entity::delete_many()
+                .filter(alias::Column::Alias.eq(&a.alias))
+                .exec(txn)
+                .await?;
+            alias::ActiveModel {
+                id: NotSet,
+                alias: Set(a.alias.clone()),
+                provider_id: Set(pid),
+                model_id: Set(a.model_id.clone()),
+                enabled: Set(a.enabled),
+                created_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn import_users(&self, txn: &DatabaseTransaction, seed: &Seed, now: i64) -> Result<(), StoreError> {
+        let mut user_ids = HashMap::new();
+        for u in &seed.users {
+            let existing = user::Entity::find()
+                .filter(user::Column::Name.eq(&u.name))
+                .one(txn)
+                .await?;
+            let id = match existing {
+                Some(row) => {
+                    let id = row.id;
+                    let mut row: user::ActiveModel = row.into();
+                    row.password_hash = Set(u.password_hash.clone());
+                    row.is_admin = Set(u.is_admin);
+                    row.enabled = Set(u.enabled);
+                    row.update(txn).await?;
+                    id
+                }
+                None => {
+                    user::ActiveModel {
+                        id: NotSet,
+                        name: Set(u.name.clone()),
+                        password_hash: Set(u.password_hash.clone()),
+                        is_admin: Set(u.is_admin),
+                        enabled: Set(u.enabled),
+                        created_at: Set(now),
+                    }
+                    .insert(txn)
+                    .await?
+                    .id
+                }
+            };
+            user_ids.insert(u.name.clone(), id);
+            for k in &u.keys {
+                let digest = key_digest(&k.api_key);
+                let existing = user_key::Entity::find()
+                    .filter(user_key::Column::Digest.eq(&digest))
+                    .one(txn)
+                    .await?;
+                match existing {
+                    Some(row) if row.user_id != id => {
+                        return Err(StoreError::Invalid(format!(
+                            "users.keys: a key of user `{}` is already another user's key",
+                            u.name
+                        )));
+                    }
+                    Some(row) => {
+                        let mut row: user_key::ActiveModel = row.into();
+                        row.label = Set(k.label.clone());
+                        row.enabled = Set(k.enabled);
+                        row.update(txn).await?;
+                    }
+                    None => {
+                        user_key::ActiveModel {
+                            id: NotSet,
+                            user_id: Set(id),
+                            digest: Set(digest),
+                            secret: Set(self.sealer.seal(&k.api_key)?),
+                            label: Set(k.label.clone()),
+                            enabled: Set(k.enabled),
+                            created_at: Set(now),
+                        }
+                        .insert(txn)
+                        .await?;
+                    }
+                }
+            }
+        }
+        let providers = self.provider_ids(txn).await?;
+        let mut cleared = HashSet::new();
+        for p in &seed.permissions {
+            let uid = match user_ids.get(&p.user_name) {
+                Some(id) => *id,
+                None => user::Entity::find()
+                    .filter(user::Column::Name.eq(&p.user_name))
+                    .one(txn)
+                    .await?
+                    .map(|u| u.id)
+                    .ok_or_else(|| {
+                        StoreError::Invalid(format!("permissions: unknown user `{}`", p.user_name))
+                    })?,
+            };
+            let pid = match &p.provider_name {
+                Some(name) => Some(*providers.get(name).ok_or_else(|| {
+                    StoreError::Invalid(format!("permissions: unknown provider `{name}`"))
+                })?),
+                None => None,
+            };
+            if cleared.insert(uid) {
+                route_permission::Entity::delete_many()
+                    .filter(route_permission::Column::UserId.eq(uid))
+                    .exec(txn)
+                    .await?;
+            }
+            route_permission::ActiveModel {
+                id: NotSet,
+                user_id: Set(uid),
+                provider_id: Set(pid),
+                model_pattern: Set(p.model_pattern.clone()),
+                created_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SeaStore {
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        let providers = provider::Entity::find().count(&self.db).await?;
+        let users = user::Entity::find().count(&self.db).await?;
+        Ok(providers == 0 && users == 0)
+    }
+
+    async fn import_seed(&self, seed: &Seed) -> Result<(), StoreError> {
+        let now = now_ms();
+        let txn = self.db.begin().await?;
+        self.import_providers(&txn, seed, now).await?;
+        self.import_models(&txn, seed, now).await?;
+        self.import_users(&txn, seed, now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn load(&self) -> Result<ControlPlane, StoreError> {
+        let credentials = credential::Entity::find()
+            .order_by_asc(credential::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let plain = self.sealer.open(&c.secret)?;
+                let secret = serde_json::from_str(&plain)
+                    .map_err(|e| StoreError::Invalid(format!("credential {}: {e}", c.id)))?;
+                Ok(CredentialRecord {
+                    id: c.id,
+                    provider_id: c.provider_id,
+                    label: c.label,
+                    secret,
+                    enabled: c.enabled,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let keys = user_key::Entity::find()
+            .order_by_asc(user_key::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|k| {
+                Ok(KeyRecord {
+                    api_key: self.sealer.open(&k.secret)?,
+                    id: k.id,
+                    user_id: k.user_id,
+                    digest: k.digest,
+                    label: k.label,
+                    enabled: k.enabled,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(ControlPlane {
+            providers: provider::Entity::find()
+                .order_by_asc(provider::Column::Id)
+                .all(&self.db)
+                .await?,
+            credentials,
+            models: provider_model::Entity::find()
+                .order_by_asc(provider_model::Column::Id)
+                .all(&self.db)
+                .await?,
+            aliases: alias::Entity::find().all(&self.db).await?,
+            users: user::Entity::find().all(&self.db).await?,
+            keys,
+            permissions: route_permission::Entity::find().all(&self.db).await?,
+        })
+    }
+
+    async fn add_user_key(&self, user_id: i64, api_key: &str, label: Option<&str>) -> Result<i64, StoreError> {
+        let row = user_key::ActiveModel {
+            id: NotSet,
+            user_id: Set(user_id),
+            digest: Set(key_digest(api_key)),
+            secret: Set(self.sealer.seal(api_key)?),
+            label: Set(label.map(str::to_owned)),
+            enabled: Set(true),
+            created_at: Set(now_ms()),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(row.id)
+    }
+
+    async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError> {
+        let mut usages = Vec::new();
+        let mut downstream = Vec::new();
+        let mut upstream = Vec::new();
+        for record in batch {
+            match record {
+                Record::Usage(u) => usages.push(crate::convert::usage(u)),
+                Record::Downstream(d) => downstream.push(crate::convert::downstream(d)),
+                Record::Upstream(u) => upstream.push(crate::convert::upstream(u)),
+            }
+        }
+        let txn = self.db.begin().await?;
+        if !usages.is_empty() {
+            usage::Entity::insert_many(usages).exec(&txn).await?;
+        }
+        if !downstream.is_empty() {
+            downstream_request::Entity::insert_many(downstream).exec(&txn).await?;
+        }
+        if !upstream.is_empty() {
+            upstream_request::Entity::insert_many(upstream).exec(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self.db.ping().await?)
+    }
+
+    async fn recent_usages(&self, limit: u64) -> Result<Vec<UsageRow>, StoreError> {
+        Ok(usage::Entity::find()
+            .order_by_desc(usage::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    async fn recent_downstream(&self, limit: u64) -> Result<Vec<DownstreamRow>, StoreError> {
+        Ok(downstream_request::Entity::find()
+            .order_by_desc(downstream_request::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    async fn recent_upstream(&self, limit: u64) -> Result<Vec<UpstreamRow>, StoreError> {
+        Ok(upstream_request::Entity::find()
+            .order_by_desc(upstream_request::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+}

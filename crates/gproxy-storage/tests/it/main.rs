@@ -1,0 +1,5 @@
+//! Storage conformance: one suite, run against every backend on this machine's real
+//! servers (SQLite file, PostgreSQL, MariaDB). Each run gets its own fresh database.
+
+mod backends;
+mod suite;

@@ -1,0 +1,235 @@
+//! The conformance suite, instantiated once per backend by `conformance!`.
+
+use crate::backends::{MASTER_KEY, TestDb};
+use gproxy_storage::model::*;
+use gproxy_storage::{QueueConfig, SeaStore, Sealer, Store, WriteQueue, key_digest};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+fn seed() -> Seed {
+    Seed {
+        providers: vec![SeedProvider {
+            name: "openai-main".into(),
+            channel: "openai".into(),
+            settings: json!({"base_url": "http://127.0.0.1:1/v1"}),
+            credentials: vec![json!({"api_key": "sk-upstream-1"}), json!({"api_key": "sk-upstream-2"})],
+            enabled: true,
+        }],
+        models: vec![SeedModel {
+            provider_name: "openai-main".into(),
+            model_id: "gpt-4.1".into(),
+            display_name: Some("GPT 4.1".into()),
+            enabled: true,
+            pricing: json!({"price_each_call": "0.01"}),
+        }],
+        aliases: vec![SeedAlias {
+            alias: "chat-default".into(),
+            provider_name: "openai-main".into(),
+            model_id: "gpt-4.1".into(),
+            enabled: true,
+        }],
+        users: vec![SeedUser {
+            name: "alice".into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+            is_admin: false,
+            enabled: true,
+            keys: vec![SeedKey { api_key: "sk-alice-1".into(), label: Some("default".into()), enabled: true }],
+        }],
+        permissions: vec![SeedPermission {
+            user_name: "alice".into(),
+            provider_name: Some("openai-main".into()),
+            model_pattern: "gpt-*".into(),
+        }],
+    }
+}
+
+fn usage(i: i64) -> Record {
+    Record::Usage(UsageRecord {
+        request_id: format!("req-{i}"),
+        created_at: 1_700_000_000_000 + i,
+        provider: "openai-main".into(),
+        model: "gpt-4.1".into(),
+        operation: "chat_completions".into(),
+        protocol: "openai".into(),
+        status: 200,
+        complete: true,
+        input_tokens: i,
+        output_tokens: 2 * i,
+        ..Default::default()
+    })
+}
+
+pub async fn fresh_database_is_empty_and_sync_is_idempotent(db: TestDb) {
+    assert!(db.store.is_empty().await.expect("is_empty"));
+    db.store.ping().await.expect("ping");
+    // A second start-up on the same database syncs again without error.
+    let again = SeaStore::connect(&db.dsn, Sealer::from_base64(MASTER_KEY).expect("key"))
+        .await
+        .expect("second connect");
+    let stamp = again
+        .connection()
+        .query_one_raw(Statement::from_string(
+            again.connection().get_database_backend(),
+            if again.connection().get_database_backend() == sea_orm::DbBackend::MySql {
+                "SELECT value FROM instance_settings WHERE `key` = 'schema_version'"
+            } else {
+                "SELECT value FROM instance_settings WHERE \"key\" = 'schema_version'"
+            },
+        ))
+        .await
+        .expect("query")
+        .expect("stamp row");
+    assert_eq!(stamp.try_get::<String>("", "value").expect("value"), "1");
+}
+
+pub async fn seed_round_trips_with_secrets_sealed(db: TestDb) {
+    db.store.import_seed(&seed()).await.expect("import");
+    assert!(!db.store.is_empty().await.expect("is_empty"));
+    let cp = db.store.load().await.expect("load");
+    assert_eq!(cp.providers.len(), 1);
+    assert_eq!(cp.providers[0].name, "openai-main");
+    let pid = cp.providers[0].id;
+    let keys: Vec<_> = cp.credentials.iter().map(|c| (c.provider_id, c.secret["api_key"].clone())).collect();
+    assert_eq!(keys, vec![(pid, json!("sk-upstream-1")), (pid, json!("sk-upstream-2"))]);
+    assert_eq!(cp.models[0].model_id, "gpt-4.1");
+    assert_eq!(cp.aliases[0].alias, "chat-default");
+    assert_eq!(cp.users[0].name, "alice");
+    assert_eq!(cp.keys[0].digest, key_digest("sk-alice-1"));
+    assert_eq!(cp.keys[0].api_key, "sk-alice-1");
+    assert_eq!(cp.permissions[0].provider_id, Some(pid));
+    assert_eq!(cp.permissions[0].model_pattern, "gpt-*");
+
+    // At rest, neither the upstream key nor the user key appears in plaintext.
+    let conn = db.store.connection();
+    for sql in ["SELECT secret FROM credentials", "SELECT secret FROM user_keys"] {
+        let rows = conn
+            .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+            .await
+            .expect("raw select");
+        assert!(!rows.is_empty());
+        for row in rows {
+            let secret: String = row.try_get("", "secret").expect("secret");
+            assert!(secret.starts_with("sealed:v1:"), "{sql}: {secret}");
+            assert!(!secret.contains("sk-"), "{sql}: plaintext at rest");
+        }
+    }
+}
+
+pub async fn reimport_updates_in_place(db: TestDb) {
+    db.store.import_seed(&seed()).await.expect("import");
+    let before = db.store.load().await.expect("load");
+    let mut changed = seed();
+    changed.providers[0].settings = json!({"base_url": "http://127.0.0.1:2/v1"});
+    changed.providers[0].credentials = vec![json!({"api_key": "sk-upstream-3"})];
+    changed.permissions[0].model_pattern = "*".into();
+    db.store.import_seed(&changed).await.expect("reimport");
+    let after = db.store.load().await.expect("load");
+    assert_eq!(after.providers.len(), 1);
+    assert_eq!(after.providers[0].id, before.providers[0].id, "provider keeps its id");
+    assert!(after.providers[0].settings.contains("127.0.0.1:2"));
+    assert_eq!(after.credentials.len(), 1);
+    assert_eq!(after.credentials[0].secret["api_key"], "sk-upstream-3");
+    assert_eq!(after.users.len(), 1);
+    assert_eq!(after.users[0].id, before.users[0].id);
+    assert_eq!(after.keys.len(), 1, "the same key is not added twice");
+    assert_eq!(after.permissions.len(), 1);
+    assert_eq!(after.permissions[0].model_pattern, "*");
+    assert_eq!(after.models.len(), 1);
+}
+
+pub async fn seed_with_unknown_provider_changes_nothing(db: TestDb) {
+    let mut bad = seed();
+    bad.models[0].provider_name = "nope".into();
+    let err = db.store.import_seed(&bad).await.expect_err("unknown provider");
+    assert!(err.to_string().contains("unknown provider `nope`"), "{err}");
+    assert!(db.store.is_empty().await.expect("is_empty"), "the transaction rolled back");
+}
+
+pub async fn added_keys_are_found_by_digest(db: TestDb) {
+    db.store.import_seed(&seed()).await.expect("import");
+    let uid = db.store.load().await.expect("load").users[0].id;
+    let id = db.store.add_user_key(uid, "sk-alice-2", Some("login")).await.expect("add");
+    let cp = db.store.load().await.expect("load");
+    let key = cp.keys.iter().find(|k| k.id == id).expect("new key");
+    assert_eq!(key.digest, key_digest("sk-alice-2"));
+    assert_eq!(key.label.as_deref(), Some("login"));
+    let dup = db.store.add_user_key(uid, "sk-alice-2", None).await;
+    assert!(dup.is_err(), "digests are unique");
+}
+
+pub async fn records_batch_and_drain_on_shutdown(db: TestDb) {
+    let store: Arc<dyn Store> = Arc::new(db.store.clone());
+    let tracker = TaskTracker::new();
+    let cancel = CancellationToken::new();
+    let config = QueueConfig { capacity: 64, max_batch: 7, window: Duration::from_millis(5) };
+    let queue = WriteQueue::start(Arc::clone(&store), config, &tracker, cancel.clone());
+    for i in 0..20 {
+        queue.push(usage(i)).await;
+    }
+    queue.flush().await;
+    assert_eq!(store.recent_usages(100).await.expect("usages").len(), 20);
+
+    queue.push(Record::Downstream(DownstreamRecord {
+        request_id: "req-d".into(),
+        method: "POST".into(),
+        path: "/v1/chat/completions".into(),
+        status: 200,
+        ..Default::default()
+    })).await;
+    queue.push(Record::Upstream(UpstreamRecord {
+        request_id: "req-d".into(),
+        provider: "openai-main".into(),
+        method: "POST".into(),
+        url: "http://127.0.0.1:1/v1/chat/completions".into(),
+        status: Some(200),
+        ..Default::default()
+    })).await;
+    for i in 20..30 {
+        queue.push(usage(i)).await;
+    }
+    // Shutdown without a flush: the worker drains what is queued before it exits.
+    cancel.cancel();
+    tracker.close();
+    tracker.wait().await;
+    let usages = store.recent_usages(100).await.expect("usages");
+    assert_eq!(usages.len(), 30);
+    assert_eq!(usages[0].request_id, "req-29", "newest first");
+    assert_eq!(usages[0].output_tokens, 58);
+    assert_eq!(store.recent_downstream(10).await.expect("down")[0].path, "/v1/chat/completions");
+    assert_eq!(store.recent_upstream(10).await.expect("up")[0].status, Some(200));
+}
+
+macro_rules! conformance {
+    ($backend:ident: $($test:ident),* $(,)?) => {
+        mod $backend {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::backends::$backend().await).await;
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! all_backends {
+    ($($test:ident),* $(,)?) => {
+        conformance!(sqlite: $($test),*);
+        conformance!(postgres: $($test),*);
+        conformance!(mysql: $($test),*);
+    };
+}
+
+all_backends!(
+    fresh_database_is_empty_and_sync_is_idempotent,
+    seed_round_trips_with_secrets_sealed,
+    reimport_updates_in_place,
+    seed_with_unknown_provider_changes_nothing,
+    added_keys_are_found_by_digest,
+    records_batch_and_drain_on_shutdown,
+);
+
