@@ -65,9 +65,10 @@ impl ChannelKind {
         match self {
             ChannelKind::Anthropic => Protocol::Anthropic,
             ChannelKind::AiStudio => Protocol::Gemini,
-            ChannelKind::OpenAi | ChannelKind::DeepSeek | ChannelKind::Nvidia | ChannelKind::Custom => {
-                Protocol::OpenAi
-            }
+            ChannelKind::OpenAi
+            | ChannelKind::DeepSeek
+            | ChannelKind::Nvidia
+            | ChannelKind::Custom => Protocol::OpenAi,
         }
     }
 
@@ -77,10 +78,17 @@ impl ChannelKind {
         match self {
             ChannelKind::OpenAi | ChannelKind::Custom => matches!(
                 op,
-                ChatCompletions | Responses | ResponsesInputTokens | Embeddings | ModelsList | ModelsGet
+                ChatCompletions
+                    | Responses
+                    | ResponsesInputTokens
+                    | Embeddings
+                    | ModelsList
+                    | ModelsGet
             ),
             ChannelKind::DeepSeek => matches!(op, ChatCompletions | ModelsList | ModelsGet),
-            ChannelKind::Nvidia => matches!(op, ChatCompletions | Embeddings | ModelsList | ModelsGet),
+            ChannelKind::Nvidia => {
+                matches!(op, ChatCompletions | Embeddings | ModelsList | ModelsGet)
+            }
             ChannelKind::Anthropic => matches!(op, Messages | CountTokens | ModelsList | ModelsGet),
             ChannelKind::AiStudio => matches!(
                 op,
@@ -117,7 +125,9 @@ impl fmt::Display for ChannelKind {
 
 /// An unknown channel name; the message lists the known ones.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown channel `{0}` (expected one of: openai, anthropic, aistudio, deepseek, nvidia, custom)")]
+#[error(
+    "unknown channel `{0}` (expected one of: openai, anthropic, aistudio, deepseek, nvidia, custom)"
+)]
 pub struct UnknownChannel(pub String);
 
 impl FromStr for ChannelKind {
@@ -149,8 +159,14 @@ mod tests {
         let messages = Endpoint::new(Protocol::Anthropic, Operation::Messages);
         let embed = Endpoint::new(Protocol::OpenAi, Operation::Embeddings);
         assert_eq!(ChannelKind::OpenAi.dispatch(chat), Dispatch::Passthrough);
-        assert_eq!(ChannelKind::Anthropic.dispatch(messages), Dispatch::Passthrough);
-        assert_eq!(ChannelKind::Anthropic.dispatch(chat), Dispatch::NeedsTranslation);
+        assert_eq!(
+            ChannelKind::Anthropic.dispatch(messages),
+            Dispatch::Passthrough
+        );
+        assert_eq!(
+            ChannelKind::Anthropic.dispatch(chat),
+            Dispatch::NeedsTranslation
+        );
         assert_eq!(ChannelKind::DeepSeek.dispatch(embed), Dispatch::Unsupported);
         assert_eq!(ChannelKind::Nvidia.dispatch(embed), Dispatch::Passthrough);
     }

@@ -17,7 +17,10 @@ pub struct CredentialPool {
 impl CredentialPool {
     pub fn new(entries: Vec<(i64, Credential)>) -> Self {
         CredentialPool {
-            entries: entries.into_iter().map(|(id, c)| (id, Arc::new(c))).collect(),
+            entries: entries
+                .into_iter()
+                .map(|(id, c)| (id, Arc::new(c)))
+                .collect(),
             next: AtomicUsize::new(0),
         }
     }
@@ -49,7 +52,14 @@ mod tests {
     fn pool(n: i64) -> CredentialPool {
         CredentialPool::new(
             (1..=n)
-                .map(|i| (i, Credential { api_key: format!("k{i}") }))
+                .map(|i| {
+                    (
+                        i,
+                        Credential {
+                            api_key: format!("k{i}"),
+                        },
+                    )
+                })
                 .collect(),
         )
     }

@@ -78,7 +78,9 @@ pub struct Credential {
 
 impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credential").field("api_key", &"<redacted>").finish()
+        f.debug_struct("Credential")
+            .field("api_key", &"<redacted>")
+            .finish()
     }
 }
 
@@ -114,15 +116,20 @@ mod tests {
     fn base_url_defaults_and_trims() {
         let s = ChannelSettings::parse(ChannelKind::OpenAi, &Value::Null).expect("default");
         assert_eq!(s.base_url, "https://api.openai.com/v1");
-        let s = ChannelSettings::parse(ChannelKind::Custom, &json!({"base_url": "http://h:1/v1/", "x": 1}))
-            .expect("custom");
+        let s = ChannelSettings::parse(
+            ChannelKind::Custom,
+            &json!({"base_url": "http://h:1/v1/", "x": 1}),
+        )
+        .expect("custom");
         assert_eq!(s.base_url, "http://h:1/v1");
         assert_eq!(s.extra["x"], 1);
         assert!(matches!(
             ChannelSettings::parse(ChannelKind::Custom, &json!({})),
             Err(SettingsError::MissingBaseUrl(_))
         ));
-        assert!(ChannelSettings::parse(ChannelKind::OpenAi, &json!({"base_url": "ftp://x"})).is_err());
+        assert!(
+            ChannelSettings::parse(ChannelKind::OpenAi, &json!({"base_url": "ftp://x"})).is_err()
+        );
     }
 
     #[test]
@@ -130,7 +137,15 @@ mod tests {
         let c = Credential::parse(0, &json!({"api_key": "sk-1"})).expect("key");
         assert_eq!(c.api_key, "sk-1");
         assert!(!format!("{c:?}").contains("sk-1"));
-        assert_eq!(Credential::parse(0, &json!({"secret": "s"})).expect("secret").api_key, "s");
-        assert!(matches!(Credential::parse(2, &json!({})), Err(SettingsError::MissingKey(2))));
+        assert_eq!(
+            Credential::parse(0, &json!({"secret": "s"}))
+                .expect("secret")
+                .api_key,
+            "s"
+        );
+        assert!(matches!(
+            Credential::parse(2, &json!({})),
+            Err(SettingsError::MissingKey(2))
+        ));
     }
 }

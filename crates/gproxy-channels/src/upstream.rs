@@ -68,7 +68,11 @@ pub fn url(
 
 /// Puts the provider's credential on an upstream request the way `kind` expects, and the
 /// headers its protocol requires.
-pub fn apply_auth(kind: ChannelKind, headers: &mut HeaderMap, api_key: &str) -> Result<(), http::Error> {
+pub fn apply_auth(
+    kind: ChannelKind,
+    headers: &mut HeaderMap,
+    api_key: &str,
+) -> Result<(), http::Error> {
     match kind.protocol() {
         Protocol::OpenAi => {
             headers.insert(
@@ -77,13 +81,19 @@ pub fn apply_auth(kind: ChannelKind, headers: &mut HeaderMap, api_key: &str) -> 
             );
         }
         Protocol::Anthropic => {
-            headers.insert(HeaderName::from_static("x-api-key"), HeaderValue::try_from(api_key)?);
+            headers.insert(
+                HeaderName::from_static("x-api-key"),
+                HeaderValue::try_from(api_key)?,
+            );
             headers
                 .entry(HeaderName::from_static("anthropic-version"))
                 .or_insert(HeaderValue::from_static(ANTHROPIC_VERSION));
         }
         Protocol::Gemini => {
-            headers.insert(HeaderName::from_static("x-goog-api-key"), HeaderValue::try_from(api_key)?);
+            headers.insert(
+                HeaderName::from_static("x-goog-api-key"),
+                HeaderValue::try_from(api_key)?,
+            );
         }
     }
     Ok(())
@@ -97,12 +107,36 @@ mod tests {
 
     #[test]
     fn openai_urls_with_and_without_v1() {
-        let u = url(ChannelKind::OpenAi, "https://api.openai.com/v1", CHAT, None, "v1beta");
-        assert_eq!(u.as_deref(), Some("https://api.openai.com/v1/chat/completions"));
-        let u = url(ChannelKind::DeepSeek, "https://api.deepseek.com", CHAT, None, "v1beta");
-        assert_eq!(u.as_deref(), Some("https://api.deepseek.com/v1/chat/completions"));
+        let u = url(
+            ChannelKind::OpenAi,
+            "https://api.openai.com/v1",
+            CHAT,
+            None,
+            "v1beta",
+        );
+        assert_eq!(
+            u.as_deref(),
+            Some("https://api.openai.com/v1/chat/completions")
+        );
+        let u = url(
+            ChannelKind::DeepSeek,
+            "https://api.deepseek.com",
+            CHAT,
+            None,
+            "v1beta",
+        );
+        assert_eq!(
+            u.as_deref(),
+            Some("https://api.deepseek.com/v1/chat/completions")
+        );
         let get = Endpoint::new(Protocol::OpenAi, Operation::ModelsGet);
-        let u = url(ChannelKind::Custom, "http://h/api/v4", get, Some("m-1"), "v1beta");
+        let u = url(
+            ChannelKind::Custom,
+            "http://h/api/v4",
+            get,
+            Some("m-1"),
+            "v1beta",
+        );
         assert_eq!(u.as_deref(), Some("http://h/api/v4/models/m-1"));
     }
 
@@ -110,10 +144,18 @@ mod tests {
     fn gemini_keeps_the_callers_version() {
         let ep = Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent);
         let base = "https://generativelanguage.googleapis.com";
-        let u = url(ChannelKind::AiStudio, base, ep, Some("gemini-2.5-flash"), "v1");
+        let u = url(
+            ChannelKind::AiStudio,
+            base,
+            ep,
+            Some("gemini-2.5-flash"),
+            "v1",
+        );
         assert_eq!(
             u.as_deref(),
-            Some("https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:streamGenerateContent")
+            Some(
+                "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:streamGenerateContent"
+            )
         );
         let list = Endpoint::new(Protocol::Gemini, Operation::ModelsList);
         let u = url(ChannelKind::AiStudio, "http://m/v1beta", list, None, "v1");
@@ -122,7 +164,10 @@ mod tests {
 
     #[test]
     fn no_url_across_protocols() {
-        assert_eq!(url(ChannelKind::Anthropic, "http://a", CHAT, None, "v1beta"), None);
+        assert_eq!(
+            url(ChannelKind::Anthropic, "http://a", CHAT, None, "v1beta"),
+            None
+        );
     }
 
     #[test]
@@ -134,7 +179,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("anthropic-version", HeaderValue::from_static("2024-01-01"));
         apply_auth(ChannelKind::Anthropic, &mut h, "k").expect("valid");
-        assert_eq!(h["anthropic-version"], "2024-01-01", "the caller's version wins");
+        assert_eq!(
+            h["anthropic-version"], "2024-01-01",
+            "the caller's version wins"
+        );
         let mut h = HeaderMap::new();
         apply_auth(ChannelKind::Nvidia, &mut h, "k").expect("valid");
         assert_eq!(h["authorization"], "Bearer k");

@@ -126,16 +126,31 @@ mod tests {
 
     #[test]
     fn each_protocol_gets_its_shape() {
-        let v = parse(&error_body(Protocol::OpenAi, 401, ErrorKind::Authentication, "bad key"));
+        let v = parse(&error_body(
+            Protocol::OpenAi,
+            401,
+            ErrorKind::Authentication,
+            "bad key",
+        ));
         assert_eq!(v["error"]["type"], "authentication_error");
         assert_eq!(v["error"]["message"], "bad key");
         assert!(v["error"]["param"].is_null());
 
-        let v = parse(&error_body(Protocol::Anthropic, 404, ErrorKind::NotFound, "no model"));
+        let v = parse(&error_body(
+            Protocol::Anthropic,
+            404,
+            ErrorKind::NotFound,
+            "no model",
+        ));
         assert_eq!(v["type"], "error");
         assert_eq!(v["error"]["type"], "not_found_error");
 
-        let v = parse(&error_body(Protocol::Gemini, 429, ErrorKind::RateLimit, "slow"));
+        let v = parse(&error_body(
+            Protocol::Gemini,
+            429,
+            ErrorKind::RateLimit,
+            "slow",
+        ));
         assert_eq!(v["error"]["code"], 429);
         assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
     }

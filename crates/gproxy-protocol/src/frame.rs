@@ -215,7 +215,10 @@ mod tests {
         assert!(f.push(b"event: message_start\ndata: {\"a\"").is_empty());
         let frames = f.push(b":1}\n\nevent: ping\ndata: {}\n\ndata: [DO");
         assert_eq!(datas(&frames), vec!["{\"a\":1}", "{}"]);
-        assert_eq!(&frames[0].raw[..], b"event: message_start\ndata: {\"a\":1}\n\n");
+        assert_eq!(
+            &frames[0].raw[..],
+            b"event: message_start\ndata: {\"a\":1}\n\n"
+        );
         assert_eq!(sse_event_name(&frames[1].raw), Some(&b"ping"[..]));
         let frames = f.push(b"NE]\n\n");
         assert_eq!(frames.len(), 1);

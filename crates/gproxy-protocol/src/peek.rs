@@ -78,8 +78,8 @@ fn find_top_level_string(body: &[u8], key: &str) -> Option<std::ops::Range<usize
                 let end = string_end(body, i)?;
                 if depth == 1 && expect_key {
                     expect_key = false;
-                    let is_key = serde_json::from_slice::<String>(&body[i..end])
-                        .is_ok_and(|k| k == key);
+                    let is_key =
+                        serde_json::from_slice::<String>(&body[i..end]).is_ok_and(|k| k == key);
                     if is_key {
                         let mut j = end;
                         while j < body.len() && (body[j].is_ascii_whitespace() || body[j] == b':') {
@@ -160,7 +160,10 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let first = needle[0];
     let mut i = 0;
     while i + needle.len() <= hay.len() {
-        match hay[i..=hay.len() - needle.len()].iter().position(|b| *b == first) {
+        match hay[i..=hay.len() - needle.len()]
+            .iter()
+            .position(|b| *b == first)
+        {
             Some(p) => {
                 let at = i + p;
                 if &hay[at..at + needle.len()] == needle {
@@ -206,8 +209,14 @@ mod tests {
             String::from_utf8(out).expect("utf8"),
             r#"{"messages":[{"role":"user","content":"\"model\":\"a/b\""}], "model" : "b","x":{"model":"a/b"}}"#
         );
-        assert_eq!(replace_top_level_string(br#"{"x":{"model":"m"}}"#, "model", "n"), None);
-        assert_eq!(replace_top_level_string(br#"{"model":null}"#, "model", "n"), None);
+        assert_eq!(
+            replace_top_level_string(br#"{"x":{"model":"m"}}"#, "model", "n"),
+            None
+        );
+        assert_eq!(
+            replace_top_level_string(br#"{"model":null}"#, "model", "n"),
+            None
+        );
     }
 
     #[test]
@@ -218,6 +227,9 @@ mod tests {
             String::from_utf8(out).expect("utf8"),
             r#"{"type":"message_start","message":{"model": "anth/claude-x","content":"say \"model\":\"claude-x\""}}"#
         );
-        assert_eq!(rewrite_model_values(br#"{"model":"other"}"#, "claude-x", "y"), None);
+        assert_eq!(
+            rewrite_model_values(br#"{"model":"other"}"#, "claude-x", "y"),
+            None
+        );
     }
 }

@@ -206,7 +206,15 @@ mod tests {
         assert_eq!(acc.usage(), None);
         acc.observe(br#"{"type":"response.completed","response":{"usage":{"input_tokens":5,"output_tokens":9,"input_tokens_details":{"cached_tokens":1},"output_tokens_details":{"reasoning_tokens":4}}}}"#);
         let u = acc.usage().expect("usage");
-        assert_eq!((u.input_tokens, u.output_tokens, u.cache_read_tokens, u.reasoning_tokens), (5, 9, 1, 4));
+        assert_eq!(
+            (
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_read_tokens,
+                u.reasoning_tokens
+            ),
+            (5, 9, 1, 4)
+        );
     }
 
     #[test]
@@ -220,10 +228,15 @@ mod tests {
     fn anthropic_stream_merges_start_and_delta() {
         let mut acc = StreamUsage::new(MESSAGES);
         acc.observe(br#"{"type":"message_start","message":{"usage":{"input_tokens":10,"output_tokens":1,"cache_read_input_tokens":4,"cache_creation_input_tokens":2}}}"#);
-        acc.observe(br#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"usage"}}"#);
+        acc.observe(
+            br#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"usage"}}"#,
+        );
         acc.observe(br#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":42}}"#);
         let u = acc.usage().expect("usage");
-        assert_eq!(u.input_tokens, 16, "cache reads and writes are added to input");
+        assert_eq!(
+            u.input_tokens, 16,
+            "cache reads and writes are added to input"
+        );
         assert_eq!(u.output_tokens, 42);
         assert_eq!((u.cache_read_tokens, u.cache_write_tokens), (4, 2));
     }
@@ -232,7 +245,15 @@ mod tests {
     fn gemini_adds_thoughts_to_output() {
         let body = br#"{"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":5,"thoughtsTokenCount":3,"cachedContentTokenCount":2}}"#;
         let u = from_body(GEMINI, body).expect("usage");
-        assert_eq!((u.input_tokens, u.output_tokens, u.reasoning_tokens, u.cache_read_tokens), (8, 8, 3, 2));
+        assert_eq!(
+            (
+                u.input_tokens,
+                u.output_tokens,
+                u.reasoning_tokens,
+                u.cache_read_tokens
+            ),
+            (8, 8, 3, 2)
+        );
     }
 
     #[test]

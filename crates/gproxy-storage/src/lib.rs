@@ -16,11 +16,11 @@ mod convert;
 pub mod entity;
 pub mod model;
 pub mod queue;
-pub mod seal;
 pub mod sea;
+pub mod seal;
 pub mod store;
 
 pub use queue::{QueueConfig, WriteQueue};
-pub use seal::{Sealer, key_digest};
 pub use sea::{SeaStore, now_ms};
+pub use seal::{Sealer, key_digest};
 pub use store::{Store, StoreError};

@@ -96,7 +96,12 @@ impl WriteQueue {
     }
 }
 
-async fn worker(store: Arc<dyn Store>, config: QueueConfig, mut rx: mpsc::Receiver<Msg>, cancel: CancellationToken) {
+async fn worker(
+    store: Arc<dyn Store>,
+    config: QueueConfig,
+    mut rx: mpsc::Receiver<Msg>,
+    cancel: CancellationToken,
+) {
     let max_batch = config.max_batch.max(1);
     let mut batch: Vec<Record> = Vec::with_capacity(max_batch);
     let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();

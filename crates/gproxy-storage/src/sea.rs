@@ -109,7 +109,10 @@ impl SeaStore {
         Ok(())
     }
 
-    async fn provider_ids(&self, txn: &DatabaseTransaction) -> Result<HashMap<String, i64>, StoreError> {
+    async fn provider_ids(
+        &self,
+        txn: &DatabaseTransaction,
+    ) -> Result<HashMap<String, i64>, StoreError> {
         Ok(provider::Entity::find()
             .all(txn)
             .await?
@@ -118,7 +121,12 @@ impl SeaStore {
             .collect())
     }
 
-    async fn import_providers(&self, txn: &DatabaseTransaction, seed: &Seed, now: i64) -> Result<(), StoreError> {
+    async fn import_providers(
+        &self,
+        txn: &DatabaseTransaction,
+        seed: &Seed,
+        now: i64,
+    ) -> Result<(), StoreError> {
         for p in &seed.providers {
             let existing = provider::Entity::find()
                 .filter(provider::Column::Name.eq(&p.name))
@@ -171,7 +179,12 @@ impl SeaStore {
         Ok(())
     }
 
-    async fn import_models(&self, txn: &DatabaseTransaction, seed: &Seed, now: i64) -> Result<(), StoreError> {
+    async fn import_models(
+        &self,
+        txn: &DatabaseTransaction,
+        seed: &Seed,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let ids = self.provider_ids(txn).await?;
         let provider_id = |name: &str, what: &str| {
             ids.get(name)
@@ -217,7 +230,12 @@ impl SeaStore {
         Ok(())
     }
 
-    async fn import_users(&self, txn: &DatabaseTransaction, seed: &Seed, now: i64) -> Result<(), StoreError> {
+    async fn import_users(
+        &self,
+        txn: &DatabaseTransaction,
+        seed: &Seed,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let mut user_ids = HashMap::new();
         for u in &seed.users {
             let existing = user::Entity::find()
@@ -394,7 +412,12 @@ impl Store for SeaStore {
         })
     }
 
-    async fn add_user_key(&self, user_id: i64, api_key: &str, label: Option<&str>) -> Result<i64, StoreError> {
+    async fn add_user_key(
+        &self,
+        user_id: i64,
+        api_key: &str,
+        label: Option<&str>,
+    ) -> Result<i64, StoreError> {
         let row = user_key::ActiveModel {
             id: NotSet,
             user_id: Set(user_id),
@@ -425,10 +448,14 @@ impl Store for SeaStore {
             usage::Entity::insert_many(usages).exec(&txn).await?;
         }
         if !downstream.is_empty() {
-            downstream_request::Entity::insert_many(downstream).exec(&txn).await?;
+            downstream_request::Entity::insert_many(downstream)
+                .exec(&txn)
+                .await?;
         }
         if !upstream.is_empty() {
-            upstream_request::Entity::insert_many(upstream).exec(&txn).await?;
+            upstream_request::Entity::insert_many(upstream)
+                .exec(&txn)
+                .await?;
         }
         txn.commit().await?;
         Ok(())

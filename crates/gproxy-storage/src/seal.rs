@@ -30,7 +30,9 @@ pub struct Sealer {
 
 impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sealer").field("sealed", &self.cipher.is_some()).finish()
+        f.debug_struct("Sealer")
+            .field("sealed", &self.cipher.is_some())
+            .finish()
     }
 }
 
@@ -48,7 +50,8 @@ impl Sealer {
         if bytes.len() != 32 {
             return Err(SealError::BadMasterKey);
         }
-        let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| SealError::BadMasterKey)?;
+        let cipher =
+            XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| SealError::BadMasterKey)?;
         Ok(Sealer {
             cipher: Some(cipher),
         })
@@ -109,14 +112,22 @@ mod tests {
         let sealed = s.seal("sk-secret").expect("seal");
         assert!(sealed.starts_with(SEALED_PREFIX));
         assert!(!sealed.contains("sk-secret"));
-        assert_ne!(sealed, s.seal("sk-secret").expect("seal"), "fresh nonce each time");
+        assert_ne!(
+            sealed,
+            s.seal("sk-secret").expect("seal"),
+            "fresh nonce each time"
+        );
         assert_eq!(s.open(&sealed).expect("open"), "sk-secret");
         let mut tampered = sealed.clone();
         tampered.pop();
         tampered.push('A');
         assert!(s.open(&tampered).is_err());
-        assert!(matches!(Sealer::plaintext().open(&sealed), Err(SealError::NoMasterKey)));
-        let other = Sealer::from_base64("BAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").expect("key");
+        assert!(matches!(
+            Sealer::plaintext().open(&sealed),
+            Err(SealError::NoMasterKey)
+        ));
+        let other =
+            Sealer::from_base64("BAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").expect("key");
         assert!(other.open(&sealed).is_err());
     }
 

@@ -29,7 +29,12 @@ pub trait Store: Send + Sync + 'static {
     /// Loads the whole control plane with secrets opened.
     async fn load(&self) -> Result<ControlPlane, StoreError>;
     /// Adds an API key for a user; returns its id.
-    async fn add_user_key(&self, user_id: i64, api_key: &str, label: Option<&str>) -> Result<i64, StoreError>;
+    async fn add_user_key(
+        &self,
+        user_id: i64,
+        api_key: &str,
+        label: Option<&str>,
+    ) -> Result<i64, StoreError>;
     /// Persists a batch of records in one transaction.
     async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError>;
     /// Whether the database answers.

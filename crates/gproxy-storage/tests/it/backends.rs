@@ -33,7 +33,11 @@ pub async fn sqlite() -> TestDb {
     let store = SeaStore::connect(&dsn, Sealer::from_base64(MASTER_KEY).expect("key"))
         .await
         .expect("connect sqlite");
-    TestDb { store, dsn, _dir: Some(dir) }
+    TestDb {
+        store,
+        dsn,
+        _dir: Some(dir),
+    }
 }
 
 /// Creates a database on the server at `admin_url` and connects to it at `base/<name>`.
@@ -50,19 +54,29 @@ async fn server(admin_url: &str, base: &str) -> TestDb {
     let store = SeaStore::connect(&dsn, Sealer::from_base64(MASTER_KEY).expect("key"))
         .await
         .expect("connect");
-    TestDb { store, dsn, _dir: None }
+    TestDb {
+        store,
+        dsn,
+        _dir: None,
+    }
 }
 
 pub async fn postgres() -> TestDb {
     let admin = std::env::var("GPROXY_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_default();
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .unwrap_or_default();
     server(&admin, &base).await
 }
 
 pub async fn mysql() -> TestDb {
     let admin = std::env::var("GPROXY_TEST_MYSQL_URL")
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or_default();
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .unwrap_or_default();
     server(&admin, &base).await
 }

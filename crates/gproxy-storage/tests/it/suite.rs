@@ -16,7 +16,10 @@ fn seed() -> Seed {
             name: "openai-main".into(),
             channel: "openai".into(),
             settings: json!({"base_url": "http://127.0.0.1:1/v1"}),
-            credentials: vec![json!({"api_key": "sk-upstream-1"}), json!({"api_key": "sk-upstream-2"})],
+            credentials: vec![
+                json!({"api_key": "sk-upstream-1"}),
+                json!({"api_key": "sk-upstream-2"}),
+            ],
             enabled: true,
         }],
         models: vec![SeedModel {
@@ -37,7 +40,11 @@ fn seed() -> Seed {
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
             is_admin: false,
             enabled: true,
-            keys: vec![SeedKey { api_key: "sk-alice-1".into(), label: Some("default".into()), enabled: true }],
+            keys: vec![SeedKey {
+                api_key: "sk-alice-1".into(),
+                label: Some("default".into()),
+                enabled: true,
+            }],
         }],
         permissions: vec![SeedPermission {
             user_name: "alice".into(),
@@ -93,8 +100,15 @@ pub async fn seed_round_trips_with_secrets_sealed(db: TestDb) {
     assert_eq!(cp.providers.len(), 1);
     assert_eq!(cp.providers[0].name, "openai-main");
     let pid = cp.providers[0].id;
-    let keys: Vec<_> = cp.credentials.iter().map(|c| (c.provider_id, c.secret["api_key"].clone())).collect();
-    assert_eq!(keys, vec![(pid, json!("sk-upstream-1")), (pid, json!("sk-upstream-2"))]);
+    let keys: Vec<_> = cp
+        .credentials
+        .iter()
+        .map(|c| (c.provider_id, c.secret["api_key"].clone()))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![(pid, json!("sk-upstream-1")), (pid, json!("sk-upstream-2"))]
+    );
     assert_eq!(cp.models[0].model_id, "gpt-4.1");
     assert_eq!(cp.aliases[0].alias, "chat-default");
     assert_eq!(cp.users[0].name, "alice");
@@ -105,7 +119,10 @@ pub async fn seed_round_trips_with_secrets_sealed(db: TestDb) {
 
     // At rest, neither the upstream key nor the user key appears in plaintext.
     let conn = db.store.connection();
-    for sql in ["SELECT secret FROM credentials", "SELECT secret FROM user_keys"] {
+    for sql in [
+        "SELECT secret FROM credentials",
+        "SELECT secret FROM user_keys",
+    ] {
         let rows = conn
             .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
             .await
@@ -129,7 +146,10 @@ pub async fn reimport_updates_in_place(db: TestDb) {
     db.store.import_seed(&changed).await.expect("reimport");
     let after = db.store.load().await.expect("load");
     assert_eq!(after.providers.len(), 1);
-    assert_eq!(after.providers[0].id, before.providers[0].id, "provider keeps its id");
+    assert_eq!(
+        after.providers[0].id, before.providers[0].id,
+        "provider keeps its id"
+    );
     assert!(after.providers[0].settings.contains("127.0.0.1:2"));
     assert_eq!(after.credentials.len(), 1);
     assert_eq!(after.credentials[0].secret["api_key"], "sk-upstream-3");
@@ -144,15 +164,26 @@ pub async fn reimport_updates_in_place(db: TestDb) {
 pub async fn seed_with_unknown_provider_changes_nothing(db: TestDb) {
     let mut bad = seed();
     bad.models[0].provider_name = "nope".into();
-    let err = db.store.import_seed(&bad).await.expect_err("unknown provider");
+    let err = db
+        .store
+        .import_seed(&bad)
+        .await
+        .expect_err("unknown provider");
     assert!(err.to_string().contains("unknown provider `nope`"), "{err}");
-    assert!(db.store.is_empty().await.expect("is_empty"), "the transaction rolled back");
+    assert!(
+        db.store.is_empty().await.expect("is_empty"),
+        "the transaction rolled back"
+    );
 }
 
 pub async fn added_keys_are_found_by_digest(db: TestDb) {
     db.store.import_seed(&seed()).await.expect("import");
     let uid = db.store.load().await.expect("load").users[0].id;
-    let id = db.store.add_user_key(uid, "sk-alice-2", Some("login")).await.expect("add");
+    let id = db
+        .store
+        .add_user_key(uid, "sk-alice-2", Some("login"))
+        .await
+        .expect("add");
     let cp = db.store.load().await.expect("load");
     let key = cp.keys.iter().find(|k| k.id == id).expect("new key");
     assert_eq!(key.digest, key_digest("sk-alice-2"));
@@ -165,7 +196,11 @@ pub async fn records_batch_and_drain_on_shutdown(db: TestDb) {
     let store: Arc<dyn Store> = Arc::new(db.store.clone());
     let tracker = TaskTracker::new();
     let cancel = CancellationToken::new();
-    let config = QueueConfig { capacity: 64, max_batch: 7, window: Duration::from_millis(5) };
+    let config = QueueConfig {
+        capacity: 64,
+        max_batch: 7,
+        window: Duration::from_millis(5),
+    };
     let queue = WriteQueue::start(Arc::clone(&store), config, &tracker, cancel.clone());
     for i in 0..20 {
         queue.push(usage(i)).await;
@@ -173,21 +208,25 @@ pub async fn records_batch_and_drain_on_shutdown(db: TestDb) {
     queue.flush().await;
     assert_eq!(store.recent_usages(100).await.expect("usages").len(), 20);
 
-    queue.push(Record::Downstream(DownstreamRecord {
-        request_id: "req-d".into(),
-        method: "POST".into(),
-        path: "/v1/chat/completions".into(),
-        status: 200,
-        ..Default::default()
-    })).await;
-    queue.push(Record::Upstream(UpstreamRecord {
-        request_id: "req-d".into(),
-        provider: "openai-main".into(),
-        method: "POST".into(),
-        url: "http://127.0.0.1:1/v1/chat/completions".into(),
-        status: Some(200),
-        ..Default::default()
-    })).await;
+    queue
+        .push(Record::Downstream(DownstreamRecord {
+            request_id: "req-d".into(),
+            method: "POST".into(),
+            path: "/v1/chat/completions".into(),
+            status: 200,
+            ..Default::default()
+        }))
+        .await;
+    queue
+        .push(Record::Upstream(UpstreamRecord {
+            request_id: "req-d".into(),
+            provider: "openai-main".into(),
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/v1/chat/completions".into(),
+            status: Some(200),
+            ..Default::default()
+        }))
+        .await;
     for i in 20..30 {
         queue.push(usage(i)).await;
     }
@@ -199,8 +238,14 @@ pub async fn records_batch_and_drain_on_shutdown(db: TestDb) {
     assert_eq!(usages.len(), 30);
     assert_eq!(usages[0].request_id, "req-29", "newest first");
     assert_eq!(usages[0].output_tokens, 58);
-    assert_eq!(store.recent_downstream(10).await.expect("down")[0].path, "/v1/chat/completions");
-    assert_eq!(store.recent_upstream(10).await.expect("up")[0].status, Some(200));
+    assert_eq!(
+        store.recent_downstream(10).await.expect("down")[0].path,
+        "/v1/chat/completions"
+    );
+    assert_eq!(
+        store.recent_upstream(10).await.expect("up")[0].status,
+        Some(200)
+    );
 }
 
 macro_rules! conformance {
@@ -232,4 +277,3 @@ all_backends!(
     added_keys_are_found_by_digest,
     records_batch_and_drain_on_shutdown,
 );
-

@@ -1,0 +1,167 @@
+//! Start-up: open the database (creating the schema), import the seed into an empty
+//! database, make sure an admin exists, bind, and serve until shutdown.
+
+use crate::config::Settings;
+use crate::seed::{password_hash, to_seed};
+use anyhow::Context;
+use gproxy_server::{AppState, Server};
+use gproxy_storage::model::{Seed, SeedKey, SeedPermission, SeedUser};
+use gproxy_storage::{SeaStore, Sealer, Store, key_digest};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// An admin account created at this start, whose key must be shown once.
+#[derive(Clone)]
+pub struct GeneratedAdmin {
+    pub name: String,
+    pub api_key: String,
+}
+
+/// A started gateway, bound and ready to serve.
+pub struct App {
+    server: Server,
+    addr: SocketAddr,
+    generated_admin: Option<GeneratedAdmin>,
+}
+
+fn generate_key() -> String {
+    let bytes: [u8; 24] = rand::random();
+    format!(
+        "sk-gp-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+impl App {
+    /// Opens storage, bootstraps and binds.
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        if settings.dsn.starts_with("sqlite:") {
+            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+                format!("creating data directory {}", settings.data_dir.display())
+            })?;
+        }
+        let sealer = match &settings.master_key {
+            Some(k) => Sealer::from_base64(k)?,
+            None => {
+                tracing::warn!(
+                    "GPROXY_MASTER_KEY is not set: provider credentials and API keys are stored in plaintext"
+                );
+                Sealer::plaintext()
+            }
+        };
+        if settings.redis_url.is_some() {
+            tracing::warn!(
+                "`redis_url` is accepted but not used yet: counters are kept in this process"
+            );
+        }
+        let store = SeaStore::connect(&settings.dsn, sealer)
+            .await
+            .context("opening the database and syncing its schema")?;
+        let store: Arc<dyn Store> = Arc::new(store);
+
+        let empty = store.is_empty().await?;
+        if let Some(src) = &settings.seed {
+            if empty || settings.bootstrap_force_config {
+                let seed = to_seed(src)?;
+                store
+                    .import_seed(&seed)
+                    .await
+                    .context("importing the seed config")?;
+                tracing::info!(path = %src.path.display(), "imported the seed config");
+            } else {
+                tracing::info!(path = %src.path.display(), "database already initialized; seed config not re-imported");
+            }
+        }
+        let generated_admin = ensure_admin(&*store, &settings).await?;
+
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .await
+            .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
+        let server = Server::build(store, settings.server, settings.queue, listener).await?;
+        let addr = server.local_addr()?;
+        Ok(App {
+            server,
+            addr,
+            generated_admin,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        self.server.state()
+    }
+
+    /// The admin created at this start, whose key was generated (shown once).
+    pub fn generated_admin(&self) -> Option<&GeneratedAdmin> {
+        self.generated_admin.as_ref()
+    }
+
+    /// Serves until `shutdown`, then drains the record queue.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        self.server.run(shutdown).await?;
+        Ok(())
+    }
+}
+
+/// Makes sure an admin exists. With none, one is created from `GPROXY_ADMIN_USER`/
+/// `_PASSWORD`/`_API_KEY` (or `admin_key`), generating the key when none is given. With one,
+/// an explicitly given admin key is added to it if missing.
+async fn ensure_admin(store: &dyn Store, s: &Settings) -> anyhow::Result<Option<GeneratedAdmin>> {
+    let cp = store.load().await?;
+    let explicit_key = s.admin_api_key.clone().or(s.admin_key.clone());
+    if let Some(admin) = cp.users.iter().find(|u| u.is_admin) {
+        if let Some(key) = explicit_key
+            && !cp.keys.iter().any(|k| k.digest == key_digest(&key))
+        {
+            store
+                .add_user_key(admin.id, &key, Some("admin_key"))
+                .await?;
+            tracing::info!(user = %admin.name, "added the configured admin key");
+        }
+        return Ok(None);
+    }
+    let name = s.admin_user.clone().unwrap_or_else(|| "admin".into());
+    let generated = explicit_key.is_none();
+    let api_key = explicit_key.unwrap_or_else(generate_key);
+    let password = s
+        .admin_password
+        .clone()
+        .or(s.admin_key.clone())
+        .unwrap_or_else(|| api_key.clone());
+    let password_hash = tokio::task::spawn_blocking(move || password_hash(&password))
+        .await?
+        .map_err(|e| anyhow::anyhow!("hashing the admin password: {e}"))?;
+    let seed = Seed {
+        users: vec![SeedUser {
+            name: name.clone(),
+            password_hash,
+            is_admin: true,
+            enabled: true,
+            keys: vec![SeedKey {
+                api_key: api_key.clone(),
+                label: Some("bootstrap".into()),
+                enabled: true,
+            }],
+        }],
+        permissions: vec![SeedPermission {
+            user_name: name.clone(),
+            provider_name: None,
+            model_pattern: "*".into(),
+        }],
+        ..Seed::default()
+    };
+    store
+        .import_seed(&seed)
+        .await
+        .context("creating the admin user")?;
+    tracing::info!(user = %name, "created the admin user");
+    Ok(generated.then_some(GeneratedAdmin { name, api_key }))
+}

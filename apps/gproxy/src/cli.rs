@@ -1,0 +1,78 @@
+//! Command-line flags; each `[global]` field has a flag and a `GPROXY_*` variable, and a
+//! flag beats its variable (clap resolves both), which beats `gproxy.toml`.
+
+use clap::Parser;
+use clap::builder::BoolishValueParser;
+use std::path::PathBuf;
+
+/// gproxy: a self-hosted LLM gateway.
+#[derive(Debug, Default, Parser)]
+#[command(name = "gproxy", version, about)]
+pub struct Cli {
+    /// Seed config file (imported only into an empty database).
+    #[arg(long, env = "GPROXY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Re-apply the seed config even when the database already has data.
+    #[arg(long, env = "GPROXY_BOOTSTRAP_FORCE_CONFIG", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true")]
+    pub bootstrap_force_config: Option<bool>,
+    #[arg(long, env = "GPROXY_HOST")]
+    pub host: Option<String>,
+    #[arg(long, env = "GPROXY_PORT")]
+    pub port: Option<u16>,
+    #[arg(long, env = "GPROXY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database DSN (sqlite:, postgres:, mysql:).
+    #[arg(long, env = "GPROXY_DSN", hide_env_values = true)]
+    pub dsn: Option<String>,
+    /// Persistence backend: `db` (only `db` is available in this build).
+    #[arg(long, env = "GPROXY_PERSISTENCE")]
+    pub persistence: Option<String>,
+    /// Outbound HTTP proxy for upstream calls.
+    #[arg(long, env = "GPROXY_PROXY", hide_env_values = true)]
+    pub proxy: Option<String>,
+    /// Admin key: the bootstrap admin's API key and password.
+    #[arg(long, env = "GPROXY_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+    /// Base64 of 32 bytes sealing secrets at rest.
+    #[arg(long, env = "GPROXY_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    #[arg(long, env = "GPROXY_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    #[arg(long, env = "GPROXY_MASK_SENSITIVE_INFO", value_parser = BoolishValueParser::new())]
+    pub mask_sensitive_info: Option<bool>,
+    #[arg(long, env = "GPROXY_ENABLE_USAGE", value_parser = BoolishValueParser::new())]
+    pub enable_usage: Option<bool>,
+    #[arg(long, env = "GPROXY_ENABLE_UPSTREAM_LOG", value_parser = BoolishValueParser::new())]
+    pub enable_upstream_log: Option<bool>,
+    #[arg(long, env = "GPROXY_ENABLE_UPSTREAM_LOG_BODY", value_parser = BoolishValueParser::new())]
+    pub enable_upstream_log_body: Option<bool>,
+    #[arg(long, env = "GPROXY_ENABLE_DOWNSTREAM_LOG", value_parser = BoolishValueParser::new())]
+    pub enable_downstream_log: Option<bool>,
+    #[arg(long, env = "GPROXY_ENABLE_DOWNSTREAM_LOG_BODY", value_parser = BoolishValueParser::new())]
+    pub enable_downstream_log_body: Option<bool>,
+    #[arg(long, env = "GPROXY_MAX_REQUEST_BODY_BYTES")]
+    pub max_request_body_bytes: Option<usize>,
+    #[arg(long, env = "GPROXY_UPSTREAM_TIMEOUT_SECS")]
+    pub upstream_timeout_secs: Option<u64>,
+    #[arg(long, env = "GPROXY_STORAGE_WRITE_QUEUE_CAPACITY")]
+    pub storage_write_queue_capacity: Option<usize>,
+    #[arg(long, env = "GPROXY_STORAGE_WRITE_MAX_BATCH_SIZE")]
+    pub storage_write_max_batch_size: Option<usize>,
+    #[arg(long, env = "GPROXY_STORAGE_WRITE_AGGREGATE_WINDOW_MS")]
+    pub storage_write_aggregate_window_ms: Option<u64>,
+    #[arg(long, env = "GPROXY_SPOOF_EMULATION")]
+    pub spoof_emulation: Option<String>,
+    #[arg(long, env = "GPROXY_HF_TOKEN", hide_env_values = true)]
+    pub hf_token: Option<String>,
+    #[arg(long, env = "GPROXY_HF_URL")]
+    pub hf_url: Option<String>,
+    /// Bootstrap admin's user name (when the seed has no admin).
+    #[arg(long, env = "GPROXY_ADMIN_USER")]
+    pub admin_user: Option<String>,
+    /// Bootstrap admin's password.
+    #[arg(long, env = "GPROXY_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Bootstrap admin's API key.
+    #[arg(long, env = "GPROXY_ADMIN_API_KEY", hide_env_values = true)]
+    pub admin_api_key: Option<String>,
+}

@@ -1,0 +1,280 @@
+//! Resolving settings: CLI flag > environment variable > `gproxy.toml` > default, for every
+//! `[global]` field, and validating each so a bad value stops start-up naming the field.
+
+use crate::cli::Cli;
+use crate::file::FileConfig;
+use gproxy_server::ServerConfig;
+use gproxy_storage::QueueConfig;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why the configuration is unusable; every message names the field (and file line).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}, line {line}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("invalid `{field}`: {message}")]
+    Value {
+        field: &'static str,
+        message: String,
+    },
+}
+
+/// Everything start-up needs, resolved.
+#[derive(Debug)]
+pub struct Settings {
+    pub host: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub dsn: String,
+    pub master_key: Option<String>,
+    pub admin_key: Option<String>,
+    pub admin_user: Option<String>,
+    pub admin_password: Option<String>,
+    pub admin_api_key: Option<String>,
+    pub bootstrap_force_config: bool,
+    pub redis_url: Option<String>,
+    pub server: ServerConfig,
+    pub queue: QueueConfig,
+    /// The seed file (parsed, not yet validated against channels) and its source text.
+    pub seed: Option<SeedSource>,
+}
+
+/// A parsed seed file with what is needed to report its lines.
+#[derive(Debug)]
+pub struct SeedSource {
+    pub path: PathBuf,
+    pub text: String,
+    pub file: FileConfig,
+}
+
+impl SeedSource {
+    /// The 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    }
+
+    pub fn invalid(&self, offset: usize, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.clone(),
+            line: self.line(offset),
+            message: message.into(),
+        }
+    }
+}
+
+fn read_seed(cli: &Cli) -> Result<Option<SeedSource>, ConfigError> {
+    let (path, explicit) = match &cli.config {
+        Some(p) => (p.clone(), true),
+        None => (PathBuf::from("gproxy.toml"), false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.clone(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
+    Ok(Some(SeedSource { path, text, file }))
+}
+
+fn value(field: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Value {
+        field,
+        message: message.into(),
+    }
+}
+
+fn positive(field: &'static str, n: usize) -> Result<usize, ConfigError> {
+    if n == 0 {
+        return Err(value(field, "must be greater than 0"));
+    }
+    Ok(n)
+}
+
+/// The default DSN: a SQLite file in the data directory.
+pub fn default_dsn(data_dir: &Path) -> String {
+    let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    format!("sqlite://{}/gproxy.db?mode=rwc", abs.display())
+}
+
+/// Resolves and validates the settings.
+pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
+    let seed = read_seed(&cli)?;
+    let empty = crate::file::GlobalFile::default();
+    let g = seed.as_ref().map(|s| &s.file.global).unwrap_or(&empty);
+
+    let host = cli
+        .host
+        .or(g.host.clone())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let port = cli.port.or(g.port).unwrap_or(8787);
+    let data_dir = cli
+        .data_dir
+        .or(g.data_dir.as_ref().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("./data"));
+    let dsn = cli
+        .dsn
+        .or(g.dsn.clone())
+        .unwrap_or_else(|| default_dsn(&data_dir));
+    let scheme_ok = ["sqlite:", "postgres:", "postgresql:", "mysql:"]
+        .iter()
+        .any(|s| dsn.starts_with(s));
+    if !scheme_ok {
+        return Err(value(
+            "dsn",
+            "must start with sqlite:, postgres:, postgresql: or mysql:",
+        ));
+    }
+    match cli.persistence.or(g.persistence.clone()).as_deref() {
+        None | Some("db") => {}
+        Some("file") => {
+            return Err(value(
+                "persistence",
+                "`file` is not available in this build; use `db`",
+            ));
+        }
+        Some(other) => {
+            return Err(value(
+                "persistence",
+                format!("`{other}` is not one of: db, file"),
+            ));
+        }
+    }
+    let master_key = cli
+        .master_key
+        .or(g.master_key.clone())
+        .filter(|k| !k.is_empty());
+    if let Some(k) = &master_key {
+        gproxy_storage::Sealer::from_base64(k).map_err(|e| value("master_key", e.to_string()))?;
+    }
+    let proxy = cli.proxy.or(g.proxy.clone()).filter(|p| !p.is_empty());
+    if let Some(p) = &proxy
+        && !["http://", "https://", "socks5://", "socks5h://"]
+            .iter()
+            .any(|s| p.starts_with(s))
+    {
+        return Err(value(
+            "proxy",
+            "must be an http://, https:// or socks5:// URL",
+        ));
+    }
+    let defaults = ServerConfig::default();
+    let server = ServerConfig {
+        enable_usage: cli
+            .enable_usage
+            .or(g.enable_usage)
+            .unwrap_or(defaults.enable_usage),
+        enable_upstream_log: cli
+            .enable_upstream_log
+            .or(g.enable_upstream_log)
+            .unwrap_or(defaults.enable_upstream_log),
+        enable_upstream_log_body: cli
+            .enable_upstream_log_body
+            .or(g.enable_upstream_log_body)
+            .unwrap_or(defaults.enable_upstream_log_body),
+        enable_downstream_log: cli
+            .enable_downstream_log
+            .or(g.enable_downstream_log)
+            .unwrap_or(defaults.enable_downstream_log),
+        enable_downstream_log_body: cli
+            .enable_downstream_log_body
+            .or(g.enable_downstream_log_body)
+            .unwrap_or(defaults.enable_downstream_log_body),
+        max_request_body_bytes: positive(
+            "max_request_body_bytes",
+            cli.max_request_body_bytes
+                .or(g.max_request_body_bytes)
+                .unwrap_or(defaults.max_request_body_bytes),
+        )?,
+        proxy,
+        upstream_timeout: cli
+            .upstream_timeout_secs
+            .or(g.upstream_timeout_secs)
+            .map(Duration::from_secs)
+            .unwrap_or(defaults.upstream_timeout),
+    };
+    let qd = QueueConfig::default();
+    let queue = QueueConfig {
+        capacity: positive(
+            "storage_write_queue_capacity",
+            cli.storage_write_queue_capacity
+                .or(g.storage_write_queue_capacity)
+                .unwrap_or(qd.capacity),
+        )?,
+        max_batch: positive(
+            "storage_write_max_batch_size",
+            cli.storage_write_max_batch_size
+                .or(g.storage_write_max_batch_size)
+                .unwrap_or(qd.max_batch),
+        )?,
+        window: cli
+            .storage_write_aggregate_window_ms
+            .or(g.storage_write_aggregate_window_ms)
+            .map(Duration::from_millis)
+            .unwrap_or(qd.window),
+    };
+    for (field, set) in [
+        (
+            "spoof_emulation",
+            cli.spoof_emulation.is_some() || g.spoof_emulation.is_some(),
+        ),
+        ("hf_token", cli.hf_token.is_some() || g.hf_token.is_some()),
+        ("hf_url", cli.hf_url.is_some() || g.hf_url.is_some()),
+        (
+            "mask_sensitive_info",
+            cli.mask_sensitive_info.is_some() || g.mask_sensitive_info.is_some(),
+        ),
+    ] {
+        if set {
+            tracing::warn!("`{field}` is accepted but has no effect in this build");
+        }
+    }
+    let redis_url = cli
+        .redis_url
+        .or(g.redis_url.clone())
+        .filter(|u| !u.is_empty());
+    if let Some(url) = &redis_url
+        && !url.starts_with("redis://")
+        && !url.starts_with("rediss://")
+    {
+        return Err(value("redis_url", "must be a redis:// or rediss:// URL"));
+    }
+    Ok(Settings {
+        host,
+        port,
+        data_dir,
+        dsn,
+        master_key,
+        admin_key: cli
+            .admin_key
+            .or(g.admin_key.clone())
+            .filter(|k| !k.is_empty()),
+        admin_user: cli.admin_user.filter(|u| !u.is_empty()),
+        admin_password: cli.admin_password.filter(|p| !p.is_empty()),
+        admin_api_key: cli.admin_api_key.filter(|k| !k.is_empty()),
+        bootstrap_force_config: cli.bootstrap_force_config.unwrap_or(false),
+        redis_url,
+        server,
+        queue,
+        seed,
+    })
+}

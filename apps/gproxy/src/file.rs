@@ -1,0 +1,157 @@
+//! The `gproxy.toml` seed file as written (see `reference/004_*`). Every table rejects
+//! unknown fields so a typo stops start-up with its line, instead of being ignored.
+
+use serde::Deserialize;
+use serde_json::Value;
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub global: GlobalFile,
+    #[serde(default)]
+    pub providers: Vec<Spanned<ProviderFile>>,
+    #[serde(default)]
+    pub models: Vec<Spanned<ModelFile>>,
+    #[serde(default)]
+    pub model_aliases: Vec<Spanned<AliasFile>>,
+    #[serde(default)]
+    pub users: Vec<Spanned<UserFile>>,
+    #[serde(default)]
+    pub permissions: Vec<Spanned<PermissionFile>>,
+    #[serde(default)]
+    pub file_permissions: Vec<Spanned<FilePermissionFile>>,
+    #[serde(default)]
+    pub rate_limits: Vec<Spanned<RateLimitFile>>,
+    #[serde(default)]
+    pub quotas: Vec<Spanned<QuotaFile>>,
+}
+
+/// `[global]`: every field optional; CLI and environment override each.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalFile {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub proxy: Option<String>,
+    pub spoof_emulation: Option<String>,
+    pub enable_usage: Option<bool>,
+    pub enable_upstream_log: Option<bool>,
+    pub enable_upstream_log_body: Option<bool>,
+    pub enable_downstream_log: Option<bool>,
+    pub enable_downstream_log_body: Option<bool>,
+    pub dsn: Option<String>,
+    pub data_dir: Option<String>,
+    pub persistence: Option<String>,
+    pub admin_key: Option<String>,
+    pub master_key: Option<String>,
+    pub redis_url: Option<String>,
+    pub mask_sensitive_info: Option<bool>,
+    pub hf_token: Option<String>,
+    pub hf_url: Option<String>,
+    pub max_request_body_bytes: Option<usize>,
+    pub upstream_timeout_secs: Option<u64>,
+    pub storage_write_queue_capacity: Option<usize>,
+    pub storage_write_max_batch_size: Option<usize>,
+    pub storage_write_aggregate_window_ms: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderFile {
+    pub name: String,
+    pub channel: String,
+    #[serde(default)]
+    pub settings: Option<Value>,
+    #[serde(default)]
+    pub credentials: Vec<Value>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// `[[models]]`; prices are decimal numbers in the file and kept as exact decimal text.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    pub provider_name: String,
+    pub model_id: String,
+    pub display_name: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub price_each_call: Option<toml::Value>,
+    pub price_input_per_million: Option<toml::Value>,
+    pub price_output_per_million: Option<toml::Value>,
+    pub price_cache_read_per_million: Option<toml::Value>,
+    pub price_cache_write_per_million: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AliasFile {
+    pub alias: String,
+    pub provider_name: String,
+    pub model_id: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserFile {
+    pub name: String,
+    /// Plain text (hashed on import) or an Argon2 PHC string.
+    pub password: Option<String>,
+    #[serde(default)]
+    pub is_admin: bool,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub keys: Vec<KeyFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFile {
+    pub api_key: String,
+    pub label: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionFile {
+    pub user_name: String,
+    pub provider_name: Option<String>,
+    pub model_pattern: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePermissionFile {
+    pub user_name: String,
+    pub provider_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitFile {
+    pub user_name: String,
+    pub model_pattern: Option<String>,
+    pub rpm: Option<u64>,
+    pub rpd: Option<u64>,
+    pub total_tokens: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaFile {
+    pub user_name: String,
+    pub quota: toml::Value,
+    pub cost_used: Option<toml::Value>,
+}

@@ -1,0 +1,39 @@
+//! The runtime settings the server reads (the binary maps `[global]` onto these).
+
+use std::time::Duration;
+
+/// Server settings; see `reference/004_*` for the `[global]` fields they come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Record a usage row per proxied request.
+    pub enable_usage: bool,
+    /// Log every upstream attempt (envelope).
+    pub enable_upstream_log: bool,
+    /// Also keep upstream request/response bodies (non-streamed responses only).
+    pub enable_upstream_log_body: bool,
+    /// Log every downstream request (envelope).
+    pub enable_downstream_log: bool,
+    /// Also keep downstream request bodies and non-streamed response bodies.
+    pub enable_downstream_log_body: bool,
+    /// Largest request body accepted; larger ones get 413 and are never forwarded.
+    pub max_request_body_bytes: usize,
+    /// Outbound HTTP proxy for upstream calls.
+    pub proxy: Option<String>,
+    /// How long to wait for an upstream's response headers.
+    pub upstream_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            enable_usage: true,
+            enable_upstream_log: true,
+            enable_upstream_log_body: false,
+            enable_downstream_log: true,
+            enable_downstream_log_body: false,
+            max_request_body_bytes: 32 * 1024 * 1024,
+            proxy: None,
+            upstream_timeout: Duration::from_secs(600),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The gproxy HTTP server: an axum application that authenticates callers, resolves their
+//! provider and model, checks permissions, forwards to the upstream and relays the answer,
+//! recording usage and request logs.
+//!
+//! Map of the crate, in the order a request passes through it:
+//! - [`routes`]: the router; each route names its protocol and operation.
+//! - [`auth`]: the client key from any of the four places SDKs send it, matched by digest.
+//! - [`proxy`]: the engine (resolve → permission → dispatch → forward → relay → records).
+//! - [`snapshot`]: the in-memory control plane the request path reads; [`state`] holds it
+//!   in an `ArcSwap` with the store, write queue and upstream client.
+//! - [`error`]: [`ApiError`], answered in the caller's protocol shape.
+//! - [`server`]: building the state and serving with graceful shutdown.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod glob;
+pub mod proxy;
+pub mod routes;
+pub mod server;
+pub mod snapshot;
+pub mod state;
+
+pub use config::ServerConfig;
+pub use error::{ApiError, Surface};
+pub use routes::router;
+pub use server::Server;
+pub use state::AppState;

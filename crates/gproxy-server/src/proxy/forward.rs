@@ -1,0 +1,135 @@
+//! Sending a call upstream: the provider's credentials are tried in round-robin order, and
+//! a connection failure, 429 or 5xx falls over to the next credential. Each attempt is
+//! logged as an upstream request record.
+
+use super::records::{CallContext, ms};
+use crate::error::ApiError;
+use crate::snapshot::Provider;
+use crate::state::AppState;
+use axum::http::{HeaderMap, Method};
+use bytes::Bytes;
+use gproxy_channels::upstream::apply_auth;
+use gproxy_storage::model::{Record, UpstreamRecord};
+use std::time::Instant;
+
+/// A request ready to go upstream, minus the credential.
+#[derive(Debug)]
+pub struct UpstreamCall<'a> {
+    pub provider: &'a Provider,
+    pub method: Method,
+    /// Full URL including the query.
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// The upstream's answer (headers received).
+#[derive(Debug)]
+pub struct Forwarded {
+    pub response: reqwest::Response,
+    pub credential_id: i64,
+    /// How many attempts were made (more than one: the gateway already failed over).
+    pub attempts: usize,
+    /// When the response headers arrived.
+    pub headers_at: Instant,
+}
+
+fn retryable(status: reqwest::StatusCode) -> bool {
+    status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// Sends `call`, failing over across the provider's credentials.
+pub async fn send(
+    state: &AppState,
+    ctx: &CallContext,
+    call: UpstreamCall<'_>,
+) -> Result<Forwarded, ApiError> {
+    let provider = call.provider;
+    if provider.credentials.is_empty() {
+        return Err(ApiError::unavailable(format!(
+            "provider `{}` has no enabled credentials",
+            provider.name
+        )));
+    }
+    let total = provider.credentials.len();
+    let mut last_error = None;
+    for (attempt, (credential_id, credential)) in provider.credentials.attempt_order().enumerate() {
+        let is_last = attempt + 1 == total;
+        let mut headers = call.headers.clone();
+        apply_auth(provider.kind, &mut headers, &credential.api_key).map_err(|_| {
+            ApiError::internal(format!(
+                "provider `{}` has a malformed credential",
+                provider.name
+            ))
+        })?;
+        let started = Instant::now();
+        let request = state
+            .http
+            .request(call.method.clone(), &call.url)
+            .headers(headers)
+            .body(call.body.clone())
+            .send();
+        let outcome = tokio::time::timeout(state.config.upstream_timeout, request).await;
+        let latency = ms(started.elapsed());
+        let mut log = UpstreamRecord {
+            request_id: ctx.request_id.clone(),
+            created_at: gproxy_storage::now_ms(),
+            provider: provider.name.clone(),
+            credential_id: Some(credential_id),
+            method: call.method.to_string(),
+            url: call.url.clone(),
+            latency_ms: latency,
+            request_body: state
+                .config
+                .enable_upstream_log_body
+                .then(|| String::from_utf8_lossy(&call.body).into_owned()),
+            ..Default::default()
+        };
+        match outcome {
+            Ok(Ok(response)) => {
+                let status = response.status();
+                log.status = Some(i32::from(status.as_u16()));
+                if retryable(status) && !is_last {
+                    log.error = Some(format!(
+                        "status {status}; failing over to the next credential"
+                    ));
+                    push(state, log);
+                    last_error = Some(ApiError::bad_gateway(format!("upstream answered {status}")));
+                    continue;
+                }
+                push(state, log);
+                return Ok(Forwarded {
+                    response,
+                    credential_id,
+                    attempts: attempt + 1,
+                    headers_at: Instant::now(),
+                });
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(request_id = %ctx.request_id, provider = %provider.name, error = %err, "upstream request failed");
+                log.error = Some(err.without_url().to_string());
+                push(state, log);
+                last_error = Some(ApiError::bad_gateway(format!(
+                    "could not reach provider `{}`",
+                    provider.name
+                )));
+            }
+            Err(_) => {
+                log.error = Some("timed out waiting for response headers".into());
+                push(state, log);
+                last_error = Some(ApiError::gateway_timeout(format!(
+                    "provider `{}` did not answer within {}s",
+                    provider.name,
+                    state.config.upstream_timeout.as_secs()
+                )));
+            }
+        }
+    }
+    Err(last_error.unwrap_or_else(|| ApiError::bad_gateway("no upstream attempt was made")))
+}
+
+fn push(state: &AppState, log: UpstreamRecord) {
+    if state.config.enable_upstream_log {
+        state.queue.push_detached(Record::Upstream(log));
+    }
+}

@@ -1,0 +1,122 @@
+//! Which headers cross the gateway. The client's credentials, hop-by-hop headers and
+//! cookies never reach the upstream; compression is not requested, so streams can be read
+//! for usage; the upstream's cookies and hop-by-hop headers never reach the client.
+
+use axum::http::{HeaderMap, HeaderName};
+
+/// Request headers that are dropped before forwarding.
+const DROP_REQUEST: &[&str] = &[
+    "host",
+    "content-length",
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+    "cookie",
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "accept-encoding",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+];
+
+/// Response headers that are dropped before relaying.
+const DROP_RESPONSE: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+    "set-cookie",
+];
+
+fn filtered(headers: &HeaderMap, drop: &[&str]) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if !drop.contains(&name.as_str()) {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// The client's headers as forwarded upstream (before the credential is added).
+pub fn upstream_request(headers: &HeaderMap) -> HeaderMap {
+    filtered(headers, DROP_REQUEST)
+}
+
+/// The upstream's headers as relayed to the client.
+pub fn client_response(headers: &HeaderMap) -> HeaderMap {
+    filtered(headers, DROP_RESPONSE)
+}
+
+/// The client's query string without its `key=` credential.
+pub fn upstream_query(query: Option<&str>) -> Option<String> {
+    let kept: Vec<&str> = query?
+        .split('&')
+        .filter(|pair| !pair.is_empty() && *pair != "key" && !pair.starts_with("key="))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("&"))
+}
+
+/// `x-request-id`, set on every response.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn credentials_and_hop_by_hop_are_dropped() {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("authorization", "Bearer client"),
+            ("x-api-key", "client"),
+            ("x-goog-api-key", "client"),
+            ("connection", "keep-alive"),
+            ("accept-encoding", "gzip"),
+            ("anthropic-version", "2023-06-01"),
+            ("anthropic-beta", "tools-2024"),
+            ("content-type", "application/json"),
+        ] {
+            h.insert(k, HeaderValue::from_static(v));
+        }
+        let out = upstream_request(&h);
+        let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["anthropic-version", "anthropic-beta", "content-type"]
+        );
+    }
+
+    #[test]
+    fn query_key_is_removed() {
+        assert_eq!(
+            upstream_query(Some("alt=sse&key=secret")).as_deref(),
+            Some("alt=sse")
+        );
+        assert_eq!(upstream_query(Some("key=secret")), None);
+        assert_eq!(
+            upstream_query(Some("beta=true")).as_deref(),
+            Some("beta=true")
+        );
+        assert_eq!(
+            upstream_query(Some("keyword=1")).as_deref(),
+            Some("keyword=1")
+        );
+        assert_eq!(upstream_query(None), None);
+    }
+}

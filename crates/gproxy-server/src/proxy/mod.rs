@@ -1,0 +1,320 @@
+//! The proxy engine. A call goes: [`handle`] → authenticate → read the body (bounded) →
+//! peek `model`/`stream` → [`resolve`] provider and model → permission → dispatch →
+//! [`forward`] with credential failover → [`relay`] the answer (stream or body) → usage
+//! and log records onto the write queue ([`records`]).
+
+pub mod forward;
+pub mod headers;
+pub mod records;
+pub mod relay;
+pub mod resolve;
+
+use crate::auth;
+use crate::error::{ApiError, Surface};
+use crate::snapshot::Provider;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use gproxy_channels::{Dispatch, upstream};
+use gproxy_protocol::peek::{peek_request, replace_top_level_string};
+use gproxy_protocol::{Endpoint, Operation, Protocol};
+use gproxy_storage::model::{DownstreamRecord, Record};
+use records::{CallContext, UsageSink, ms};
+use relay::ModelRewrite;
+use std::time::Instant;
+
+/// What a proxy route is, fixed when the router is built.
+#[derive(Clone, Copy, Debug)]
+pub struct CallSpec {
+    pub protocol: Protocol,
+    /// `None` on Gemini `models/{model}:{method}` routes, where the method names it.
+    pub operation: Option<Operation>,
+    /// The route is `/{provider}/...`.
+    pub scoped: bool,
+    /// The Gemini API version in the path (`v1beta` or `v1`).
+    pub gemini_version: &'static str,
+}
+
+/// Path parameters a proxy route captures.
+#[derive(Clone, Debug, Default)]
+pub struct PathParams {
+    /// `{provider}`: the scoped provider, or on unscoped Gemini paths the provider segment
+    /// of `models/{provider}/{model}`.
+    pub provider: Option<String>,
+    /// `{id}`: a model id, or Gemini's `{model}:{method}`.
+    pub id: Option<String>,
+}
+
+impl CallContext {
+    pub fn new(method: &axum::http::Method, path: &str) -> Self {
+        CallContext {
+            request_id: new_request_id(),
+            started: Instant::now(),
+            created_at: gproxy_storage::now_ms(),
+            method: method.to_string(),
+            path: path.to_owned(),
+            principal: None,
+            request_body: None,
+            response_body: None,
+        }
+    }
+}
+
+fn new_request_id() -> String {
+    format!(
+        "req_{:016x}{:08x}",
+        rand::random::<u64>(),
+        rand::random::<u32>()
+    )
+}
+
+/// Serves one proxy call and answers in the caller's protocol, success or not.
+pub async fn handle(state: AppState, spec: CallSpec, params: PathParams, req: Request) -> Response {
+    let mut ctx = CallContext::new(req.method(), req.uri().path());
+    let response = match run(&state, &mut ctx, spec, params, req).await {
+        Ok(resp) => resp,
+        Err(err) => error_response(&ctx, err, Surface::Protocol(spec.protocol)),
+    };
+    finish(&state, ctx, response, Some(spec.protocol))
+}
+
+/// Shapes an error, logging server-side failures once.
+pub(crate) fn error_response(ctx: &CallContext, err: ApiError, surface: Surface) -> Response {
+    if err.status.is_server_error() {
+        tracing::warn!(request_id = %ctx.request_id, status = err.status.as_u16(), message = %err.message, "request failed");
+    }
+    err.into_response_for(surface)
+}
+
+/// Stamps the request id on the response and queues the downstream log record.
+pub(crate) fn finish(
+    state: &AppState,
+    ctx: CallContext,
+    mut response: Response,
+    protocol: Option<Protocol>,
+) -> Response {
+    if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+        if protocol == Some(Protocol::Anthropic) {
+            response.headers_mut().insert("request-id", id.clone());
+        }
+        response
+            .headers_mut()
+            .insert(headers::REQUEST_ID.clone(), id);
+    }
+    if state.config.enable_downstream_log {
+        state
+            .queue
+            .push_detached(Record::Downstream(DownstreamRecord {
+                request_id: ctx.request_id,
+                created_at: ctx.created_at,
+                user_id: ctx.principal.as_ref().map(|p| p.user_id),
+                user_key_id: ctx.principal.as_ref().map(|p| p.key_id),
+                method: ctx.method,
+                path: ctx.path,
+                status: i32::from(response.status().as_u16()),
+                latency_ms: ms(ctx.started.elapsed()),
+                request_body: ctx.request_body,
+                response_body: ctx.response_body,
+            }));
+    }
+    response
+}
+
+/// Reads the request body, refusing more than `limit` bytes without reading them all.
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::too_large(limit));
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|err| {
+        let too_large = std::error::Error::source(&err)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::too_large(limit)
+        } else {
+            ApiError::bad_request("the request body could not be read")
+        }
+    })
+}
+
+async fn run(
+    state: &AppState,
+    ctx: &mut CallContext,
+    spec: CallSpec,
+    params: PathParams,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let snap = state.snapshot();
+    let (parts, body) = req.into_parts();
+    let principal = auth::authenticate(&snap, &parts.headers, parts.uri.query())?;
+    ctx.principal = Some(principal.clone());
+    let body = read_body(&parts.headers, body, state.config.max_request_body_bytes).await?;
+    if state.config.enable_downstream_log_body {
+        ctx.request_body = Some(String::from_utf8_lossy(&body).into_owned());
+    }
+    let peek = peek_request(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
+
+    let (operation, model, stream) = match spec.operation {
+        Some(op) => (op, peek.model, peek.stream),
+        None => {
+            let id = params.id.as_deref().unwrap_or_default();
+            let (model, method) = id.rsplit_once(':').ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "`{id}` names no method: expected `models/{{model}}:{{method}}`"
+                ))
+            })?;
+            let op = Operation::from_gemini_action(method)
+                .ok_or_else(|| ApiError::not_found(format!("unknown Gemini method `{method}`")))?;
+            (
+                op,
+                Some(model.to_owned()),
+                op == Operation::StreamGenerateContent,
+            )
+        }
+    };
+    let endpoint = Endpoint::new(spec.protocol, operation);
+    // Unscoped Gemini paths may carry the provider as a path segment (`models/{p}/{m}`).
+    let scoped = params
+        .provider
+        .as_deref()
+        .filter(|_| spec.scoped || spec.operation.is_none());
+    let target = resolve::resolve(&snap, scoped, model.as_deref())?;
+    let model_id = target
+        .model
+        .clone()
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| ApiError::bad_request("`model` is required"))?;
+    let provider = &target.provider;
+    if !snap.permits(
+        principal.user_id,
+        provider,
+        &model_id,
+        target.alias.as_deref(),
+    ) {
+        return Err(ApiError::forbidden(format!(
+            "user `{}` may not use model `{model_id}` on provider `{}`",
+            principal.user_name, provider.name
+        )));
+    }
+    check_dispatch(provider, endpoint)?;
+
+    let (body, rewrite): (Bytes, ModelRewrite) = match (&target.client_model, spec.protocol) {
+        (Some(client), Protocol::OpenAi | Protocol::Anthropic) => (
+            replace_top_level_string(&body, "model", &model_id)
+                .map(Bytes::from)
+                .unwrap_or(body),
+            Some((model_id.clone(), client.clone())),
+        ),
+        _ => (body, None),
+    };
+    let upstream = UpstreamTarget {
+        provider,
+        endpoint,
+        model: Some(&model_id),
+        gemini_version: spec.gemini_version,
+    };
+    forward_and_respond(state, ctx, upstream, &parts, body, stream, rewrite).await
+}
+
+/// 501 unless the provider serves `endpoint` as it is.
+pub(crate) fn check_dispatch(provider: &Provider, endpoint: Endpoint) -> Result<(), ApiError> {
+    match provider.kind.dispatch(endpoint) {
+        Dispatch::Passthrough => Ok(()),
+        Dispatch::NeedsTranslation => Err(ApiError::not_implemented(format!(
+            "provider `{}` (channel {}) speaks the {} protocol; serving {} `{}` requests on it needs translation, which is not supported yet",
+            provider.name,
+            provider.kind,
+            provider.kind.protocol(),
+            endpoint.protocol,
+            endpoint.operation
+        ))),
+        Dispatch::Unsupported => Err(ApiError::not_implemented(format!(
+            "provider `{}` (channel {}) does not support `{}`",
+            provider.name, provider.kind, endpoint.operation
+        ))),
+    }
+}
+
+/// Where an upstream call goes.
+pub(crate) struct UpstreamTarget<'a> {
+    pub provider: &'a Provider,
+    pub endpoint: Endpoint,
+    pub model: Option<&'a str>,
+    pub gemini_version: &'a str,
+}
+
+/// Sends the call upstream and relays the answer; settles the usage record either way.
+pub(crate) async fn forward_and_respond(
+    state: &AppState,
+    ctx: &mut CallContext,
+    target: UpstreamTarget<'_>,
+    parts: &Parts,
+    body: Bytes,
+    stream: bool,
+    rewrite: ModelRewrite,
+) -> Result<Response, ApiError> {
+    let UpstreamTarget {
+        provider,
+        endpoint,
+        model,
+        gemini_version,
+    } = target;
+    let base = upstream::url(
+        provider.kind,
+        &provider.settings.base_url,
+        endpoint,
+        model,
+        gemini_version,
+    )
+    .ok_or_else(|| {
+        ApiError::not_implemented(format!(
+            "provider `{}` has no URL for `{}`",
+            provider.name, endpoint.operation
+        ))
+    })?;
+    let url = match headers::upstream_query(parts.uri.query()) {
+        Some(q) => format!("{base}?{q}"),
+        None => base,
+    };
+    let call = forward::UpstreamCall {
+        provider,
+        method: parts.method.clone(),
+        url,
+        headers: headers::upstream_request(&parts.headers),
+        body,
+    };
+    let sink = |status: u16, credential_id: Option<i64>| {
+        UsageSink::new(
+            state.queue.clone(),
+            state.config.enable_usage,
+            ctx,
+            endpoint,
+            &provider.name,
+            credential_id,
+            model.unwrap_or_default(),
+            status,
+            stream,
+        )
+    };
+    let fwd = match forward::send(state, ctx, call).await {
+        Ok(fwd) => fwd,
+        Err(err) => {
+            sink(err.status.as_u16(), None).finish(None, false, None);
+            return Err(err);
+        }
+    };
+    let usage_sink = sink(fwd.response.status().as_u16(), Some(fwd.credential_id));
+    let keep_body = state.config.enable_downstream_log_body;
+    relay::respond(ctx, fwd, endpoint, stream, rewrite, usage_sink, keep_body).await
+}

@@ -1,0 +1,89 @@
+//! Building the application state and serving until shutdown, then draining the record
+//! queue so no record is lost.
+
+use crate::snapshot::Snapshot;
+use crate::state::{AppState, Inner, LoadError, http_client};
+use crate::{ServerConfig, router};
+use arc_swap::ArcSwap;
+use gproxy_storage::{QueueConfig, Store, WriteQueue};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("loading the configuration from the database failed: {0}")]
+    Load(#[from] LoadError),
+    #[error("building the upstream HTTP client failed: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("serving failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A bound, ready-to-run server.
+pub struct Server {
+    state: AppState,
+    listener: TcpListener,
+    /// Background tasks (the record writer); waited for on shutdown.
+    tracker: TaskTracker,
+    /// Tells background tasks to finish.
+    cancel: CancellationToken,
+}
+
+impl Server {
+    /// Loads the control plane, starts the write queue and binds `listener`'s server.
+    pub async fn build(
+        store: Arc<dyn Store>,
+        config: ServerConfig,
+        queue: QueueConfig,
+        listener: TcpListener,
+    ) -> Result<Server, StartError> {
+        let snapshot = Snapshot::build(store.load().await.map_err(LoadError::from)?)
+            .map_err(LoadError::from)?;
+        let tracker = TaskTracker::new();
+        let cancel = CancellationToken::new();
+        let queue = WriteQueue::start(Arc::clone(&store), queue, &tracker, cancel.clone());
+        let state = AppState::new(Inner {
+            snapshot: ArcSwap::from_pointee(snapshot),
+            store,
+            queue,
+            http: http_client(&config)?,
+            config,
+        });
+        Ok(Server {
+            state,
+            listener,
+            tracker,
+            cancel,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, lets in-flight requests finish, then writes every
+    /// queued record before returning.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let app = router(self.state.clone());
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.state.queue.flush().await;
+        self.cancel.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+        Ok(())
+    }
+}

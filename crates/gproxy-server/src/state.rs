@@ -1,0 +1,74 @@
+//! Shared application state: the control-plane snapshot (swapped atomically), the store,
+//! the write queue and the upstream HTTP client.
+
+use crate::ServerConfig;
+use crate::snapshot::{Snapshot, SnapshotError};
+use arc_swap::ArcSwap;
+use gproxy_storage::{Store, StoreError, WriteQueue};
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// Cheap-to-clone handle on [`Inner`].
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// What every handler can reach.
+pub struct Inner {
+    /// The control plane the request path reads; replaced whole on change.
+    pub snapshot: ArcSwap<Snapshot>,
+    pub store: Arc<dyn Store>,
+    /// Where records go on their way to the store.
+    pub queue: WriteQueue,
+    /// Upstream client (connection pools per upstream host).
+    pub http: reqwest::Client,
+    pub config: ServerConfig,
+}
+
+/// Why the control plane could not be (re)loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        AppState(Arc::new(inner))
+    }
+
+    /// The current control plane.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Reloads the control plane from the store and swaps it in.
+    pub async fn reload(&self) -> Result<(), LoadError> {
+        let snap = Snapshot::build(self.store.load().await?)?;
+        self.snapshot.store(Arc::new(snap));
+        Ok(())
+    }
+}
+
+/// Builds the upstream HTTP client.
+pub fn http_client(config: &ServerConfig) -> reqwest::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .user_agent(concat!("gproxy/", env!("CARGO_PKG_VERSION")));
+    builder = match &config.proxy {
+        Some(url) => builder.proxy(reqwest::Proxy::all(url)?),
+        None => builder.no_proxy(),
+    };
+    builder.build()
+}

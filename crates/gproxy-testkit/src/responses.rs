@@ -1,0 +1,268 @@
+//! OpenAI Responses API: the `response` object, its SSE event sequence (typed `event:` lines
+//! with numbered `sequence_number`s), and `POST /v1/responses/input_tokens`.
+
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::call::{Answer, Call};
+use crate::script::{MockUsage, split_even, unix_now};
+use crate::server::AppState;
+use crate::sse::{self, StreamScript};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/responses", post(create))
+        .route("/v1/responses/input_tokens", post(input_tokens))
+}
+
+/// Ids and fields shared by every object of one response.
+struct Meta {
+    id: String,
+    item_id: String,
+    created: u64,
+    model: String,
+}
+
+async fn create(call: Call) -> Response {
+    let answer = match call.answer() {
+        Ok(answer) => answer,
+        Err(err) => return err.into_response(),
+    };
+    let meta = Meta {
+        id: format!("resp_mock_{}", call.seq),
+        item_id: match answer {
+            Answer::Text(_) => format!("msg_mock_{}", call.seq),
+            Answer::Tool { .. } => format!("fc_mock_{}", call.seq),
+        },
+        created: unix_now(),
+        model: call.model(),
+    };
+    if call.stream() {
+        stream(&meta, &answer, call.reply.usage, call.reply.chunks)
+            .into_response(&call.reply, "text/event-stream")
+    } else {
+        let output = vec![item(&meta, &answer, true)];
+        Json(response(&meta, "completed", output, Some(call.reply.usage))).into_response()
+    }
+}
+
+async fn input_tokens(call: Call) -> Response {
+    if let Err(err) = call.answer() {
+        return err.into_response();
+    }
+    let body = json!({"object": "response.input_tokens", "input_tokens": call.reply.usage.input});
+    Json(body).into_response()
+}
+
+/// A `response` object; `usage` is `null` while in progress.
+fn response(meta: &Meta, status: &str, output: Vec<Value>, usage: Option<MockUsage>) -> Value {
+    let usage = usage.map_or(Value::Null, |u| {
+        json!({
+            "input_tokens": u.input,
+            "input_tokens_details": {"cached_tokens": u.cache_read},
+            "output_tokens": u.output,
+            "output_tokens_details": {"reasoning_tokens": u.reasoning},
+            "total_tokens": u.input + u.output,
+        })
+    });
+    json!({
+        "id": meta.id,
+        "object": "response",
+        "created_at": meta.created,
+        "status": status,
+        "error": null,
+        "incomplete_details": null,
+        "instructions": null,
+        "max_output_tokens": null,
+        "metadata": {},
+        "model": meta.model,
+        "output": output,
+        "parallel_tool_calls": true,
+        "previous_response_id": null,
+        "reasoning": {"effort": null, "summary": null},
+        "store": true,
+        "temperature": 1.0,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": usage,
+        "user": null,
+    })
+}
+
+/// The single output item; `done` selects the final state over the just-added one.
+fn item(meta: &Meta, answer: &Answer<'_>, done: bool) -> Value {
+    let status = if done { "completed" } else { "in_progress" };
+    match answer {
+        Answer::Text(text) => {
+            let content = if done {
+                json!([text_part(text)])
+            } else {
+                json!([])
+            };
+            json!({
+                "type": "message",
+                "id": meta.item_id,
+                "status": status,
+                "role": "assistant",
+                "content": content,
+            })
+        }
+        Answer::Tool {
+            id,
+            name,
+            arguments,
+        } => json!({
+            "type": "function_call",
+            "id": meta.item_id,
+            "call_id": id,
+            "name": name,
+            "arguments": if done { arguments.to_string() } else { String::new() },
+            "status": status,
+        }),
+    }
+}
+
+fn text_part(text: &str) -> Value {
+    json!({"type": "output_text", "text": text, "annotations": []})
+}
+
+/// Numbers events in emission order and frames them with matching `event:` lines.
+struct Events {
+    next: u64,
+}
+
+impl Events {
+    fn emit(&mut self, kind: &str, mut value: Value) -> Bytes {
+        value["type"] = json!(kind);
+        value["sequence_number"] = json!(self.next);
+        self.next += 1;
+        sse::event(kind, &value)
+    }
+}
+
+/// The streamed event sequence for one text message or one function call.
+fn stream(meta: &Meta, answer: &Answer<'_>, usage: MockUsage, chunks: usize) -> StreamScript {
+    let mut ev = Events { next: 0 };
+    let pending = response(meta, "in_progress", Vec::new(), None);
+    let mut head = vec![
+        ev.emit("response.created", json!({"response": pending})),
+        ev.emit("response.in_progress", json!({"response": pending})),
+        ev.emit(
+            "response.output_item.added",
+            json!({"output_index": 0, "item": item(meta, answer, false)}),
+        ),
+    ];
+    let at = |extra: Value| {
+        let mut value = json!({"item_id": meta.item_id, "output_index": 0});
+        if let (Some(map), Value::Object(extra)) = (value.as_object_mut(), extra) {
+            map.extend(extra);
+        }
+        value
+    };
+
+    let (deltas, mut tail) = match answer {
+        Answer::Text(text) => {
+            head.push(ev.emit(
+                "response.content_part.added",
+                at(json!({"content_index": 0, "part": text_part("")})),
+            ));
+            let deltas = split_even(text, chunks)
+                .into_iter()
+                .map(|piece| {
+                    let body = json!({"content_index": 0, "delta": piece, "logprobs": []});
+                    ev.emit("response.output_text.delta", at(body))
+                })
+                .collect();
+            let text_done = json!({"content_index": 0, "text": text, "logprobs": []});
+            let part_done = json!({"content_index": 0, "part": text_part(text)});
+            let tail = vec![
+                ev.emit("response.output_text.done", at(text_done)),
+                ev.emit("response.content_part.done", at(part_done)),
+            ];
+            (deltas, tail)
+        }
+        Answer::Tool {
+            name, arguments, ..
+        } => {
+            let arguments = arguments.to_string();
+            let deltas = split_even(&arguments, chunks)
+                .into_iter()
+                .map(|frag| {
+                    ev.emit(
+                        "response.function_call_arguments.delta",
+                        at(json!({"delta": frag})),
+                    )
+                })
+                .collect();
+            let done = json!({"arguments": arguments, "name": name});
+            let tail = vec![ev.emit("response.function_call_arguments.done", at(done))];
+            (deltas, tail)
+        }
+    };
+
+    let final_item = item(meta, answer, true);
+    tail.push(ev.emit(
+        "response.output_item.done",
+        json!({"output_index": 0, "item": final_item}),
+    ));
+    let completed = response(meta, "completed", vec![final_item], Some(usage));
+    tail.push(ev.emit("response.completed", json!({"response": completed})));
+    StreamScript { head, deltas, tail }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> Meta {
+        Meta {
+            id: "resp_mock_1".into(),
+            item_id: "msg_mock_1".into(),
+            created: 1,
+            model: "gpt-4.1".into(),
+        }
+    }
+
+    fn events(frames: &[Bytes]) -> Vec<(String, Value)> {
+        frames
+            .iter()
+            .map(|f| {
+                let text = String::from_utf8_lossy(f);
+                let mut lines = text.lines();
+                let kind = lines
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("event: ");
+                let data = lines
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("data: ");
+                let value: Value = serde_json::from_str(data).unwrap_or_default();
+                (kind.to_owned(), value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn text_stream_is_numbered_and_typed() {
+        let script = stream(&meta(), &Answer::Text("abc"), MockUsage::default(), 3);
+        let all: Vec<Bytes> = [script.head, script.deltas, script.tail].concat();
+        let evs = events(&all);
+        assert_eq!(evs.len(), 11);
+        for (i, (kind, value)) in evs.iter().enumerate() {
+            assert_eq!(value["type"], json!(kind));
+            assert_eq!(value["sequence_number"], json!(i));
+        }
+        assert_eq!(evs[4].1["delta"], "a");
+        assert_eq!(
+            evs[10].1["response"]["output"][0]["content"][0]["text"],
+            "abc"
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! The server: [`MockOptions`], the [`MockUpstream`] handle (start, script, request log,
+//! shutdown), the shared state handlers see, and the route table.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware;
+use axum::response::Response;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::record::{RecordedRequest, Seq, record};
+use crate::script::Reply;
+use crate::surface::Surface;
+use crate::{anthropic, gemini, models, openai, responses};
+
+/// How a mock server behaves when the script does not say otherwise.
+#[derive(Clone, Debug, Default)]
+pub struct MockOptions {
+    /// Port to bind on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// When set, requests whose credential (`Authorization: Bearer`, `x-api-key`,
+    /// `x-goog-api-key` or `?key=`) differs get a 401 in their protocol's error shape.
+    pub expected_key: Option<String>,
+    /// Delay before the response headers of every request.
+    pub latency: Duration,
+    /// Reply used when the script is empty; `None` means [`Reply::default`].
+    pub default_reply: Option<Reply>,
+}
+
+/// State shared by the handle and every handler.
+pub(crate) type AppState = Arc<Shared>;
+
+/// What the handlers and the handle share.
+pub(crate) struct Shared {
+    /// Fixed at start.
+    options: MockOptions,
+    /// Replies pushed by the test, consumed front first.
+    script: Mutex<VecDeque<Reply>>,
+    /// Every request received, in arrival order.
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+/// Locks ignoring poison: the guarded data stays consistent even if a holder panicked.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub fn options(&self) -> &MockOptions {
+        &self.options
+    }
+
+    /// Pops the next scripted reply, or the default one.
+    pub fn next_reply(&self) -> Reply {
+        lock(&self.script)
+            .pop_front()
+            .or_else(|| self.options.default_reply.clone())
+            .unwrap_or_default()
+    }
+
+    /// Appends to the log and returns the request's 1-based position.
+    pub fn record(&self, request: RecordedRequest) -> u64 {
+        let mut requests = lock(&self.requests);
+        requests.push(request);
+        requests.len() as u64
+    }
+}
+
+/// Stops the server when the last [`MockUpstream`] clone is dropped.
+struct Control {
+    addr: SocketAddr,
+    /// Flipped to `true` to start the graceful shutdown.
+    stop: watch::Sender<bool>,
+    /// The serving task, taken by [`MockUpstream::join`].
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Control {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// Handle to a running mock upstream. Cheap to clone; the server stops when
+/// [`MockUpstream::shutdown`] is called or the last clone is dropped.
+#[derive(Clone)]
+pub struct MockUpstream {
+    shared: AppState,
+    control: Arc<Control>,
+}
+
+impl std::fmt::Debug for MockUpstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockUpstream")
+            .field("addr", &self.control.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockUpstream {
+    /// Starts a mock with default options on `127.0.0.1` and a free port.
+    pub async fn start() -> anyhow::Result<MockUpstream> {
+        Self::start_with(MockOptions::default()).await
+    }
+
+    /// Starts a mock on `127.0.0.1:{opts.port}`.
+    pub async fn start_with(opts: MockOptions) -> anyhow::Result<MockUpstream> {
+        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), opts.port);
+        Self::bind(addr, opts).await
+    }
+
+    /// Starts a mock on `addr` (any interface); `opts.port` is ignored.
+    pub async fn bind(addr: SocketAddr, opts: MockOptions) -> anyhow::Result<MockUpstream> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            options: opts,
+            script: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(Vec::new()),
+        });
+        let (stop, mut stopped) = watch::channel(false);
+        let app = router(shared.clone());
+        let task = tokio::spawn(async move {
+            let signal = async move {
+                // An error means every sender is gone, which is a stop request too.
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            if let Err(err) = axum::serve(listener, app)
+                .with_graceful_shutdown(signal)
+                .await
+            {
+                tracing::error!(%err, "mock upstream stopped with an error");
+            }
+        });
+        let control = Arc::new(Control {
+            addr,
+            stop,
+            task: Mutex::new(Some(task)),
+        });
+        Ok(MockUpstream { shared, control })
+    }
+
+    /// `http://HOST:PORT`, without a trailing slash or version prefix.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.control.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.control.addr
+    }
+
+    /// Appends a reply to the script: the next request without an earlier scripted reply gets
+    /// it. Every request that reaches a protocol handler consumes one (401s, malformed bodies
+    /// and unknown paths do not).
+    pub fn push(&self, reply: Reply) {
+        lock(&self.shared.script).push_back(reply);
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// The most recent request, if any.
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        lock(&self.shared.requests).last().cloned()
+    }
+
+    /// Stops accepting connections and lets in-flight responses finish.
+    pub fn shutdown(&self) {
+        self.control.stop.send_replace(true);
+    }
+
+    /// Waits until the server task has ended (after [`MockUpstream::shutdown`]). Only the first
+    /// caller waits; later calls return at once.
+    pub async fn join(&self) {
+        let task = lock(&self.control.task).take();
+        if let Some(task) = task
+            && let Err(err) = task.await
+        {
+            tracing::error!(%err, "mock upstream task failed");
+        }
+    }
+}
+
+/// The whole route table; each area owns its routes next to its handlers.
+fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(openai::router())
+        .merge(responses::router())
+        .merge(anthropic::router())
+        .merge(gemini::router())
+        .merge(models::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), record))
+        .with_state(state)
+}
+
+/// Unknown path: 404 in the shape of the protocol the path looks like.
+async fn not_found(State(state): State<AppState>, req: Request) -> Response {
+    let response = unrouted(&req, 404, "not found");
+    tokio::time::sleep(state.options().latency).await;
+    response
+}
+
+/// Known path, wrong method: 405 with a JSON body.
+async fn method_not_allowed(State(state): State<AppState>, req: Request) -> Response {
+    let response = unrouted(&req, 405, "method not allowed");
+    tokio::time::sleep(state.options().latency).await;
+    response
+}
+
+fn unrouted(req: &Request, status: u16, what: &str) -> Response {
+    let seq = req.extensions().get::<Seq>().map_or(0, |s| s.0);
+    let uri = req.uri();
+    let surface = Surface::detect(uri.path(), uri.query(), req.headers());
+    let message = format!("mock: {what}: {} {}", req.method(), uri.path());
+    surface.error(status, &message, seq)
+}

@@ -1,0 +1,160 @@
+//! Streaming bodies: a protocol module renders its events into a [`StreamScript`] (pure), and
+//! [`StreamScript::into_response`] plays it out incrementally, honouring `chunk_delay` and
+//! `cut_after` (which ends the body with an error so hyper aborts the connection mid-body).
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::script::Reply;
+
+/// A rendered stream: frames before the content deltas, the deltas themselves, and the
+/// finishing frames. Only `deltas` count towards [`Reply::cut_after`].
+#[derive(Debug, Default)]
+pub(crate) struct StreamScript {
+    /// Opening frames (role chunk, `message_start`, `response.created`, ...).
+    pub head: Vec<Bytes>,
+    /// One frame per content delta.
+    pub deltas: Vec<Bytes>,
+    /// Finishing frames (finish reason, usage, `[DONE]`, `message_stop`, ...); never sent when
+    /// the stream is cut.
+    pub tail: Vec<Bytes>,
+}
+
+/// One step of the played-out body.
+enum Frame {
+    Data(Bytes),
+    /// Abort the body: hyper drops the connection without the closing chunk.
+    Cut,
+}
+
+/// Error that ends a cut stream; hyper only needs it to be an error.
+#[derive(Debug)]
+struct CutError;
+
+impl std::fmt::Display for CutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("mock stream cut by Reply::cut_after")
+    }
+}
+
+impl std::error::Error for CutError {}
+
+impl StreamScript {
+    /// Plays the script as a `200` response with `content_type`.
+    pub fn into_response(self, reply: &Reply, content_type: &'static str) -> Response {
+        let frames = self.frames(reply.cut_after);
+        let body = Body::from_stream(play(frames, reply.chunk_delay));
+        (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            body,
+        )
+            .into_response()
+    }
+
+    /// Flattens the script into frames, truncating and appending a cut when asked.
+    fn frames(self, cut_after: Option<usize>) -> Vec<Frame> {
+        let StreamScript {
+            head,
+            mut deltas,
+            tail,
+        } = self;
+        let mut frames: Vec<Frame> = head.into_iter().map(Frame::Data).collect();
+        match cut_after {
+            Some(n) => {
+                deltas.truncate(n);
+                frames.extend(deltas.into_iter().map(Frame::Data));
+                frames.push(Frame::Cut);
+            }
+            None => {
+                frames.extend(deltas.into_iter().map(Frame::Data));
+                frames.extend(tail.into_iter().map(Frame::Data));
+            }
+        }
+        frames
+    }
+}
+
+/// Yields `frames` one by one, sleeping `delay` between two frames. The stream is lazy, so each
+/// frame is produced only when hyper asks for it: the body is really incremental.
+fn play(
+    frames: Vec<Frame>,
+    delay: Duration,
+) -> impl futures_util::Stream<Item = Result<Bytes, CutError>> + Send + 'static {
+    let state = (frames.into_iter(), false);
+    futures_util::stream::unfold(state, move |(mut frames, started)| async move {
+        let frame = frames.next()?;
+        if started && !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        match frame {
+            Frame::Data(bytes) => Some((Ok(bytes), (frames, true))),
+            Frame::Cut => {
+                // Return Pending once so hyper flushes the frames it buffered: an error polled
+                // straight after them would drop them (and even the headers) unsent.
+                tokio::task::yield_now().await;
+                // Emptying the iterator makes the next poll end the stream after the error.
+                Some((Err(CutError), (Vec::new().into_iter(), true)))
+            }
+        }
+    })
+}
+
+/// `data: {json}\n\n`, the OpenAI chat framing.
+pub(crate) fn data(value: &Value) -> Bytes {
+    Bytes::from(format!("data: {value}\n\n"))
+}
+
+/// `event: {type}\ndata: {json}\n\n`, the Anthropic and Responses framing.
+pub(crate) fn event(kind: &str, value: &Value) -> Bytes {
+    Bytes::from(format!("event: {kind}\ndata: {value}\n\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script() -> StreamScript {
+        StreamScript {
+            head: vec![Bytes::from("h")],
+            deltas: vec![Bytes::from("1"), Bytes::from("2"), Bytes::from("3")],
+            tail: vec![Bytes::from("t")],
+        }
+    }
+
+    fn render(frames: &[Frame]) -> String {
+        frames
+            .iter()
+            .map(|f| match f {
+                Frame::Data(b) => String::from_utf8_lossy(b).into_owned(),
+                Frame::Cut => "!".to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn frames_full_and_cut() {
+        assert_eq!(render(&script().frames(None)), "h123t");
+        assert_eq!(render(&script().frames(Some(2))), "h12!");
+        assert_eq!(render(&script().frames(Some(0))), "h!");
+        assert_eq!(render(&script().frames(Some(9))), "h123!");
+    }
+
+    #[test]
+    fn framing() {
+        let v = serde_json::json!({"type": "ping"});
+        assert_eq!(data(&v), "data: {\"type\":\"ping\"}\n\n");
+        assert_eq!(
+            event("ping", &v),
+            "event: ping\ndata: {\"type\":\"ping\"}\n\n"
+        );
+    }
+}
