@@ -2,7 +2,7 @@
 //! database, make sure an admin exists, bind, and serve until shutdown.
 
 use crate::config::Settings;
-use crate::seed::{password_hash, to_seed};
+use crate::seed::password_hash;
 use anyhow::Context;
 use gproxy_server::{AppState, Server};
 use gproxy_storage::model::{Seed, SeedKey, SeedPermission, SeedUser};
@@ -62,16 +62,15 @@ impl App {
         let store: Arc<dyn Store> = Arc::new(store);
 
         let empty = store.is_empty().await?;
-        if let Some(src) = &settings.seed {
+        if let Some((path, seed)) = &settings.seed {
             if empty || settings.bootstrap_force_config {
-                let seed = to_seed(src)?;
                 store
-                    .import_seed(&seed)
+                    .import_seed(seed)
                     .await
                     .context("importing the seed config")?;
-                tracing::info!(path = %src.path.display(), "imported the seed config");
+                tracing::info!(path = %path.display(), "imported the seed config");
             } else {
-                tracing::info!(path = %src.path.display(), "database already initialized; seed config not re-imported");
+                tracing::info!(path = %path.display(), "database already initialized; seed config not re-imported");
             }
         }
         let generated_admin = ensure_admin(&*store, &settings).await?;

@@ -48,8 +48,8 @@ pub struct Settings {
     pub redis_url: Option<String>,
     pub server: ServerConfig,
     pub queue: QueueConfig,
-    /// The seed file (parsed, not yet validated against channels) and its source text.
-    pub seed: Option<SeedSource>,
+    /// The seed file's path and its validated contents.
+    pub seed: Option<(PathBuf, gproxy_storage::model::Seed)>,
 }
 
 /// A parsed seed file with what is needed to report its lines.
@@ -275,6 +275,9 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
         redis_url,
         server,
         queue,
-        seed,
+        seed: match seed {
+            Some(src) => Some((src.path.clone(), crate::seed::to_seed(&src)?)),
+            None => None,
+        },
     })
 }

@@ -65,7 +65,8 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct ProviderFile {
     pub name: String,
-    pub channel: String,
+    /// Spanned so a bad channel is reported on its own line.
+    pub channel: Spanned<String>,
     #[serde(default)]
     pub settings: Option<Value>,
     #[serde(default)]

@@ -50,10 +50,12 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
         if !providers.insert(p.name.clone()) {
             return Err(here("name is used by another provider".into()));
         }
-        let kind: ChannelKind = p
-            .channel
-            .parse()
-            .map_err(|e| here(format!("channel: {e}")))?;
+        let kind: ChannelKind = p.channel.get_ref().parse().map_err(|e| {
+            src.invalid(
+                p.channel.span().start,
+                format!("providers[{i}] (`{}`): channel: {e}", p.name),
+            )
+        })?;
         let settings = p.settings.clone().unwrap_or(Value::Object(Map::new()));
         ChannelSettings::parse(kind, &settings).map_err(|e| here(e.to_string()))?;
         for (j, c) in p.credentials.iter().enumerate() {
@@ -61,7 +63,7 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
         }
         seed.providers.push(SeedProvider {
             name: p.name.clone(),
-            channel: p.channel.clone(),
+            channel: p.channel.get_ref().clone(),
             settings,
             credentials: p.credentials.clone(),
             enabled: p.enabled,

@@ -113,10 +113,13 @@ async fn worker(
         let Some(first) = first else { break };
         take(first, &mut batch, &mut waiters);
         let deadline = Instant::now() + config.window;
-        while batch.len() < max_batch && waiters.is_empty() {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(msg)) => take(msg, &mut batch, &mut waiters),
-                Ok(None) | Err(_) => break,
+        while batch.len() < max_batch && waiters.is_empty() && !cancel.is_cancelled() {
+            tokio::select! {
+                msg = tokio::time::timeout_at(deadline, rx.recv()) => match msg {
+                    Ok(Some(msg)) => take(msg, &mut batch, &mut waiters),
+                    Ok(None) | Err(_) => break,
+                },
+                () = cancel.cancelled() => break,
             }
         }
         write(&*store, &mut batch).await;

@@ -1,0 +1,200 @@
+//! Authentication, permissions and login.
+
+use crate::helpers::*;
+use serde_json::json;
+
+fn chat() -> serde_json::Value {
+    json!({"model": "gpt-4.1", "messages": [{"role": "user", "content": "hi"}]})
+}
+
+#[tokio::test]
+async fn every_key_location_is_accepted() {
+    let app = spawn_app().await;
+    let url = app.url("/openai-main/v1/chat/completions");
+    let reqs = [
+        app.http.post(&url).header("x-api-key", ALICE),
+        app.http
+            .post(&url)
+            .header("authorization", format!("Bearer {ALICE}")),
+        app.http.post(&url).header("x-goog-api-key", ALICE),
+        app.http.post(format!("{url}?key={ALICE}")),
+    ];
+    for req in reqs {
+        let resp = req.json(&chat()).send().await.expect("request");
+        assert_eq!(resp.status(), 200);
+    }
+    assert_eq!(app.mock.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn bad_keys_get_401_in_the_callers_shape_and_nothing_is_forwarded() {
+    let app = spawn_app().await;
+    let resp = app
+        .http
+        .post(app.url("/openai-main/v1/chat/completions"))
+        .json(&chat())
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 401);
+    assert_eq!(json(resp).await["error"]["type"], "authentication_error");
+
+    for key in ["sk-nope", DISABLED_KEY, CAROL] {
+        let resp = app
+            .http
+            .post(app.url("/anthropic-main/v1/messages"))
+            .header("x-api-key", key)
+            .json(&json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": []}))
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(resp.status(), 401, "{key}");
+        let v = json(resp).await;
+        assert_eq!(v["type"], "error");
+        assert_eq!(v["error"]["type"], "authentication_error");
+    }
+    let resp = app
+        .http
+        .post(app.url("/gemini-main/v1beta/models/gemini-2.5-flash:generateContent?key=sk-nope"))
+        .json(&json!({"contents": []}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 401);
+    assert_eq!(json(resp).await["error"]["status"], "UNAUTHENTICATED");
+    assert!(app.mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn permissions_are_enforced_per_provider_and_pattern() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.post("/openai-main/v1/chat/completions", BOB, chat())
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.post(
+            "/v1/chat/completions",
+            BOB,
+            json!({"model": "chat-default", "messages": []})
+        )
+        .await
+        .status(),
+        200,
+        "the alias resolves to gpt-4.1, which bob may use"
+    );
+    let resp = app
+        .post(
+            "/openai-main/v1/chat/completions",
+            BOB,
+            json!({"model": "o3", "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(json(resp).await["error"]["type"], "permission_error");
+    let resp = app
+        .http
+        .post(app.url("/anthropic-main/v1/messages"))
+        .header("x-api-key", BOB)
+        .json(&json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": []}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 403);
+    assert_eq!(json(resp).await["error"]["type"], "permission_error");
+    assert_eq!(
+        app.mock.requests().len(),
+        2,
+        "denied calls are not forwarded"
+    );
+}
+
+#[tokio::test]
+async fn login_returns_a_working_key() {
+    let app = spawn_app().await;
+    let resp = app
+        .http
+        .post(app.url("/login"))
+        .json(&json!({"name": "alice", "password": "alice-pw"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["api_key"], ALICE);
+
+    let resp = app
+        .http
+        .post(app.url("/login"))
+        .json(&json!({"name": "alice", "password": "wrong"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 401);
+    assert_eq!(json(resp).await["error"], "invalid name or password");
+    let resp = app
+        .http
+        .post(app.url("/login"))
+        .json(&json!({"name": "carol", "password": "carol-pw"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 403);
+    let resp = app
+        .http
+        .post(app.url("/login"))
+        .body("{")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 400);
+
+    // dave has no key yet: login creates one, stable across logins, and it works at once.
+    let resp = app
+        .http
+        .post(app.url("/login"))
+        .json(&json!({"name": "dave", "password": "dave-pw"}))
+        .send()
+        .await
+        .expect("req");
+    let key = json(resp).await["api_key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    assert!(key.starts_with("sk-gp-"));
+    let again = app
+        .http
+        .post(app.url("/login"))
+        .json(&json!({"name": "dave", "password": "dave-pw"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(json(again).await["api_key"], key.as_str());
+    assert_eq!(
+        app.post("/openai-main/v1/chat/completions", &key, chat())
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn health_endpoints() {
+    let app = spawn_app().await;
+    let resp = app.http.get(app.url("/healthz")).send().await.expect("req");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["status"], "ok");
+    let resp = app.http.get(app.url("/readyz")).send().await.expect("req");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["status"], "ready");
+    let resp = app
+        .http
+        .get(app.url("/no/such/route/at/all"))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 404);
+    assert!(json(resp).await["error"].is_string());
+}

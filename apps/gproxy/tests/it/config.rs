@@ -1,0 +1,298 @@
+//! Start-up as an operator meets it: the real binary in a subprocess (banner, layering of
+//! flags, variables and file, loud config errors), and seed/bootstrap rules in-process.
+
+use crate::helpers::*;
+use gproxy::Cli;
+use gproxy_testkit::MockUpstream;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The binary with a clean `GPROXY_*` environment, run in `dir`.
+fn gproxy(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gproxy"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GPROXY_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.current_dir(dir).args(args).envs(envs.iter().copied());
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Starts the binary and reads stdout up to the listening line: `(child, base URL, banner)`.
+fn start_bin(
+    mut cmd: Command,
+) -> (
+    Child,
+    String,
+    Vec<String>,
+    BufReader<std::process::ChildStdout>,
+) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn gproxy");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut banner = Vec::new();
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).expect("read stdout") == 0 {
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .expect("stderr")
+                .read_to_string(&mut err)
+                .ok();
+            panic!("gproxy exited before listening: {err}");
+        }
+        let line = line.trim_end().to_owned();
+        if let Some(url) = line.strip_prefix("gproxy listening on ") {
+            let url = url.to_owned();
+            banner.push(line);
+            // The admin notice, if any, follows the listening line.
+            return (child, url, banner, out);
+        }
+        banner.push(line);
+    }
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    child.wait().expect("wait")
+}
+
+/// Runs the binary expecting it to fail at start-up; returns stderr.
+fn start_error(cmd: &mut Command) -> String {
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "start-up should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn first_start_creates_the_admin_and_prints_its_key_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (child, url, _, mut out) = start_bin(gproxy(dir.path(), &["--port", "0"], &[]));
+    let mut notice = String::new();
+    out.read_line(&mut notice).expect("notice");
+    let key = notice.trim().rsplit(' ').next().expect("key").to_owned();
+    assert!(
+        notice.contains("shown once") && key.starts_with("sk-gp-"),
+        "{notice}"
+    );
+    assert!(
+        dir.path().join("data/gproxy.db").exists(),
+        "default SQLite file under ./data"
+    );
+
+    let http = reqwest::Client::new();
+    let resp = http
+        .get(format!("{url}/v1/models"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 200);
+    let resp = http
+        .post(format!("{url}/login"))
+        .json(&json!({"name": "admin", "password": key}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(json(resp).await["api_key"], key.as_str());
+    assert!(terminate(child).success(), "SIGTERM is a clean exit");
+
+    let (child, _, _, mut out) = start_bin(gproxy(dir.path(), &["--port", "0"], &[]));
+    let status = terminate(child);
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).expect("rest");
+    assert!(status.success());
+    assert!(
+        !rest.contains("shown once"),
+        "the key is printed only when it is created: {rest}"
+    );
+}
+
+#[tokio::test]
+async fn flags_beat_variables_beat_the_file() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let busy_port = busy.local_addr().expect("addr").port().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("gproxy.toml"),
+        format!("[global]\nport = {busy_port}\n"),
+    )
+    .expect("write");
+
+    let err = start_error(&mut gproxy(dir.path(), &[], &[]));
+    assert!(
+        err.contains(&format!("127.0.0.1:{busy_port}")),
+        "the file's port is used: {err}"
+    );
+    let (child, url, _, _) = start_bin(gproxy(dir.path(), &[], &[("GPROXY_PORT", "0")]));
+    assert!(
+        !url.ends_with(&format!(":{busy_port}")),
+        "the variable beats the file"
+    );
+    terminate(child);
+    let (child, url, _, _) = start_bin(gproxy(
+        dir.path(),
+        &["--port", "0"],
+        &[("GPROXY_PORT", &busy_port)],
+    ));
+    assert!(
+        !url.ends_with(&format!(":{busy_port}")),
+        "the flag beats the variable"
+    );
+    terminate(child);
+}
+
+#[tokio::test]
+async fn bad_configuration_stops_start_up_naming_field_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |text: &str| std::fs::write(dir.path().join("gproxy.toml"), text).expect("write");
+
+    write("[global]\nhost = \"127.0.0.1\"\nprot = 8080\n");
+    let err = start_error(&mut gproxy(dir.path(), &[], &[]));
+    assert!(
+        err.contains("unknown field `prot`") && err.contains("line 3"),
+        "{err}"
+    );
+
+    write(
+        "[[providers]]\nname = \"a\"\nchannel = \"openai\"\n\n[[providers]]\nname = \"b\"\nchannel = \"claude\"\n",
+    );
+    let err = start_error(&mut gproxy(dir.path(), &["--port", "0"], &[]));
+    assert!(
+        err.contains("line 7")
+            && err.contains("providers[1]")
+            && err.contains("unknown channel `claude`"),
+        "{err}"
+    );
+
+    write(
+        "[[providers]]\nname = \"c\"\nchannel = \"custom\"\ncredentials = [{ api_key = \"k\" }]\n",
+    );
+    let err = start_error(&mut gproxy(dir.path(), &["--port", "0"], &[]));
+    assert!(err.contains("base_url is required"), "{err}");
+
+    write("");
+    let err = start_error(&mut gproxy(
+        dir.path(),
+        &["--port", "0"],
+        &[("GPROXY_MASTER_KEY", "short")],
+    ));
+    assert!(err.contains("master_key"), "{err}");
+    let err = start_error(&mut gproxy(dir.path(), &[], &[("GPROXY_PORT", "eighty")]));
+    assert!(err.contains("--port"), "{err}");
+    let err = start_error(&mut gproxy(
+        dir.path(),
+        &["--port", "0", "--dsn", "oracle://x"],
+        &[],
+    ));
+    assert!(err.contains("dsn"), "{err}");
+    let err = start_error(&mut gproxy(dir.path(), &["--config", "missing.toml"], &[]));
+    assert!(err.contains("missing.toml"), "{err}");
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
+
+#[tokio::test]
+async fn the_seed_applies_only_to_an_empty_database_unless_forced() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gproxy.toml");
+    std::fs::write(&config, seed_toml(&mock.base_url())).expect("write");
+    let cli = |force: Option<bool>| Cli {
+        config: Some(config.clone()),
+        port: Some(0),
+        data_dir: Some(dir.path().join("data")),
+        bootstrap_force_config: force,
+        ..Cli::default()
+    };
+    let settings = gproxy::load(cli(None)).expect("settings");
+    let app = gproxy::App::build(settings).await.expect("first start");
+    drop(app);
+
+    // A changed seed is ignored on a database that has data...
+    let changed = format!(
+        "{}\n[[providers]]\nname = \"late\"\nchannel = \"openai\"\nsettings = {{ base_url = \"{}/v1\" }}\ncredentials = [{{ api_key = \"k\" }}]\n",
+        seed_toml(&mock.base_url()),
+        mock.base_url()
+    );
+    std::fs::write(&config, changed).expect("write");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = start(cli(None), mock.clone(), tmp).await;
+    let resp = app
+        .post(
+            "/late/v1/chat/completions",
+            ALICE,
+            json!({"model": "m", "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 404);
+    app.stop().await;
+    // ...unless forced.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let app = start(cli(Some(true)), mock, tmp).await;
+    let resp = app
+        .post(
+            "/late/v1/chat/completions",
+            ALICE,
+            json!({"model": "m", "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn admin_bootstrap_from_settings() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = Cli {
+        config: Some(dir.path().join("absent.toml")),
+        port: Some(0),
+        data_dir: Some(dir.path().join("data")),
+        admin_user: Some("root".into()),
+        admin_password: Some("root-pw".into()),
+        admin_api_key: Some("sk-root-key".into()),
+        ..Cli::default()
+    };
+    // An explicit --config that does not exist is an error...
+    assert!(gproxy::load(cli).is_err());
+    // ...without one, the admin comes from the settings.
+    let cli = Cli {
+        port: Some(0),
+        data_dir: Some(dir.path().join("data")),
+        admin_user: Some("root".into()),
+        admin_password: Some("root-pw".into()),
+        admin_api_key: Some("sk-root-key".into()),
+        ..Cli::default()
+    };
+    let app = start(cli, mock, dir).await;
+    let resp = app
+        .http
+        .post(app.url("/login"))
+        .json(&json!({"name": "root", "password": "root-pw"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(json(resp).await["api_key"], "sk-root-key");
+    assert_eq!(app.get("/v1/models", "sk-root-key").await.status(), 200);
+    tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("stops");
+}

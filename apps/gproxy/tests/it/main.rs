@@ -1,0 +1,11 @@
+//! Integration tests: the real application in-process (port 0, temporary SQLite database)
+//! in front of the `gproxy-testkit` mock upstream.
+
+mod anthropic;
+mod auth;
+mod config;
+mod errors;
+mod gemini;
+mod helpers;
+mod openai;
+mod usage;

@@ -1,0 +1,219 @@
+//! Usage and request-log records: from bodies, from streams, and when a stream is cut short.
+
+use crate::helpers::*;
+use futures_util::StreamExt;
+use gproxy_testkit::{MockUsage, Reply};
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn non_stream_usage_is_recorded_with_who_and_where() {
+    let app = spawn_app().await;
+    let resp = app
+        .post(
+            "/v1/chat/completions",
+            ALICE,
+            json!({"model": "chat-default", "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let request_id = resp.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_owned();
+    let rows = app.usages().await;
+    assert_eq!(rows.len(), 1);
+    let u = &rows[0];
+    let state = app.state.snapshot();
+    let alice = state
+        .principal(&gproxy_storage::key_digest(ALICE))
+        .expect("alice");
+    assert_eq!(u.request_id, request_id);
+    assert_eq!(
+        (u.user_id, u.user_key_id),
+        (Some(alice.user_id), Some(alice.key_id))
+    );
+    assert_eq!(
+        (u.provider.as_str(), u.model.as_str()),
+        ("openai-main", "gpt-4.1")
+    );
+    assert_eq!(
+        (u.operation.as_str(), u.protocol.as_str()),
+        ("chat_completions", "openai")
+    );
+    assert!(u.credential_id.is_some());
+    assert_eq!((u.status, u.stream, u.complete), (200, false, true));
+    assert_eq!(
+        (
+            u.input_tokens,
+            u.output_tokens,
+            u.cache_read_tokens,
+            u.cache_write_tokens,
+            u.reasoning_tokens
+        ),
+        (11, 7, 3, 0, 2)
+    );
+    assert!(u.ttfb_ms.is_some());
+    let down = app.downstream().await;
+    assert_eq!(down[0].request_id, request_id);
+    assert_eq!(
+        (down[0].path.as_str(), down[0].status),
+        ("/v1/chat/completions", 200)
+    );
+    let up = app.upstream().await;
+    assert!(up[0].url.ends_with("/v1/chat/completions"));
+    assert_eq!(up[0].status, Some(200));
+}
+
+#[tokio::test]
+async fn stream_usage_is_read_from_the_events() {
+    let app = spawn_app().await;
+    let usage = MockUsage {
+        input: 100,
+        output: 40,
+        cache_read: 30,
+        cache_write: 5,
+        reasoning: 0,
+    };
+    app.mock.push(Reply::text("hello there").with_usage(usage));
+    let resp = app
+        .post(
+            "/anthropic-main/v1/messages",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": true, "messages": []}),
+        )
+        .await;
+    resp.text().await.expect("body");
+    let u = &app.wait_usages(1).await[0];
+    assert!(u.stream && u.complete);
+    // Anthropic reports cache reads/writes apart from input_tokens; usage counts them in.
+    assert_eq!(
+        (
+            u.input_tokens,
+            u.output_tokens,
+            u.cache_read_tokens,
+            u.cache_write_tokens
+        ),
+        (135, 40, 30, 5)
+    );
+
+    app.mock.push(Reply::text("a b").with_usage(MockUsage {
+        input: 8,
+        output: 5,
+        cache_read: 0,
+        cache_write: 0,
+        reasoning: 3,
+    }));
+    let resp = app
+        .http
+        .post(app.url("/gemini-main/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"))
+        .header("x-goog-api-key", ALICE)
+        .json(&json!({"contents": []}))
+        .send()
+        .await
+        .expect("req");
+    resp.text().await.expect("body");
+    let u = &app.wait_usages(2).await[0];
+    assert_eq!(
+        (
+            u.operation.as_str(),
+            u.input_tokens,
+            u.output_tokens,
+            u.reasoning_tokens
+        ),
+        ("stream_generate_content", 8, 8, 3)
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_mid_stream_still_produces_a_record() {
+    let app = spawn_app().await;
+    app.mock.push(
+        Reply::text("a b c d e f g h i j")
+            .with_chunks(10)
+            .with_chunk_delay(Duration::from_millis(100)),
+    );
+    let resp = app
+        .post(
+            "/anthropic-main/v1/messages",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": true, "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.bytes_stream();
+    let first = body.next().await.expect("first event").expect("bytes");
+    assert!(String::from_utf8_lossy(&first).contains("message_start"));
+    drop(body); // the client goes away
+    let rows = app.wait_usages(1).await;
+    assert_eq!(rows.len(), 1, "the dropped stream settled its record");
+    let u = &rows[0];
+    assert!(u.stream && !u.complete);
+    assert_eq!(
+        u.input_tokens, 14,
+        "input known from message_start (11 + 3 cached)"
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_cut_ends_the_stream_with_an_error_event() {
+    let app = spawn_app().await;
+    app.mock
+        .push(Reply::text("a b c d").with_chunks(4).cut_after(2));
+    let resp = app
+        .post(
+            "/openai-main/v1/chat/completions",
+            ALICE,
+            json!({"model": "gpt-4.1", "stream": true, "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body = resp.text().await.expect("the relay ends cleanly");
+    let data = sse_data(&body);
+    let last: serde_json::Value = serde_json::from_str(data.last().expect("events")).expect("json");
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .expect("error event")
+            .contains("ended unexpectedly"),
+        "{body}"
+    );
+    let u = &app.wait_usages(1).await[0];
+    assert!(!u.complete);
+
+    app.mock
+        .push(Reply::text("a b c d").with_chunks(4).cut_after(2));
+    let resp = app
+        .http
+        .post(app.url("/gemini-main/v1beta/models/gemini-2.5-flash:streamGenerateContent"))
+        .header("x-goog-api-key", ALICE)
+        .json(&json!({"contents": []}))
+        .send()
+        .await
+        .expect("req");
+    let v = json(resp).await;
+    let items = v.as_array().expect("still a well-formed JSON array");
+    assert_eq!(items.last().expect("items")["error"]["code"], 502);
+}
+
+#[tokio::test]
+async fn shutdown_writes_every_queued_record() {
+    let app = spawn_with(
+        |cli| cli.storage_write_aggregate_window_ms = Some(60_000),
+        |_| String::new(),
+    )
+    .await;
+    for _ in 0..5 {
+        let resp = app
+            .post(
+                "/openai-main/v1/chat/completions",
+                ALICE,
+                json!({"model": "gpt-4.1", "messages": []}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+    }
+    let store = app.state.store.clone();
+    app.stop().await;
+    assert_eq!(store.recent_usages(100).await.expect("rows").len(), 5);
+}
