@@ -23,42 +23,38 @@ fn gproxy(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Command {
     cmd
 }
 
-/// Starts the binary and reads stdout up to the listening line: `(child, base URL, banner)`.
-fn start_bin(
-    mut cmd: Command,
-) -> (
-    Child,
-    String,
-    Vec<String>,
-    BufReader<std::process::ChildStdout>,
-) {
+/// Starts the binary and reads stdout up to its listening line: `(child, base URL, the rest
+/// of stdout)`.
+fn start_bin(mut cmd: Command) -> (Child, String, BufReader<std::process::ChildStdout>) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn gproxy");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut banner = Vec::new();
-    loop {
+    let mut out = child.stdout.take().map(BufReader::new);
+    let mut url = None;
+    while let Some(reader) = out.as_mut() {
         let mut line = String::new();
-        if out.read_line(&mut line).expect("read stdout") == 0 {
+        match reader.read_line(&mut line) {
+            Ok(n) if n > 0 => {
+                if let Some(u) = line.trim_end().strip_prefix("gproxy listening on ") {
+                    url = Some(u.to_owned());
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    match (url, out) {
+        (Some(url), Some(out)) => (child, url, out),
+        _ => {
             let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .expect("stderr")
-                .read_to_string(&mut err)
-                .ok();
-            panic!("gproxy exited before listening: {err}");
+            if let Some(mut e) = child.stderr.take() {
+                e.read_to_string(&mut err).ok();
+            }
+            let status = child.wait();
+            panic!("gproxy exited ({status:?}) before listening: {err}");
         }
-        let line = line.trim_end().to_owned();
-        if let Some(url) = line.strip_prefix("gproxy listening on ") {
-            let url = url.to_owned();
-            banner.push(line);
-            // The admin notice, if any, follows the listening line.
-            return (child, url, banner, out);
-        }
-        banner.push(line);
     }
 }
 
@@ -85,7 +81,7 @@ fn start_error(cmd: &mut Command) -> String {
 #[tokio::test]
 async fn first_start_creates_the_admin_and_prints_its_key_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (child, url, _, mut out) = start_bin(gproxy(dir.path(), &["--port", "0"], &[]));
+    let (child, url, mut out) = start_bin(gproxy(dir.path(), &["--port", "0"], &[]));
     let mut notice = String::new();
     out.read_line(&mut notice).expect("notice");
     let key = notice.trim().rsplit(' ').next().expect("key").to_owned();
@@ -115,7 +111,7 @@ async fn first_start_creates_the_admin_and_prints_its_key_once() {
     assert_eq!(json(resp).await["api_key"], key.as_str());
     assert!(terminate(child).success(), "SIGTERM is a clean exit");
 
-    let (child, _, _, mut out) = start_bin(gproxy(dir.path(), &["--port", "0"], &[]));
+    let (child, _, mut out) = start_bin(gproxy(dir.path(), &["--port", "0"], &[]));
     let status = terminate(child);
     let mut rest = String::new();
     out.read_to_string(&mut rest).expect("rest");
@@ -142,13 +138,13 @@ async fn flags_beat_variables_beat_the_file() {
         err.contains(&format!("127.0.0.1:{busy_port}")),
         "the file's port is used: {err}"
     );
-    let (child, url, _, _) = start_bin(gproxy(dir.path(), &[], &[("GPROXY_PORT", "0")]));
+    let (child, url, _) = start_bin(gproxy(dir.path(), &[], &[("GPROXY_PORT", "0")]));
     assert!(
         !url.ends_with(&format!(":{busy_port}")),
         "the variable beats the file"
     );
     terminate(child);
-    let (child, url, _, _) = start_bin(gproxy(
+    let (child, url, _) = start_bin(gproxy(
         dir.path(),
         &["--port", "0"],
         &[("GPROXY_PORT", &busy_port)],
