@@ -34,8 +34,9 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         .init();
     let settings = gproxy::load(cli)?;
     let app = App::build(settings).await?;
+    let shutdown = shutdown_signal()?;
     banner(&app)?;
-    app.run(shutdown_signal()).await?;
+    app.run(shutdown).await?;
     tracing::info!("stopped; all records written");
     Ok(())
 }
@@ -60,30 +61,31 @@ fn banner(app: &App) -> std::io::Result<()> {
     out.flush()
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Registers SIGTERM and Ctrl-C handlers now (before the banner tells anyone the server is
+/// up, so an early signal is never fatal) and returns the future that resolves on either.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+            tracing::info!(
+                "shutting down: finishing in-flight requests and writing queued records"
+            );
+        })
     }
-    tracing::info!("shutting down: finishing in-flight requests and writing queued records");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!(
+                "shutting down: finishing in-flight requests and writing queued records"
+            );
+        })
+    }
 }

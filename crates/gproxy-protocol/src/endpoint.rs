@@ -101,19 +101,6 @@ impl Operation {
             _ => return None,
         })
     }
-
-    /// Operations whose usage is billable consumption (counting tokens and listing models
-    /// consume nothing).
-    pub fn consumes_tokens(self) -> bool {
-        !matches!(
-            self,
-            Operation::ResponsesInputTokens
-                | Operation::CountTokens
-                | Operation::GeminiCountTokens
-                | Operation::ModelsList
-                | Operation::ModelsGet
-        )
-    }
 }
 
 impl fmt::Display for Operation {

@@ -8,6 +8,10 @@ use serde::Deserialize;
 pub struct RequestPeek {
     pub model: Option<String>,
     pub stream: bool,
+    /// Whether an OpenAI chat stream request asked for `stream_options.include_usage`.
+    pub include_usage: bool,
+    /// Whether the body has a top-level `stream_options` at all.
+    pub has_stream_options: bool,
 }
 
 /// Why a body could not be peeked; the message is shown to the caller.
@@ -28,6 +32,12 @@ pub fn peek_request(body: &[u8]) -> Result<RequestPeek, PeekError> {
     Ok(RequestPeek {
         model: peek.model,
         stream: peek.stream.unwrap_or(false),
+        include_usage: peek
+            .stream_options
+            .as_ref()
+            .and_then(|o| o.include_usage)
+            .unwrap_or(false),
+        has_stream_options: peek.stream_options.is_some(),
     })
 }
 
@@ -39,6 +49,54 @@ struct PeekOwned {
     model: Option<String>,
     #[serde(default)]
     stream: Option<bool>,
+    #[serde(default)]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: Option<bool>,
+}
+
+/// Adds `"stream_options":{"include_usage":true}` to an OpenAI chat request that has no
+/// `stream_options`, right after the opening brace, leaving every other byte as it was. The
+/// gateway asks for usage on every stream so it is never lost; the extra usage chunk is
+/// kept from a client that did not ask for it.
+pub fn insert_include_usage(body: &[u8]) -> Option<Vec<u8>> {
+    let open = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    if body[open] != b'{' {
+        return None;
+    }
+    let rest = &body[open + 1..];
+    let empty = rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
+    let field: &[u8] = if empty {
+        br#""stream_options":{"include_usage":true}"#
+    } else {
+        br#""stream_options":{"include_usage":true},"#
+    };
+    let mut out = Vec::with_capacity(body.len() + field.len());
+    out.extend_from_slice(&body[..=open]);
+    out.extend_from_slice(field);
+    out.extend_from_slice(rest);
+    Some(out)
+}
+
+/// Whether an OpenAI chat stream chunk is the usage-only chunk (`"choices": []` with usage)
+/// that `include_usage` adds at the end.
+pub fn is_usage_only_chunk(data: &[u8]) -> bool {
+    if find(data, b"\"usage\"").is_none() {
+        return false;
+    }
+    #[derive(Deserialize)]
+    struct Chunk {
+        #[serde(default)]
+        choices: Option<Vec<serde::de::IgnoredAny>>,
+        #[serde(default)]
+        usage: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Chunk>(data)
+        .is_ok_and(|c| c.usage.is_some() && c.choices.is_some_and(|c| c.is_empty()))
 }
 
 /// Replaces the value of the top-level string field `key` with `value`, leaving every
@@ -189,6 +247,35 @@ mod tests {
         assert!(p.stream);
         let p = peek_request(br#"{"contents":[]}"#).expect("valid");
         assert_eq!(p, RequestPeek::default());
+    }
+
+    #[test]
+    fn include_usage_is_added_without_touching_the_rest() {
+        let body = br#" {"model":"m","stream":true}"#;
+        let p = peek_request(body).expect("valid");
+        assert!(!p.include_usage && !p.has_stream_options);
+        let out = insert_include_usage(body).expect("inserted");
+        assert_eq!(
+            String::from_utf8(out.clone()).expect("utf8"),
+            r#" {"stream_options":{"include_usage":true},"model":"m","stream":true}"#
+        );
+        let p = peek_request(&out).expect("still valid");
+        assert!(p.include_usage && p.has_stream_options && p.stream);
+        let out = insert_include_usage(b"{ }").expect("inserted");
+        assert!(peek_request(&out).expect("valid").include_usage);
+    }
+
+    #[test]
+    fn usage_only_chunks_are_recognized() {
+        assert!(is_usage_only_chunk(
+            br#"{"id":"c","choices":[],"usage":{"prompt_tokens":1}}"#
+        ));
+        assert!(!is_usage_only_chunk(
+            br#"{"choices":[{"delta":{}}],"usage":null}"#
+        ));
+        assert!(!is_usage_only_chunk(
+            br#"{"choices":[{"delta":{"content":"x"}}]}"#
+        ));
     }
 
     #[test]

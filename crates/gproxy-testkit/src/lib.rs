@@ -12,9 +12,11 @@
 //! - `openai`, `responses`, `anthropic`, `gemini`, `models`: one area per API, each rendering
 //!   its JSON bodies and stream events.
 //! - `sse`: plays a rendered stream out incrementally (delays, abrupt cuts).
+//! - `control`: the `/__mock/` HTTP endpoints that script the mock and read its log from
+//!   another process (`POST /__mock/replies`, `GET`/`DELETE /__mock/requests`).
 //!
 //! # A request's path
-//! `record` logs it → the router picks an area handler → `Call` checks the key (401), parses
+//! `record` logs it (control requests excepted) → the router picks an area handler → `Call` checks the key (401), parses
 //! the body (400) and pops a [`Reply`] → the handler renders JSON or a `StreamScript` that
 //! `sse` plays out chunk by chunk.
 //!
@@ -30,6 +32,7 @@
 
 mod anthropic;
 mod call;
+mod control;
 mod gemini;
 mod models;
 mod openai;

@@ -8,6 +8,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::control;
 use crate::server::AppState;
 use crate::surface::Surface;
 
@@ -45,8 +46,12 @@ impl RecordedRequest {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Seq(pub u64);
 
-/// Middleware: log the request (body included), then hand it on with its [`Seq`].
+/// Middleware: log the request (body included), then hand it on with its [`Seq`]. Control
+/// requests (`/__mock/...`) pass unlogged: the log holds only what a client under test sent.
 pub(crate) async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with(control::PREFIX) {
+        return next.run(req).await;
+    }
     let (mut parts, body) = req.into_parts();
     let body = match to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,

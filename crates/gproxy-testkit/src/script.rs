@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 /// One scripted answer. Pushed replies are served in FIFO order, one per request that reaches a
@@ -48,8 +49,10 @@ pub enum ReplyKind {
     },
 }
 
-/// Token counts a reply reports. `Default` is all zeros.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Token counts a reply reports. `Default` is all zeros; so are the counts a JSON form
+/// (`{"input": 5}`, as `POST /__mock/replies` takes it) leaves out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MockUsage {
     /// Prompt / input tokens (also the answer of every count-tokens endpoint).
     pub input: u64,

@@ -1,5 +1,6 @@
 //! The server: [`MockOptions`], the [`MockUpstream`] handle (start, script, request log,
-//! shutdown), the shared state handlers see, and the route table.
+//! shutdown), the shared state handlers and the `/__mock/` control endpoints see, and the route
+//! table.
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -16,7 +17,7 @@ use tokio::task::JoinHandle;
 use crate::record::{RecordedRequest, Seq, record};
 use crate::script::Reply;
 use crate::surface::Surface;
-use crate::{anthropic, gemini, models, openai, responses};
+use crate::{anthropic, control, gemini, models, openai, responses};
 
 /// How a mock server behaves when the script does not say otherwise.
 #[derive(Clone, Debug, Default)]
@@ -59,8 +60,28 @@ impl Shared {
     pub fn next_reply(&self) -> Reply {
         lock(&self.script)
             .pop_front()
-            .or_else(|| self.options.default_reply.clone())
-            .unwrap_or_default()
+            .unwrap_or_else(|| self.default_reply())
+    }
+
+    /// The reply served when the script is empty.
+    pub fn default_reply(&self) -> Reply {
+        self.options.default_reply.clone().unwrap_or_default()
+    }
+
+    /// Appends replies to the script, atomically: no request sees half of them.
+    pub fn push_all(&self, replies: impl IntoIterator<Item = Reply>) {
+        lock(&self.script).extend(replies);
+    }
+
+    /// A copy of the request log.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+
+    /// Forgets the request log and every pending reply; request numbering restarts at 1.
+    pub fn reset(&self) {
+        lock(&self.script).clear();
+        lock(&self.requests).clear();
     }
 
     /// Appends to the log and returns the request's 1-based position.
@@ -159,12 +180,18 @@ impl MockUpstream {
     /// it. Every request that reaches a protocol handler consumes one (401s, malformed bodies
     /// and unknown paths do not).
     pub fn push(&self, reply: Reply) {
-        lock(&self.shared.script).push_back(reply);
+        self.shared.push_all([reply]);
     }
 
-    /// Every request received so far, in order.
+    /// Every request received so far, in order. Requests to the `/__mock/` control endpoints
+    /// are not logged.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
+        self.shared.requests()
+    }
+
+    /// Forgets the request log and every pending reply (what `DELETE /__mock/requests` does).
+    pub fn reset(&self) {
+        self.shared.reset();
     }
 
     /// The most recent request, if any.
@@ -197,6 +224,7 @@ fn router(state: AppState) -> Router {
         .merge(anthropic::router())
         .merge(gemini::router())
         .merge(models::router())
+        .merge(control::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), record))

@@ -254,3 +254,28 @@ credentials = [ {{ api_key = "sk-up-a" }}, {{ api_key = "sk-up-b" }} ]
     assert_eq!(resp.status(), 503);
     assert_eq!(resp.headers()["x-should-retry"], "false");
 }
+
+#[tokio::test]
+async fn an_upstream_too_slow_to_answer_is_504() {
+    let app = spawn_with(|cli| cli.upstream_timeout_secs = Some(1), |_| String::new()).await;
+    app.mock
+        .push(Reply::text("late").with_latency(std::time::Duration::from_secs(3)));
+    let resp = app
+        .http
+        .post(app.url("/gemini-main/v1beta/models/gemini-2.5-flash:generateContent"))
+        .header("x-goog-api-key", ALICE)
+        .json(&json!({"contents": []}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(resp.status(), 504);
+    let v = json(resp).await;
+    assert_eq!(v["error"]["code"], 504);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("did not answer within 1s"),
+        "{v}"
+    );
+}

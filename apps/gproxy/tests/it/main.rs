@@ -3,6 +3,7 @@
 
 mod anthropic;
 mod auth;
+mod backends;
 mod config;
 mod errors;
 mod gemini;

@@ -20,6 +20,7 @@ async fn chat_scoped_is_relayed_byte_for_byte_with_the_key_swapped() {
         .await
         .expect("request");
     assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("x-gproxy-request-id"));
     assert!(resp.headers().contains_key("x-request-id"));
     let v = json(resp).await;
     assert_eq!(v["choices"][0]["message"]["content"], "Hello from mock!");

@@ -17,7 +17,7 @@ async fn non_stream_usage_is_recorded_with_who_and_where() {
         )
         .await;
     assert_eq!(resp.status(), 200);
-    let request_id = resp.headers()["x-request-id"]
+    let request_id = resp.headers()["x-gproxy-request-id"]
         .to_str()
         .expect("id")
         .to_owned();
@@ -216,4 +216,33 @@ async fn shutdown_writes_every_queued_record() {
     let store = app.state.store.clone();
     app.stop().await;
     assert_eq!(store.recent_usages(100).await.expect("rows").len(), 5);
+}
+
+#[tokio::test]
+async fn chat_streams_report_usage_even_when_the_client_did_not_ask() {
+    let app = spawn_app().await;
+    let resp = app
+        .post(
+            "/openai-main/v1/chat/completions",
+            ALICE,
+            json!({"model": "gpt-4.1", "stream": true, "messages": []}),
+        )
+        .await;
+    let body = resp.text().await.expect("body");
+    let forwarded = app.mock.last_request().expect("forwarded").json();
+    assert_eq!(
+        forwarded["stream_options"]["include_usage"], true,
+        "the gateway asked for usage"
+    );
+    let data = sse_data(&body);
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    for chunk in &data[..data.len() - 1] {
+        let v: serde_json::Value = serde_json::from_str(chunk).expect("json");
+        assert!(
+            !v["choices"].as_array().expect("choices").is_empty(),
+            "no usage-only chunk for this client: {chunk}"
+        );
+    }
+    let u = &app.wait_usages(1).await[0];
+    assert_eq!((u.input_tokens, u.output_tokens), (11, 7));
 }

@@ -71,8 +71,8 @@ pub fn upstream_query(query: Option<&str>) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join("&"))
 }
 
-/// `x-request-id`, set on every response.
-pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The gateway's request id, on every response (and in every record).
+pub static GPROXY_REQUEST_ID: HeaderName = HeaderName::from_static("x-gproxy-request-id");
 
 #[cfg(test)]
 mod tests {

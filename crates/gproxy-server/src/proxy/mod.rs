@@ -20,11 +20,11 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
 use gproxy_channels::{Dispatch, upstream};
-use gproxy_protocol::peek::{peek_request, replace_top_level_string};
+use gproxy_protocol::peek::{insert_include_usage, peek_request, replace_top_level_string};
 use gproxy_protocol::{Endpoint, Operation, Protocol};
 use gproxy_storage::model::{DownstreamRecord, Record};
 use records::{CallContext, UsageSink, ms};
-use relay::ModelRewrite;
+use relay::{ModelRewrite, RelayPlan};
 use std::time::Instant;
 
 /// What a proxy route is, fixed when the router is built.
@@ -90,7 +90,9 @@ pub(crate) fn error_response(ctx: &CallContext, err: ApiError, surface: Surface)
     err.into_response_for(surface)
 }
 
-/// Stamps the request id on the response and queues the downstream log record.
+/// Stamps the request id on the response and queues the downstream log record. The
+/// gateway's id is always in `x-gproxy-request-id`; the protocol's own request-id header
+/// carries it only when the upstream sent none (its id is what its support asks for).
 pub(crate) fn finish(
     state: &AppState,
     ctx: CallContext,
@@ -98,12 +100,12 @@ pub(crate) fn finish(
     protocol: Option<Protocol>,
 ) -> Response {
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+        let h = response.headers_mut();
         if protocol == Some(Protocol::Anthropic) {
-            response.headers_mut().insert("request-id", id.clone());
+            h.entry("request-id").or_insert_with(|| id.clone());
         }
-        response
-            .headers_mut()
-            .insert(headers::REQUEST_ID.clone(), id);
+        h.entry("x-request-id").or_insert_with(|| id.clone());
+        h.insert(headers::GPROXY_REQUEST_ID.clone(), id);
     }
     if state.config.enable_downstream_log {
         state
@@ -166,7 +168,7 @@ async fn run(
     let peek = peek_request(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
 
     let (operation, model, stream) = match spec.operation {
-        Some(op) => (op, peek.model, peek.stream),
+        Some(op) => (op, peek.model.clone(), peek.stream),
         None => {
             let id = params.id.as_deref().unwrap_or_default();
             let (model, method) = id.rsplit_once(':').ok_or_else(|| {
@@ -218,13 +220,25 @@ async fn run(
         ),
         _ => (body, None),
     };
+    // Chat streams report usage only when asked: ask on the client's behalf, and keep the
+    // extra usage chunk from a client that did not ask (it may index `choices[0]`).
+    let ask_usage = operation == Operation::ChatCompletions && stream && !peek.has_stream_options;
+    let body = match ask_usage.then(|| insert_include_usage(&body)).flatten() {
+        Some(with_usage) => Bytes::from(with_usage),
+        None => body,
+    };
+    let plan = RelayPlan {
+        stream,
+        rewrite,
+        hide_usage_chunk: ask_usage,
+    };
     let upstream = UpstreamTarget {
         provider,
         endpoint,
         model: Some(&model_id),
         gemini_version: spec.gemini_version,
     };
-    forward_and_respond(state, ctx, upstream, &parts, body, stream, rewrite).await
+    forward_and_respond(state, ctx, upstream, &parts, body, plan).await
 }
 
 /// 501 unless the provider serves `endpoint` as it is.
@@ -261,8 +275,7 @@ pub(crate) async fn forward_and_respond(
     target: UpstreamTarget<'_>,
     parts: &Parts,
     body: Bytes,
-    stream: bool,
-    rewrite: ModelRewrite,
+    plan: RelayPlan,
 ) -> Result<Response, ApiError> {
     let UpstreamTarget {
         provider,
@@ -304,7 +317,7 @@ pub(crate) async fn forward_and_respond(
             credential_id,
             model.unwrap_or_default(),
             status,
-            stream,
+            plan.stream,
         )
     };
     let fwd = match forward::send(state, ctx, call).await {
@@ -316,5 +329,5 @@ pub(crate) async fn forward_and_respond(
     };
     let usage_sink = sink(fwd.response.status().as_u16(), Some(fwd.credential_id));
     let keep_body = state.config.enable_downstream_log_body;
-    relay::respond(ctx, fwd, endpoint, stream, rewrite, usage_sink, keep_body).await
+    relay::respond(ctx, fwd, endpoint, plan, usage_sink, keep_body).await
 }

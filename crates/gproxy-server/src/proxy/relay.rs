@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use gproxy_protocol::error::stream_error_event;
 use gproxy_protocol::frame::{Framer, Framing};
-use gproxy_protocol::peek::rewrite_model_values;
+use gproxy_protocol::peek::{is_usage_only_chunk, rewrite_model_values};
 use gproxy_protocol::usage::{self, StreamUsage};
 use gproxy_protocol::{Endpoint, ErrorKind, Operation, Protocol};
 use std::collections::VecDeque;
@@ -27,16 +27,30 @@ const ERROR_EXCERPT: usize = 512;
 /// `(upstream model id, client's model name)`: responses name the model the client asked for.
 pub type ModelRewrite = Option<(String, String)>;
 
+/// How the answer is relayed.
+#[derive(Clone, Debug, Default)]
+pub struct RelayPlan {
+    /// The client asked for a stream.
+    pub stream: bool,
+    pub rewrite: ModelRewrite,
+    /// The gateway asked for the usage chunk the client did not: read it, don't relay it.
+    pub hide_usage_chunk: bool,
+}
+
 /// Builds the client response for an upstream answer.
 pub async fn respond(
     ctx: &mut CallContext,
     fwd: Forwarded,
     endpoint: Endpoint,
-    stream: bool,
-    rewrite: ModelRewrite,
+    plan: RelayPlan,
     sink: UsageSink,
     keep_body: bool,
 ) -> Result<Response, ApiError> {
+    let RelayPlan {
+        stream,
+        rewrite,
+        hide_usage_chunk,
+    } = plan;
     let status =
         StatusCode::from_u16(fwd.response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut resp_headers = headers::client_response(fwd.response.headers());
@@ -44,17 +58,23 @@ pub async fn respond(
         // The gateway already failed over: SDK retries would only multiply the load.
         resp_headers.insert("x-should-retry", HeaderValue::from_static("false"));
     }
-    if stream && status.is_success() {
-        let framing = match resp_headers.get(header::CONTENT_TYPE) {
-            Some(ct)
-                if endpoint.operation == Operation::StreamGenerateContent
-                    && !ct.as_bytes().starts_with(b"text/event-stream") =>
-            {
-                Framing::JsonArray
-            }
-            _ => Framing::Sse,
+    let is_sse = resp_headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(b"text/event-stream"));
+    let gemini_array = endpoint.operation == Operation::StreamGenerateContent && !is_sse;
+    // An upstream may answer a stream request with one JSON body: that is relayed as a body.
+    if stream && status.is_success() && (is_sse || gemini_array) {
+        let framing = if gemini_array {
+            Framing::JsonArray
+        } else {
+            Framing::Sse
         };
-        let relay = Relay::new(fwd, ctx.started, framing, rewrite, sink, endpoint);
+        let plan = RelayPlan {
+            stream,
+            rewrite,
+            hide_usage_chunk,
+        };
+        let relay = Relay::new(fwd, ctx.started, framing, plan, sink, endpoint);
         let mut resp = Response::new(Body::from_stream(relay));
         *resp.status_mut() = status;
         *resp.headers_mut() = resp_headers;
@@ -120,6 +140,8 @@ struct Relay {
     usage: StreamUsage,
     protocol: Protocol,
     rewrite: ModelRewrite,
+    /// Drop the usage-only chunk the gateway asked for on the client's behalf.
+    hide_usage_chunk: bool,
     /// Events framed but not yet handed to the client.
     pending: VecDeque<Bytes>,
     /// Settled exactly once: at the end of the stream, or on drop.
@@ -139,7 +161,7 @@ impl Relay {
         fwd: Forwarded,
         request_started: Instant,
         framing: Framing,
-        rewrite: ModelRewrite,
+        plan: RelayPlan,
         sink: UsageSink,
         endpoint: Endpoint,
     ) -> Self {
@@ -148,7 +170,8 @@ impl Relay {
             framer: Framer::new(framing),
             usage: StreamUsage::new(endpoint),
             protocol: endpoint.protocol,
-            rewrite,
+            rewrite: plan.rewrite,
+            hide_usage_chunk: plan.hide_usage_chunk,
             pending: VecDeque::new(),
             sink: Some(sink),
             request_started,
@@ -162,6 +185,9 @@ impl Relay {
         for frame in frames {
             if let Some(data) = &frame.data {
                 self.usage.observe(data);
+                if self.hide_usage_chunk && is_usage_only_chunk(data) {
+                    continue;
+                }
                 self.relayed_element = true;
             }
             let raw = match &self.rewrite {

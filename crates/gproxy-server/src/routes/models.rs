@@ -7,6 +7,7 @@
 use crate::auth;
 use crate::error::{ApiError, Surface};
 use crate::proxy::records::CallContext;
+use crate::proxy::relay::RelayPlan;
 use crate::proxy::{self, PathParams, UpstreamTarget};
 use crate::snapshot::{ModelEntry, Principal, Snapshot};
 use crate::state::AppState;
@@ -101,8 +102,7 @@ async fn run(
                 target,
                 &parts,
                 Bytes::new(),
-                false,
-                None,
+                RelayPlan::default(),
             )
             .await;
         }

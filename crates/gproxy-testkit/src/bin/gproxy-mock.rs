@@ -1,5 +1,6 @@
-//! `gproxy-mock`: the mock upstream as a standalone server for benchmarks. Prints
-//! `listening on http://HOST:PORT` once bound, then serves until SIGTERM or Ctrl-C.
+//! `gproxy-mock`: the mock upstream as a standalone server for benchmarks and end-to-end
+//! tests. Prints `listening on http://HOST:PORT` once bound, then serves until SIGTERM or
+//! Ctrl-C. Scripted over HTTP: `POST /__mock/replies`, `GET`/`DELETE /__mock/requests`.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::net::{IpAddr, SocketAddr};

@@ -1,8 +1,9 @@
 //! Integration tests: a real `MockUpstream` on a random port, driven over HTTP with reqwest.
-//! One module per API surface, plus server behaviour (auth, recording, script, latency) and an
-//! opt-in check with the official Python SDKs.
+//! One module per API surface, plus server behaviour (auth, recording, script, latency), the
+//! `/__mock/` control endpoints, and an opt-in check with the official Python SDKs.
 
 mod anthropic;
+mod control;
 mod gemini;
 mod openai;
 mod responses;
