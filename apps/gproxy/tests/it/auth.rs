@@ -41,13 +41,13 @@ async fn bad_keys_get_401_in_the_callers_shape_and_nothing_is_forwarded() {
 
     for key in ["sk-nope", DISABLED_KEY, CAROL] {
         let resp = app
-            .http
-            .post(app.url("/anthropic-main/v1/messages"))
-            .header("x-api-key", key)
-            .json(&json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": []}))
-            .send()
-            .await
-            .expect("req");
+            .post_with(
+                "/anthropic-main/v1/messages",
+                "x-api-key",
+                key,
+                json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": []}),
+            )
+            .await;
         assert_eq!(resp.status(), 401, "{key}");
         let v = json(resp).await;
         assert_eq!(v["type"], "error");
@@ -95,13 +95,13 @@ async fn permissions_are_enforced_per_provider_and_pattern() {
     assert_eq!(resp.status(), 403);
     assert_eq!(json(resp).await["error"]["type"], "permission_error");
     let resp = app
-        .http
-        .post(app.url("/anthropic-main/v1/messages"))
-        .header("x-api-key", BOB)
-        .json(&json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": []}))
-        .send()
-        .await
-        .expect("req");
+        .post_with(
+            "/anthropic-main/v1/messages",
+            "x-api-key",
+            BOB,
+            json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": []}),
+        )
+        .await;
     assert_eq!(resp.status(), 403);
     assert_eq!(json(resp).await["error"]["type"], "permission_error");
     assert_eq!(

@@ -88,13 +88,13 @@ async fn unknown_provider_and_model_are_404() {
             .contains("provider/model")
     );
     let resp = app
-        .http
-        .post(app.url("/v1/messages"))
-        .header("x-api-key", ALICE)
-        .json(&json!({"model": "nope/claude", "max_tokens": 1, "messages": []}))
-        .send()
-        .await
-        .expect("req");
+        .post_with(
+            "/v1/messages",
+            "x-api-key",
+            ALICE,
+            json!({"model": "nope/claude", "max_tokens": 1, "messages": []}),
+        )
+        .await;
     assert_eq!(resp.status(), 404);
     assert_eq!(json(resp).await["error"]["type"], "not_found_error");
     assert!(app.mock.requests().is_empty());
@@ -167,13 +167,13 @@ async fn upstream_errors_pass_through_in_shape() {
 
     app.mock.push(Reply::error(529, "overloaded"));
     let resp = app
-        .http
-        .post(app.url("/anthropic-main/v1/messages"))
-        .header("x-api-key", ALICE)
-        .json(&json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": []}))
-        .send()
-        .await
-        .expect("req");
+        .post_with(
+            "/anthropic-main/v1/messages",
+            "x-api-key",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": []}),
+        )
+        .await;
     assert_eq!(resp.status(), 529);
     assert_eq!(json(resp).await["error"]["type"], "overloaded_error");
 }
@@ -261,13 +261,13 @@ async fn an_upstream_too_slow_to_answer_is_504() {
     app.mock
         .push(Reply::text("late").with_latency(std::time::Duration::from_secs(3)));
     let resp = app
-        .http
-        .post(app.url("/gemini-main/v1beta/models/gemini-2.5-flash:generateContent"))
-        .header("x-goog-api-key", ALICE)
-        .json(&json!({"contents": []}))
-        .send()
-        .await
-        .expect("req");
+        .post_with(
+            "/gemini-main/v1beta/models/gemini-2.5-flash:generateContent",
+            "x-goog-api-key",
+            ALICE,
+            json!({"contents": []}),
+        )
+        .await;
     assert_eq!(resp.status(), 504);
     let v = json(resp).await;
     assert_eq!(v["error"]["code"], 504);

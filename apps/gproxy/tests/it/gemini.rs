@@ -44,13 +44,13 @@ async fn stream_sse_has_no_comment_lines() {
     let app = spawn_app().await;
     app.mock.push(Reply::text("a b c").with_chunks(3));
     let resp = app
-        .http
-        .post(app.url("/gemini-main/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"))
-        .header("x-goog-api-key", ALICE)
-        .json(&contents())
-        .send()
-        .await
-        .expect("request");
+        .post_with(
+            "/gemini-main/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+            "x-goog-api-key",
+            ALICE,
+            contents(),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let body = resp.text().await.expect("body");
     assert!(
@@ -78,13 +78,13 @@ async fn stream_json_array_form() {
     let app = spawn_app().await;
     app.mock.push(Reply::text("x y").with_chunks(2));
     let resp = app
-        .http
-        .post(app.url("/gemini-main/v1/models/gemini-2.5-flash:streamGenerateContent"))
-        .header("x-goog-api-key", ALICE)
-        .json(&contents())
-        .send()
-        .await
-        .expect("request");
+        .post_with(
+            "/gemini-main/v1/models/gemini-2.5-flash:streamGenerateContent",
+            "x-goog-api-key",
+            ALICE,
+            contents(),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let v = json(resp).await;
     let items = v.as_array().expect("a JSON array");
@@ -96,26 +96,26 @@ async fn stream_json_array_form() {
 async fn unscoped_gemini_paths_name_the_provider() {
     let app = spawn_app().await;
     let resp = app
-        .http
-        .post(app.url("/v1beta/models/gemini-main/gemini-2.5-flash:generateContent"))
-        .header("x-goog-api-key", ALICE)
-        .json(&contents())
-        .send()
-        .await
-        .expect("request");
+        .post_with(
+            "/v1beta/models/gemini-main/gemini-2.5-flash:generateContent",
+            "x-goog-api-key",
+            ALICE,
+            contents(),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         app.mock.last_request().expect("forwarded").path,
         "/v1beta/models/gemini-2.5-flash:generateContent"
     );
     let resp = app
-        .http
-        .post(app.url("/v1beta/models/gemini-2.5-flash:generateContent"))
-        .header("x-goog-api-key", ALICE)
-        .json(&contents())
-        .send()
-        .await
-        .expect("request");
+        .post_with(
+            "/v1beta/models/gemini-2.5-flash:generateContent",
+            "x-goog-api-key",
+            ALICE,
+            contents(),
+        )
+        .await;
     assert_eq!(resp.status(), 404, "a bare model names no provider");
     let v = json(resp).await;
     assert_eq!(v["error"]["status"], "NOT_FOUND");
@@ -152,13 +152,13 @@ async fn count_embed_batch_and_models() {
     .await;
     assert_eq!(v["embeddings"].as_array().map(Vec::len), Some(2));
     let resp = app
-        .http
-        .post(app.url("/gemini-main/v1beta/models/gemini-2.5-flash:predictLong"))
-        .header("x-goog-api-key", ALICE)
-        .json(&contents())
-        .send()
-        .await
-        .expect("request");
+        .post_with(
+            "/gemini-main/v1beta/models/gemini-2.5-flash:predictLong",
+            "x-goog-api-key",
+            ALICE,
+            contents(),
+        )
+        .await;
     assert_eq!(resp.status(), 404);
 
     let resp = app

@@ -196,6 +196,23 @@ impl TestApp {
             .expect("request")
     }
 
+    /// POSTs JSON with the key in `header` (`x-api-key`, `x-goog-api-key`, ...).
+    pub async fn post_with(
+        &self,
+        path: &str,
+        header: &str,
+        key: &str,
+        body: Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .header(header, key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn get(&self, path: &str, key: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))

@@ -105,13 +105,13 @@ async fn stream_usage_is_read_from_the_events() {
         reasoning: 3,
     }));
     let resp = app
-        .http
-        .post(app.url("/gemini-main/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"))
-        .header("x-goog-api-key", ALICE)
-        .json(&json!({"contents": []}))
-        .send()
-        .await
-        .expect("req");
+        .post_with(
+            "/gemini-main/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+            "x-goog-api-key",
+            ALICE,
+            json!({"contents": []}),
+        )
+        .await;
     resp.text().await.expect("body");
     let u = &app.wait_usages(2).await[0];
     assert_eq!(
@@ -184,13 +184,13 @@ async fn an_upstream_cut_ends_the_stream_with_an_error_event() {
     app.mock
         .push(Reply::text("a b c d").with_chunks(4).cut_after(2));
     let resp = app
-        .http
-        .post(app.url("/gemini-main/v1beta/models/gemini-2.5-flash:streamGenerateContent"))
-        .header("x-goog-api-key", ALICE)
-        .json(&json!({"contents": []}))
-        .send()
-        .await
-        .expect("req");
+        .post_with(
+            "/gemini-main/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            "x-goog-api-key",
+            ALICE,
+            json!({"contents": []}),
+        )
+        .await;
     let v = json(resp).await;
     let items = v.as_array().expect("still a well-formed JSON array");
     assert_eq!(items.last().expect("items")["error"]["code"], 502);
