@@ -131,12 +131,6 @@ def test_unknown_provider_is_404(gw: str) -> None:
         c.chat.completions.create(model="nowhere/gpt-4.1", messages=MSGS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway bug: the unscoped model rewrite (rewrite_model_values) replaces every "
-    '`"model": "<upstream id>"` pair at any depth, so a tool_use input field named `model` '
-    "is rewritten to `anthropic-main/claude-sonnet-4-5`",
-)
 def test_unscoped_rewrite_leaves_tool_input_alone(gw: str, anthropic_mock: Mock) -> None:
     """Only the response's own `model` names the client's model; a tool input that happens to
     have a `model` field equal to the upstream id is the assistant's output and must arrive

@@ -31,6 +31,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let settings = gproxy::load(cli)?;
     let app = App::build(settings).await?;

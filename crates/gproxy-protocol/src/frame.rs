@@ -12,6 +12,23 @@ pub struct Frame {
     pub raw: Bytes,
     /// The JSON payload of the event (an SSE event's `data`, or one array element), if any.
     pub data: Option<Bytes>,
+    /// Where `data` lies within `raw`, when it is one contiguous run (a single `data:` line
+    /// or an array element), so it can be edited in place.
+    pub data_span: Option<std::ops::Range<usize>>,
+}
+
+impl Frame {
+    /// `raw` with its data replaced by `edit(data)`, or `None` when `edit` changes nothing
+    /// (or the data is not one contiguous run).
+    pub fn edit_data(&self, edit: impl FnOnce(&[u8]) -> Option<Vec<u8>>) -> Option<Bytes> {
+        let span = self.data_span.clone()?;
+        let new = edit(&self.raw[span.clone()])?;
+        let mut out = Vec::with_capacity(self.raw.len() + new.len());
+        out.extend_from_slice(&self.raw[..span.start]);
+        out.extend_from_slice(&new);
+        out.extend_from_slice(&self.raw[span.end..]);
+        Some(Bytes::from(out))
+    }
 }
 
 /// How a stream is framed.
@@ -76,11 +93,15 @@ impl Framer {
         let raw = self.buf.split().freeze();
         self.scanned = 0;
         self.mark = None;
-        let data = match self.framing {
-            Framing::Sse => sse_data(&raw),
-            Framing::JsonArray => None,
+        let (data, data_span) = match self.framing {
+            Framing::Sse => sse_data_span(&raw),
+            Framing::JsonArray => (None, None),
         };
-        Some(Frame { raw, data })
+        Some(Frame {
+            raw,
+            data,
+            data_span,
+        })
     }
 
     fn scan_sse(&mut self, out: &mut Vec<Frame>) {
@@ -93,8 +114,12 @@ impl Framer {
                 line_start = i + 1;
                 if blank {
                     let raw = self.buf.split_to(i + 1).freeze();
-                    let data = sse_data(&raw);
-                    out.push(Frame { raw, data });
+                    let (data, data_span) = sse_data_span(&raw);
+                    out.push(Frame {
+                        raw,
+                        data,
+                        data_span,
+                    });
                     i = 0;
                     line_start = 0;
                     continue;
@@ -134,7 +159,11 @@ impl Framer {
                             let start = self.mark.take().unwrap_or(0);
                             let raw = self.buf.split_to(i + 1).freeze();
                             let data = Some(raw.slice(start..));
-                            out.push(Frame { raw, data });
+                            out.push(Frame {
+                                data_span: Some(start..raw.len()),
+                                raw,
+                                data,
+                            });
                             i = 0;
                             continue;
                         }
@@ -151,6 +180,12 @@ impl Framer {
 /// The `data` of one SSE event: its `data:` lines joined by `\n` (zero-copy when there is
 /// exactly one). `None` for events without data and for the `[DONE]` sentinel.
 pub fn sse_data(raw: &Bytes) -> Option<Bytes> {
+    sse_data_span(raw).0
+}
+
+/// [`sse_data`], with the data's range in `raw` when it is a single `data:` line.
+fn sse_data_span(raw: &Bytes) -> (Option<Bytes>, Option<std::ops::Range<usize>>) {
+    let mut span = None;
     let mut found: Option<Bytes> = None;
     let mut joined: Option<Vec<u8>> = None;
     let mut pos = 0;
@@ -174,14 +209,20 @@ pub fn sse_data(raw: &Bytes) -> Option<Bytes> {
                 buf.extend_from_slice(value);
                 joined = Some(buf);
             }
-            (None, None) => found = Some(raw.slice(offset..offset + value.len())),
+            (None, None) => {
+                span = Some(offset..offset + value.len());
+                found = Some(raw.slice(offset..offset + value.len()));
+            }
         }
     }
-    let data = joined.map(Bytes::from).or(found)?;
+    let single = joined.is_none();
+    let Some(data) = joined.map(Bytes::from).or(found) else {
+        return (None, None);
+    };
     if data.as_ref() == b"[DONE]" {
-        return None;
+        return (None, None);
     }
-    Some(data)
+    (Some(data), span.filter(|_| single))
 }
 
 /// The `event:` name of one SSE event, if it has one.
@@ -224,6 +265,25 @@ mod tests {
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].data, None, "[DONE] has no JSON data");
         assert_eq!(f.finish(), None);
+    }
+
+    #[test]
+    fn data_can_be_edited_in_place() {
+        let mut f = Framer::new(Framing::Sse);
+        let frames = f.push(b"event: x\r\ndata: {\"a\":1}\r\n\r\n");
+        let edited = frames[0].edit_data(|d| {
+            assert_eq!(d, b"{\"a\":1}");
+            Some(b"{\"a\":2}".to_vec())
+        });
+        assert_eq!(
+            edited.as_deref(),
+            Some(&b"event: x\r\ndata: {\"a\":2}\r\n\r\n"[..])
+        );
+        assert_eq!(frames[0].edit_data(|_| None), None);
+        let mut f = Framer::new(Framing::JsonArray);
+        let frames = f.push(b"[{\"a\":1}\r\n,{\"a\":3}");
+        let edited = frames[1].edit_data(|_| Some(b"{}".to_vec()));
+        assert_eq!(edited.as_deref(), Some(&b"\r\n,{}"[..]));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! passthrough only needs `model` and `stream`, and rewrites `model` in place.
 
 use serde::Deserialize;
+use std::ops::Range;
 
 /// What passthrough needs to know about a JSON request body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -102,59 +103,104 @@ pub fn is_usage_only_chunk(data: &[u8]) -> bool {
 /// Replaces the value of the top-level string field `key` with `value`, leaving every
 /// other byte as it was. `None` if the body has no such top-level string field.
 pub fn replace_top_level_string(body: &[u8], key: &str, value: &str) -> Option<Vec<u8>> {
-    let range = find_top_level_string(body, key)?;
+    let [range] = top_level_values(body, [key]);
+    let range = range.filter(|r| body[r.start] == b'"')?;
     let encoded = serde_json::to_string(value).ok()?;
-    let mut out = Vec::with_capacity(body.len() + encoded.len());
-    out.extend_from_slice(&body[..range.start]);
-    out.extend_from_slice(encoded.as_bytes());
-    out.extend_from_slice(&body[range.end..]);
-    Some(out)
+    Some(splice(body, &[range], encoded.as_bytes()))
 }
 
-/// The byte range (quotes included) of the top-level string value of `key`.
-fn find_top_level_string(body: &[u8], key: &str) -> Option<std::ops::Range<usize>> {
-    let mut depth = 0u32;
-    let mut i = 0;
-    // Whether the next string at depth 1 is an object key (after `{` or `,`).
-    let mut expect_key = false;
-    while i < body.len() {
-        match body[i] {
-            b'{' | b'[' => {
-                depth += 1;
-                expect_key = depth == 1 && body[i] == b'{';
-                i += 1;
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b',' => {
-                expect_key = depth == 1;
-                i += 1;
-            }
-            b'"' => {
-                let end = string_end(body, i)?;
-                if depth == 1 && expect_key {
-                    expect_key = false;
-                    let is_key =
-                        serde_json::from_slice::<String>(&body[i..end]).is_ok_and(|k| k == key);
-                    if is_key {
-                        let mut j = end;
-                        while j < body.len() && (body[j].is_ascii_whitespace() || body[j] == b':') {
-                            j += 1;
-                        }
-                        if body.get(j) == Some(&b'"') {
-                            return Some(j..string_end(body, j)?);
-                        }
-                        return None;
-                    }
-                }
-                i = end;
-            }
-            _ => i += 1,
-        }
+/// `body` with every range in `ranges` (sorted, disjoint) replaced by `with`.
+fn splice(body: &[u8], ranges: &[Range<usize>], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + ranges.len() * with.len());
+    let mut copied = 0;
+    for r in ranges {
+        out.extend_from_slice(&body[copied..r.start]);
+        out.extend_from_slice(with);
+        copied = r.end;
     }
-    None
+    out.extend_from_slice(&body[copied..]);
+    out
+}
+
+/// The byte ranges of the values of the top-level `keys` of a JSON object, in one pass.
+/// Keys are compared as written (a key spelled with escapes is not recognized).
+fn top_level_values<const N: usize>(body: &[u8], keys: [&str; N]) -> [Option<Range<usize>>; N] {
+    let mut found: [Option<Range<usize>>; N] = std::array::from_fn(|_| None);
+    let Some(open) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return found;
+    };
+    if body[open] != b'{' {
+        return found;
+    }
+    let mut i = open + 1;
+    loop {
+        i = skip_ws(body, i);
+        if body.get(i) != Some(&b'"') {
+            return found; // `}` or malformed
+        }
+        let Some(key_end) = string_end(body, i) else {
+            return found;
+        };
+        let key = &body[i + 1..key_end - 1];
+        i = skip_ws(body, key_end);
+        if body.get(i) != Some(&b':') {
+            return found;
+        }
+        let start = skip_ws(body, i + 1);
+        let Some(end) = value_end(body, start) else {
+            return found;
+        };
+        if let Some(slot) = keys.iter().position(|k| k.as_bytes() == key) {
+            found[slot] = Some(start..end);
+        }
+        i = skip_ws(body, end);
+        if body.get(i) != Some(&b',') {
+            return found;
+        }
+        i += 1;
+    }
+}
+
+fn skip_ws(body: &[u8], mut i: usize) -> usize {
+    while body.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// The index just past the JSON value starting at `start`.
+fn value_end(body: &[u8], start: usize) -> Option<usize> {
+    match body.get(start)? {
+        b'"' => string_end(body, start),
+        b'{' | b'[' => {
+            let mut depth = 0u32;
+            let mut i = start;
+            while i < body.len() {
+                match body[i] {
+                    b'"' => {
+                        i = string_end(body, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => Some(
+            body[start..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+                .map_or(body.len(), |p| start + p),
+        ),
+    }
 }
 
 /// The index just past the string literal opening at `start`.
@@ -170,44 +216,29 @@ fn string_end(body: &[u8], start: usize) -> Option<usize> {
     None
 }
 
-/// Rewrites every `"model": "<from>"` pair (at any depth) to `"model": "<to>"`. Used on
-/// response bodies and stream events to give the caller back the model name it asked for.
+/// Rewrites the model a response names, from the upstream id `from` to the name the client
+/// used, `to`: the top-level `model` (OpenAI bodies and chunks, Anthropic messages),
+/// `message.model` (Anthropic `message_start`) and `response.model` (Responses stream
+/// events). Nothing else is touched: a tool input with a `model` field stays as it was.
 /// `None` when nothing matched, so the caller can relay the original bytes untouched.
-pub fn rewrite_model_values(bytes: &[u8], from: &str, to: &str) -> Option<Vec<u8>> {
+pub fn rewrite_response_model(bytes: &[u8], from: &str, to: &str) -> Option<Vec<u8>> {
     let from_enc = serde_json::to_string(from).ok()?;
     let to_enc = serde_json::to_string(to).ok()?;
-    let needle = b"\"model\"";
-    let mut out: Option<Vec<u8>> = None;
-    let mut copied = 0;
-    let mut i = 0;
-    while let Some(pos) = find(&bytes[i..], needle) {
-        let key_at = i + pos;
-        i = key_at + needle.len();
-        if key_at > 0 && bytes[key_at - 1] == b'\\' {
-            continue; // an escaped quote inside a string, not a key
-        }
-        let mut j = i;
-        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        if bytes.get(j) != Some(&b':') {
-            continue;
-        }
-        j += 1;
-        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        if bytes[j..].starts_with(from_enc.as_bytes()) {
-            let buf = out.get_or_insert_with(|| Vec::with_capacity(bytes.len() + 16));
-            buf.extend_from_slice(&bytes[copied..j]);
-            buf.extend_from_slice(to_enc.as_bytes());
-            copied = j + from_enc.len();
-            i = copied;
+    let [model, message, response] = top_level_values(bytes, ["model", "message", "response"]);
+    let mut hits: Vec<Range<usize>> = Vec::with_capacity(2);
+    hits.extend(model);
+    for outer in [message, response].into_iter().flatten() {
+        if bytes[outer.start] == b'{' {
+            let [inner] = top_level_values(&bytes[outer.clone()], ["model"]);
+            hits.extend(inner.map(|r| outer.start + r.start..outer.start + r.end));
         }
     }
-    let mut buf = out?;
-    buf.extend_from_slice(&bytes[copied..]);
-    Some(buf)
+    hits.retain(|r| &bytes[r.clone()] == from_enc.as_bytes());
+    if hits.is_empty() {
+        return None;
+    }
+    hits.sort_by_key(|r| r.start);
+    Some(splice(bytes, &hits, to_enc.as_bytes()))
 }
 
 /// Position of `needle` in `hay`.
@@ -307,16 +338,49 @@ mod tests {
     }
 
     #[test]
-    fn rewrites_model_values_at_any_depth() {
+    fn rewrites_only_where_a_response_names_its_model() {
         let ev = br#"{"type":"message_start","message":{"model": "claude-x","content":"say \"model\":\"claude-x\""}}"#;
-        let out = rewrite_model_values(ev, "claude-x", "anth/claude-x").expect("rewritten");
+        let out = rewrite_response_model(ev, "claude-x", "anth/claude-x").expect("rewritten");
         assert_eq!(
             String::from_utf8(out).expect("utf8"),
             r#"{"type":"message_start","message":{"model": "anth/claude-x","content":"say \"model\":\"claude-x\""}}"#
         );
+        let body = br#"{"model":"m","content":[{"type":"tool_use","input":{"model":"m","n":1}}]}"#;
+        let out = rewrite_response_model(body, "m", "p/m").expect("rewritten");
         assert_eq!(
-            rewrite_model_values(br#"{"model":"other"}"#, "claude-x", "y"),
+            String::from_utf8(out).expect("utf8"),
+            r#"{"model":"p/m","content":[{"type":"tool_use","input":{"model":"m","n":1}}]}"#,
+            "a tool input's model field is the tool's business"
+        );
+        let ev = br#"{"type":"response.completed","response":{"id":"r","model":"m","output":[{"model":"m"}]}}"#;
+        let out = rewrite_response_model(ev, "m", "p/m").expect("rewritten");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            r#"{"type":"response.completed","response":{"id":"r","model":"p/m","output":[{"model":"m"}]}}"#
+        );
+        assert_eq!(
+            rewrite_response_model(br#"{"model":"other"}"#, "m", "y"),
             None
         );
+        assert_eq!(rewrite_response_model(b"[DONE]", "m", "y"), None);
+        assert_eq!(
+            rewrite_response_model(br#"{"model":"m""#, "m", "y").as_deref(),
+            Some(&br#"{"model":"y""#[..]),
+            "a truncated event still gets its complete model value rewritten"
+        );
+        assert_eq!(rewrite_response_model(br#"{"model":"#, "m", "y"), None);
+    }
+
+    #[test]
+    fn top_level_values_in_one_pass() {
+        let body = br#" { "a" : [1, {"b": "}"}], "b": 2.5e3 , "c":{"a":1},"d":"x\"y" } "#;
+        let [a, b, c, d, e] = top_level_values(body, ["a", "b", "c", "d", "e"]);
+        let text =
+            |r: Option<Range<usize>>| r.map(|r| String::from_utf8_lossy(&body[r]).into_owned());
+        assert_eq!(text(a).as_deref(), Some(r#"[1, {"b": "}"}]"#));
+        assert_eq!(text(b).as_deref(), Some("2.5e3"));
+        assert_eq!(text(c).as_deref(), Some(r#"{"a":1}"#));
+        assert_eq!(text(d).as_deref(), Some(r#""x\"y""#));
+        assert_eq!(e, None);
     }
 }

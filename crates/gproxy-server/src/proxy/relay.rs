@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use gproxy_protocol::error::stream_error_event;
 use gproxy_protocol::frame::{Framer, Framing};
-use gproxy_protocol::peek::{is_usage_only_chunk, rewrite_model_values};
+use gproxy_protocol::peek::{is_usage_only_chunk, rewrite_response_model};
 use gproxy_protocol::usage::{self, StreamUsage};
 use gproxy_protocol::{Endpoint, ErrorKind, Operation, Protocol};
 use std::collections::VecDeque;
@@ -95,7 +95,7 @@ pub async fn respond(
     let body = if status.is_success() {
         sink.finish(usage::from_body(endpoint, &body), true, Some(headers_after));
         match &rewrite {
-            Some((from, to)) => rewrite_model_values(&body, from, to)
+            Some((from, to)) => rewrite_response_model(&body, from, to)
                 .map(Bytes::from)
                 .unwrap_or(body),
             None => body,
@@ -191,8 +191,8 @@ impl Relay {
                 self.relayed_element = true;
             }
             let raw = match &self.rewrite {
-                Some((from, to)) => rewrite_model_values(&frame.raw, from, to)
-                    .map(Bytes::from)
+                Some((from, to)) => frame
+                    .edit_data(|data| rewrite_response_model(data, from, to))
                     .unwrap_or(frame.raw),
                 None => frame.raw,
             };
