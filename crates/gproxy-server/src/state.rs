@@ -65,6 +65,9 @@ pub fn http_client(config: &ServerConfig) -> reqwest::Result<reqwest::Client> {
         .connect_timeout(std::time::Duration::from_secs(10))
         .pool_idle_timeout(std::time::Duration::from_secs(90))
         .tcp_nodelay(true)
+        // A redirect is relayed to the client, never followed: following would re-send a
+        // request (and the provider's credential) somewhere the operator did not configure.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("gproxy/", env!("CARGO_PKG_VERSION")));
     builder = match &config.proxy {
         Some(url) => builder.proxy(reqwest::Proxy::all(url)?),

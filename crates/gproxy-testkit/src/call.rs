@@ -98,7 +98,7 @@ impl FromRequest<AppState> for Call {
         let surface = Surface::detect(parts.uri.path(), parts.uri.query(), &parts.headers);
         let query = query_map(&parts.uri);
         let rejected = |status: u16, message: String| async move {
-            tokio::time::sleep(state.options().latency).await;
+            crate::script::pause(state.options().latency).await;
             surface.error(status, &message, seq)
         };
 
@@ -125,7 +125,7 @@ impl FromRequest<AppState> for Call {
         };
 
         let reply = state.next_reply();
-        tokio::time::sleep(reply.latency.unwrap_or(state.options().latency)).await;
+        crate::script::pause(reply.latency.unwrap_or(state.options().latency)).await;
         Ok(Call {
             surface,
             seq,

@@ -181,6 +181,14 @@ pub fn mock_embedding(text: &str) -> [f32; 8] {
     hash.to_le_bytes().map(|byte| f32::from(byte) / 256.0)
 }
 
+/// Waits `d`, and not at all when it is zero: `tokio::time::sleep(ZERO)` still waits for
+/// the next timer tick (about a millisecond), which would pose as upstream latency.
+pub(crate) async fn pause(d: std::time::Duration) {
+    if !d.is_zero() {
+        tokio::time::sleep(d).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -234,14 +234,14 @@ fn router(state: AppState) -> Router {
 /// Unknown path: 404 in the shape of the protocol the path looks like.
 async fn not_found(State(state): State<AppState>, req: Request) -> Response {
     let response = unrouted(&req, 404, "not found");
-    tokio::time::sleep(state.options().latency).await;
+    crate::script::pause(state.options().latency).await;
     response
 }
 
 /// Known path, wrong method: 405 with a JSON body.
 async fn method_not_allowed(State(state): State<AppState>, req: Request) -> Response {
     let response = unrouted(&req, 405, "method not allowed");
-    tokio::time::sleep(state.options().latency).await;
+    crate::script::pause(state.options().latency).await;
     response
 }
 
