@@ -270,3 +270,38 @@ async fn models_scoped_passthrough_and_unscoped_local_list() {
     let resp = app.get("/v1/models/openai-main/nope", ALICE).await;
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn misconfigured_base_urls_still_reach_the_provider() {
+    let app = spawn_app().await;
+    let chat = json!({"model": "gpt-4.1", "messages": []});
+    assert_eq!(
+        app.post("/openai-main/chat/completions", ALICE, chat)
+            .await
+            .status(),
+        200
+    );
+    let unscoped = json!({"model": "openai-main/gpt-4.1", "messages": []});
+    assert_eq!(
+        app.post("/chat/completions", ALICE, unscoped)
+            .await
+            .status(),
+        200
+    );
+    let msg = json!({"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": []});
+    assert_eq!(
+        app.post("/anthropic-main/v1/v1/messages", ALICE, msg)
+            .await
+            .status(),
+        200
+    );
+    let paths: Vec<String> = app.mock.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "/v1/chat/completions",
+            "/v1/chat/completions",
+            "/v1/messages"
+        ]
+    );
+}

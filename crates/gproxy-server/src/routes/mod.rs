@@ -123,7 +123,11 @@ fn model_routes(
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for (prefix, scoped) in [("/{provider}", true), ("", false)] {
-        router = body_routes(router, &format!("{prefix}/v1"), scoped);
+        // Misconfigured base URLs are common: an OpenAI base without `/v1` sends
+        // `/chat/completions`, an Anthropic base with `/v1` sends `/v1/v1/messages`.
+        for version in ["/v1", "", "/v1/v1"] {
+            router = body_routes(router, &format!("{prefix}{version}"), scoped);
+        }
         router = model_routes(router, &format!("{prefix}/v1"), scoped, "v1");
         router = model_routes(router, &format!("{prefix}/v1beta"), scoped, "v1beta");
     }
