@@ -20,7 +20,7 @@ pub mod sea;
 pub mod seal;
 pub mod store;
 
-pub use queue::{QueueConfig, WriteQueue};
+pub use queue::{QueueConfig, RecordPermit, WriteQueue};
 pub use sea::{SeaStore, now_ms};
 pub use seal::{Sealer, key_digest};
 pub use store::{Store, StoreError};

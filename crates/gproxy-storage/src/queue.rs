@@ -33,10 +33,21 @@ impl Default for QueueConfig {
     }
 }
 
+#[derive(Debug)]
 enum Msg {
     Record(Box<Record>),
     /// Answered once every record queued before it is written.
     Flush(oneshot::Sender<()>),
+}
+
+/// A reserved slot in the queue.
+#[derive(Debug)]
+pub struct RecordPermit(mpsc::OwnedPermit<Msg>);
+
+impl RecordPermit {
+    pub fn send(self, record: Record) {
+        self.0.send(Msg::Record(Box::new(record)));
+    }
 }
 
 /// The producer side; cheap to clone.
@@ -66,8 +77,18 @@ impl WriteQueue {
         }
     }
 
+    /// A slot in the queue, once one is free: lets a poll-based producer (a stream body)
+    /// wait for room without giving up its record. `None` when the queue is closed.
+    pub fn reserve(
+        &self,
+    ) -> impl std::future::Future<Output = Option<RecordPermit>> + Send + 'static {
+        let tx = self.tx.clone();
+        async move { tx.reserve_owned().await.ok().map(RecordPermit) }
+    }
+
     /// Queues a record from a context that cannot await (a `Drop`): waits on a task when
-    /// the queue is full.
+    /// the queue is full. Everything that can await uses [`WriteQueue::push`] instead, so a
+    /// store slower than the traffic slows the traffic rather than piling up records.
     pub fn push_detached(&self, record: Record) {
         match self.tx.try_send(Msg::Record(Box::new(record))) {
             Ok(()) => {}

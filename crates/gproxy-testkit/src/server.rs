@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware;
 use axum::response::Response;
+use axum::serve::ListenerExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -151,6 +152,10 @@ impl MockUpstream {
                 // An error means every sender is gone, which is a stop request too.
                 let _ = stopped.wait_for(|stop| *stop).await;
             };
+            // Stream events are small: without TCP_NODELAY they wait on delayed ACKs.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             if let Err(err) = axum::serve(listener, app)
                 .with_graceful_shutdown(signal)
                 .await

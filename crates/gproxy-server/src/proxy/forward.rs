@@ -62,7 +62,24 @@ pub async fn send(
                 provider.name
             ))
         })?;
-        let started = Instant::now();
+        // The attempt's log entry exists before the request goes out, so an attempt cut
+        // short by the client going away is logged too.
+        let mut log = AttemptLog::new(
+            state,
+            UpstreamRecord {
+                request_id: ctx.request_id.clone(),
+                created_at: gproxy_storage::now_ms(),
+                provider: provider.name.clone(),
+                credential_id: Some(credential_id),
+                method: call.method.to_string(),
+                url: call.url.clone(),
+                request_body: state
+                    .config
+                    .enable_upstream_log_body
+                    .then(|| String::from_utf8_lossy(&call.body).into_owned()),
+                ..Default::default()
+            },
+        );
         let request = state
             .http
             .request(call.method.clone(), &call.url)
@@ -70,34 +87,21 @@ pub async fn send(
             .body(call.body.clone())
             .send();
         let outcome = tokio::time::timeout(state.config.upstream_timeout, request).await;
-        let latency = ms(started.elapsed());
-        let mut log = UpstreamRecord {
-            request_id: ctx.request_id.clone(),
-            created_at: gproxy_storage::now_ms(),
-            provider: provider.name.clone(),
-            credential_id: Some(credential_id),
-            method: call.method.to_string(),
-            url: call.url.clone(),
-            latency_ms: latency,
-            request_body: state
-                .config
-                .enable_upstream_log_body
-                .then(|| String::from_utf8_lossy(&call.body).into_owned()),
-            ..Default::default()
-        };
         match outcome {
             Ok(Ok(response)) => {
                 let status = response.status();
-                log.status = Some(i32::from(status.as_u16()));
                 if retryable(status) && !is_last {
-                    log.error = Some(format!(
-                        "status {status}; failing over to the next credential"
-                    ));
-                    push(state, log);
+                    log.write(
+                        Some(status.as_u16()),
+                        Some(format!(
+                            "status {status}; failing over to the next credential"
+                        )),
+                    )
+                    .await;
                     last_error = Some(ApiError::bad_gateway(format!("upstream answered {status}")));
                     continue;
                 }
-                push(state, log);
+                log.write(Some(status.as_u16()), None).await;
                 return Ok(Forwarded {
                     response,
                     credential_id,
@@ -107,16 +111,15 @@ pub async fn send(
             }
             Ok(Err(err)) => {
                 tracing::warn!(request_id = %ctx.request_id, provider = %provider.name, error = %err, "upstream request failed");
-                log.error = Some(err.without_url().to_string());
-                push(state, log);
+                log.write(None, Some(err.without_url().to_string())).await;
                 last_error = Some(ApiError::bad_gateway(format!(
                     "could not reach provider `{}`",
                     provider.name
                 )));
             }
             Err(_) => {
-                log.error = Some("timed out waiting for response headers".into());
-                push(state, log);
+                log.write(None, Some("timed out waiting for response headers".into()))
+                    .await;
                 last_error = Some(ApiError::gateway_timeout(format!(
                     "provider `{}` did not answer within {}s",
                     provider.name,
@@ -128,8 +131,53 @@ pub async fn send(
     Err(last_error.unwrap_or_else(|| ApiError::bad_gateway("no upstream attempt was made")))
 }
 
-fn push(state: &AppState, log: UpstreamRecord) {
-    if state.config.enable_upstream_log {
-        state.queue.push_detached(Record::Upstream(log));
+/// One attempt's log entry: written once, when the attempt ends or, if the call is dropped
+/// while the upstream works (the client went away), on drop.
+struct AttemptLog<'a> {
+    state: &'a AppState,
+    /// `None` once written.
+    record: Option<UpstreamRecord>,
+    started: Instant,
+}
+
+impl<'a> AttemptLog<'a> {
+    fn new(state: &'a AppState, record: UpstreamRecord) -> Self {
+        AttemptLog {
+            state,
+            record: state.config.enable_upstream_log.then_some(record),
+            started: Instant::now(),
+        }
+    }
+
+    /// Writes the entry, waiting for room in the record queue.
+    async fn write(&mut self, status: Option<u16>, error: Option<String>) {
+        if self.record.is_none() {
+            return;
+        }
+        // Reserve first: a cancelled wait leaves the entry here for `Drop` to write.
+        let permit = self.state.queue.reserve().await;
+        if let Some(record) = self.take(status, error) {
+            match permit {
+                Some(permit) => permit.send(record),
+                None => self.state.queue.push_detached(record),
+            }
+        }
+    }
+
+    fn take(&mut self, status: Option<u16>, error: Option<String>) -> Option<Record> {
+        let mut record = self.record.take()?;
+        record.status = status.map(i32::from);
+        record.error = error;
+        record.latency_ms = ms(self.started.elapsed());
+        Some(Record::Upstream(record))
+    }
+}
+
+impl Drop for AttemptLog<'_> {
+    fn drop(&mut self) {
+        let gone = "the client went away before the upstream answered";
+        if let Some(record) = self.take(None, Some(gone.into())) {
+            self.state.queue.push_detached(record);
+        }
     }
 }

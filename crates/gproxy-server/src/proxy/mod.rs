@@ -22,10 +22,8 @@ use bytes::Bytes;
 use gproxy_channels::{Dispatch, upstream};
 use gproxy_protocol::peek::{insert_include_usage, peek_request, replace_top_level_string};
 use gproxy_protocol::{Endpoint, Operation, Protocol};
-use gproxy_storage::model::{DownstreamRecord, Record};
-use records::{CallContext, UsageSink, ms};
+use records::{CallContext, UsageSink};
 use relay::{ModelRewrite, RelayPlan};
-use std::time::Instant;
 
 /// What a proxy route is, fixed when the router is built.
 #[derive(Clone, Copy, Debug)]
@@ -49,37 +47,22 @@ pub struct PathParams {
     pub id: Option<String>,
 }
 
-impl CallContext {
-    pub fn new(method: &axum::http::Method, path: &str) -> Self {
-        CallContext {
-            request_id: new_request_id(),
-            started: Instant::now(),
-            created_at: gproxy_storage::now_ms(),
-            method: method.to_string(),
-            path: path.to_owned(),
-            principal: None,
-            request_body: None,
-            response_body: None,
-        }
-    }
-}
-
-fn new_request_id() -> String {
-    format!(
-        "req_{:016x}{:08x}",
-        rand::random::<u64>(),
-        rand::random::<u32>()
-    )
-}
-
 /// Serves one proxy call and answers in the caller's protocol, success or not.
 pub async fn handle(state: AppState, spec: CallSpec, params: PathParams, req: Request) -> Response {
-    let mut ctx = CallContext::new(req.method(), req.uri().path());
+    let mut ctx = CallContext::new(req.method(), req.uri().path(), downstream_log(&state));
     let response = match run(&state, &mut ctx, spec, params, req).await {
         Ok(resp) => resp,
         Err(err) => error_response(&ctx, err, Surface::Protocol(spec.protocol)),
     };
-    finish(&state, ctx, response, Some(spec.protocol))
+    finish(ctx, response, Some(spec.protocol)).await
+}
+
+/// The queue downstream log entries go to, when downstream logging is on.
+pub(crate) fn downstream_log(state: &AppState) -> Option<gproxy_storage::WriteQueue> {
+    state
+        .config
+        .enable_downstream_log
+        .then(|| state.queue.clone())
 }
 
 /// Shapes an error, logging server-side failures once.
@@ -93,9 +76,8 @@ pub(crate) fn error_response(ctx: &CallContext, err: ApiError, surface: Surface)
 /// Stamps the request id on the response and queues the downstream log record. The
 /// gateway's id is always in `x-gproxy-request-id`; the protocol's own request-id header
 /// carries it only when the upstream sent none (its id is what its support asks for).
-pub(crate) fn finish(
-    state: &AppState,
-    ctx: CallContext,
+pub(crate) async fn finish(
+    mut ctx: CallContext,
     mut response: Response,
     protocol: Option<Protocol>,
 ) -> Response {
@@ -107,22 +89,7 @@ pub(crate) fn finish(
         h.entry("x-request-id").or_insert_with(|| id.clone());
         h.insert(headers::GPROXY_REQUEST_ID.clone(), id);
     }
-    if state.config.enable_downstream_log {
-        state
-            .queue
-            .push_detached(Record::Downstream(DownstreamRecord {
-                request_id: ctx.request_id,
-                created_at: ctx.created_at,
-                user_id: ctx.principal.as_ref().map(|p| p.user_id),
-                user_key_id: ctx.principal.as_ref().map(|p| p.key_id),
-                method: ctx.method,
-                path: ctx.path,
-                status: i32::from(response.status().as_u16()),
-                latency_ms: ms(ctx.started.elapsed()),
-                request_body: ctx.request_body,
-                response_body: ctx.response_body,
-            }));
-    }
+    ctx.log_downstream(response.status().as_u16()).await;
     response
 }
 
@@ -307,27 +274,25 @@ pub(crate) async fn forward_and_respond(
         headers: headers::upstream_request(&parts.headers),
         body,
     };
-    let sink = |status: u16, credential_id: Option<i64>| {
-        UsageSink::new(
-            state.queue.clone(),
-            state.config.enable_usage,
-            ctx,
-            endpoint,
-            &provider.name,
-            credential_id,
-            model.unwrap_or_default(),
-            status,
-            plan.stream,
-        )
-    };
+    // The usage record exists before the call goes out, so a client that goes away while
+    // the upstream works still leaves one (status 499).
+    let mut sink = UsageSink::new(
+        state.config.enable_usage.then(|| state.queue.clone()),
+        ctx,
+        endpoint,
+        &provider.name,
+        model.unwrap_or_default(),
+        plan.stream,
+    );
     let fwd = match forward::send(state, ctx, call).await {
         Ok(fwd) => fwd,
         Err(err) => {
-            sink(err.status.as_u16(), None).finish(None, false, None);
+            sink.answered(err.status.as_u16(), None);
+            sink.finish(None, false, None).await;
             return Err(err);
         }
     };
-    let usage_sink = sink(fwd.response.status().as_u16(), Some(fwd.credential_id));
+    sink.answered(fwd.response.status().as_u16(), Some(fwd.credential_id));
     let keep_body = state.config.enable_downstream_log_body;
-    relay::respond(ctx, fwd, endpoint, plan, usage_sink, keep_body).await
+    relay::respond(ctx, fwd, endpoint, plan, sink, keep_body).await
 }

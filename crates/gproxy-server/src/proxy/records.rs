@@ -1,13 +1,28 @@
-//! What a call remembers for its records: the downstream envelope, and the usage sink a
-//! response (or a stream, when it ends or is dropped) settles exactly once.
+//! The records a call leaves: the downstream log entry, kept by [`CallContext`], and the usage
+//! record, kept by [`UsageSink`]. Both are written exactly once, and both are written even
+//! when the call is dropped half-way (the client went away): hyper drops a handler's future
+//! when its connection closes, so the records settle in `Drop` with status 499 ("client
+//! closed request").
 
 use crate::snapshot::Principal;
 use gproxy_protocol::{Endpoint, Usage};
-use gproxy_storage::WriteQueue;
-use gproxy_storage::model::{Record, UsageRecord};
+use gproxy_storage::model::{DownstreamRecord, Record, UsageRecord};
+use gproxy_storage::{RecordPermit, WriteQueue};
 use std::time::{Duration, Instant};
 
-/// Per-request facts gathered on the way through the engine.
+/// The status recorded for a call its client abandoned before the answer was settled.
+pub const CLIENT_CLOSED: u16 = 499;
+
+/// Milliseconds of a duration, for records.
+pub fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn tokens(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Per-request facts gathered on the way through the engine; owns the downstream log entry.
 #[derive(Debug)]
 pub struct CallContext {
     pub request_id: String,
@@ -22,54 +37,114 @@ pub struct CallContext {
     /// Kept only with `enable_downstream_log_body`.
     pub request_body: Option<String>,
     pub response_body: Option<String>,
+    /// Where the downstream log entry goes; `None` when downstream logging is off or the
+    /// entry is already written.
+    log: Option<WriteQueue>,
 }
 
-/// Milliseconds of a duration, for records.
-pub fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+impl CallContext {
+    /// A context whose downstream entry goes to `log` (when downstream logging is on).
+    pub fn new(method: &axum::http::Method, path: &str, log: Option<WriteQueue>) -> Self {
+        CallContext {
+            request_id: new_request_id(),
+            started: Instant::now(),
+            created_at: gproxy_storage::now_ms(),
+            method: method.to_string(),
+            path: path.to_owned(),
+            principal: None,
+            request_body: None,
+            response_body: None,
+            log,
+        }
+    }
+
+    /// Writes the downstream log entry with the status the client got (once), waiting for
+    /// room in the record queue.
+    pub async fn log_downstream(&mut self, status: u16) {
+        // Reserve first: while waiting the entry stays here, so a cancelled wait still logs it
+        // (from `Drop`) instead of losing it inside a send.
+        let Some(permit) = self.log.as_ref().map(WriteQueue::reserve) else {
+            return;
+        };
+        let permit = permit.await;
+        if let Some((queue, record)) = self.take_downstream(status) {
+            match permit {
+                Some(permit) => permit.send(record),
+                None => queue.push_detached(record),
+            }
+        }
+    }
+
+    fn take_downstream(&mut self, status: u16) -> Option<(WriteQueue, Record)> {
+        let queue = self.log.take()?;
+        let record = Record::Downstream(DownstreamRecord {
+            request_id: self.request_id.clone(),
+            created_at: self.created_at,
+            user_id: self.principal.as_ref().map(|p| p.user_id),
+            user_key_id: self.principal.as_ref().map(|p| p.key_id),
+            method: std::mem::take(&mut self.method),
+            path: std::mem::take(&mut self.path),
+            status: i32::from(status),
+            latency_ms: ms(self.started.elapsed()),
+            request_body: self.request_body.take(),
+            response_body: self.response_body.take(),
+        });
+        Some((queue, record))
+    }
 }
 
-fn tokens(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
+impl Drop for CallContext {
+    fn drop(&mut self) {
+        // Dropped before a response was produced: the client went away.
+        if let Some((queue, record)) = self.take_downstream(CLIENT_CLOSED) {
+            queue.push_detached(record);
+        }
+    }
 }
 
-/// Writes the usage record of one proxied request when the response is settled.
+/// A request id that sorts by time (milliseconds, then randomness), so the indexes over
+/// `request_id` grow at their end instead of at random pages.
+fn new_request_id() -> String {
+    format!(
+        "req_{:012x}{:016x}",
+        gproxy_storage::now_ms(),
+        rand::random::<u64>()
+    )
+}
+
+/// The usage record of one proxied request. It exists before the upstream is called (status
+/// 499 until the upstream answers), and is written when the answer is settled or, failing
+/// that, when it is dropped.
 #[derive(Debug)]
 pub struct UsageSink {
-    queue: WriteQueue,
-    enabled: bool,
+    /// `None` when usage recording is off or the record is written.
+    queue: Option<WriteQueue>,
     /// The record, complete but for tokens, timing and completeness.
     record: UsageRecord,
     started: Instant,
 }
 
 impl UsageSink {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
-        queue: WriteQueue,
-        enabled: bool,
+        queue: Option<WriteQueue>,
         ctx: &CallContext,
         endpoint: Endpoint,
         provider: &str,
-        credential_id: Option<i64>,
         model: &str,
-        status: u16,
         stream: bool,
     ) -> Self {
         UsageSink {
             queue,
-            enabled,
             record: UsageRecord {
                 request_id: ctx.request_id.clone(),
                 created_at: ctx.created_at,
                 user_id: ctx.principal.as_ref().map(|p| p.user_id),
                 user_key_id: ctx.principal.as_ref().map(|p| p.key_id),
                 provider: provider.to_owned(),
-                credential_id,
                 model: model.to_owned(),
                 operation: endpoint.operation.as_str().to_owned(),
                 protocol: endpoint.protocol.as_str().to_owned(),
-                status: i32::from(status),
+                status: i32::from(CLIENT_CLOSED),
                 stream,
                 ..Default::default()
             },
@@ -77,14 +152,61 @@ impl UsageSink {
         }
     }
 
-    /// Queues the record. `complete` is false when a stream ended before the upstream
-    /// finished (client gone, upstream cut); the tokens are then what was seen so far.
-    pub fn finish(mut self, usage: Option<Usage>, complete: bool, ttfb: Option<Duration>) {
-        if !self.enabled {
-            return;
+    /// The upstream answered (or failed with `status`) through `credential_id`.
+    pub fn answered(&mut self, status: u16, credential_id: Option<i64>) {
+        self.record.status = i32::from(status);
+        self.record.credential_id = credential_id;
+    }
+
+    /// Writes the record, waiting for room in the record queue. `complete` is false when the
+    /// answer ended early (client gone, upstream cut); the tokens are then what was seen.
+    pub async fn finish(self, usage: Option<Usage>, complete: bool, ttfb: Option<Duration>) {
+        // Reserve first: a cancelled wait leaves the record here for `Drop` to write.
+        let Some(permit) = self.reserve() else { return };
+        let permit = permit.await;
+        self.finish_with(permit, usage, complete, ttfb);
+    }
+
+    /// A slot for the record, for a caller that polls (the stream relay); `None` when usage
+    /// recording is off.
+    pub fn reserve(
+        &self,
+    ) -> Option<impl std::future::Future<Output = Option<RecordPermit>> + Send + 'static> {
+        self.queue.as_ref().map(WriteQueue::reserve)
+    }
+
+    /// Writes the record into a reserved slot (detached if the queue closed meanwhile).
+    pub fn finish_with(
+        mut self,
+        permit: Option<RecordPermit>,
+        usage: Option<Usage>,
+        complete: bool,
+        ttfb: Option<Duration>,
+    ) {
+        if let Some((queue, record)) = self.take(usage, complete, ttfb) {
+            match permit {
+                Some(permit) => permit.send(record),
+                None => queue.push_detached(record),
+            }
         }
+    }
+
+    /// Writes the record from a context that cannot wait (a `Drop`).
+    pub fn finish_detached(mut self, usage: Option<Usage>, complete: bool, ttfb: Option<Duration>) {
+        if let Some((queue, record)) = self.take(usage, complete, ttfb) {
+            queue.push_detached(record);
+        }
+    }
+
+    fn take(
+        &mut self,
+        usage: Option<Usage>,
+        complete: bool,
+        ttfb: Option<Duration>,
+    ) -> Option<(WriteQueue, Record)> {
+        let queue = self.queue.take()?;
         let u = usage.unwrap_or_default();
-        let r = &mut self.record;
+        let mut r = std::mem::take(&mut self.record);
         r.complete = complete;
         r.latency_ms = ms(self.started.elapsed());
         r.ttfb_ms = ttfb.map(ms);
@@ -93,6 +215,14 @@ impl UsageSink {
         r.cache_read_tokens = tokens(u.cache_read_tokens);
         r.cache_write_tokens = tokens(u.cache_write_tokens);
         r.reasoning_tokens = tokens(u.reasoning_tokens);
-        self.queue.push_detached(Record::Usage(self.record));
+        Some((queue, Record::Usage(r)))
+    }
+}
+
+impl Drop for UsageSink {
+    fn drop(&mut self) {
+        if let Some((queue, record)) = self.take(None, false, None) {
+            queue.push_detached(record);
+        }
     }
 }

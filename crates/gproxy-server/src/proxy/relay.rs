@@ -16,7 +16,9 @@ use gproxy_protocol::frame::{Framer, Framing};
 use gproxy_protocol::peek::{is_usage_only_chunk, rewrite_response_model};
 use gproxy_protocol::usage::{self, StreamUsage};
 use gproxy_protocol::{Endpoint, ErrorKind, Operation, Protocol};
+use gproxy_storage::RecordPermit;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -86,14 +88,15 @@ pub async fn respond(
         Ok(b) => b,
         Err(err) => {
             tracing::warn!(request_id = %ctx.request_id, error = %err.without_url(), "reading the upstream body failed");
-            sink.finish(None, false, Some(headers_after));
+            sink.finish(None, false, Some(headers_after)).await;
             return Err(ApiError::bad_gateway(
                 "the upstream response body could not be read",
             ));
         }
     };
     let body = if status.is_success() {
-        sink.finish(usage::from_body(endpoint, &body), true, Some(headers_after));
+        sink.finish(usage::from_body(endpoint, &body), true, Some(headers_after))
+            .await;
         match &rewrite {
             Some((from, to)) => rewrite_response_model(&body, from, to)
                 .map(Bytes::from)
@@ -101,7 +104,7 @@ pub async fn respond(
             None => body,
         }
     } else {
-        sink.finish(None, true, Some(headers_after));
+        sink.finish(None, true, Some(headers_after)).await;
         if serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_object()) {
             body
         } else {
@@ -154,6 +157,10 @@ struct Relay {
     relayed_element: bool,
     /// The upstream stream is over (ended or failed); only `pending` remains.
     done: bool,
+    /// The upstream stream ended normally.
+    complete: bool,
+    /// Waiting for a slot in the record queue to settle the usage record.
+    closing: Option<Pin<Box<dyn Future<Output = Option<RecordPermit>> + Send>>>,
 }
 
 impl Relay {
@@ -178,6 +185,8 @@ impl Relay {
             ttfb: None,
             relayed_element: false,
             done: false,
+            complete: false,
+            closing: None,
         }
     }
 
@@ -216,10 +225,25 @@ impl Relay {
         }
     }
 
-    fn settle(&mut self, complete: bool) {
+    /// Settles the usage record once the stream is over: waits for a slot in the record
+    /// queue (so a slow store slows the stream's end rather than piling up records).
+    fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(sink) = self.sink.as_ref() else {
+            return Poll::Ready(());
+        };
+        let permit = match (&mut self.closing, sink.reserve()) {
+            (Some(fut), _) => fut.as_mut().poll(cx),
+            (None, Some(fut)) => self.closing.insert(Box::pin(fut)).as_mut().poll(cx),
+            (None, None) => Poll::Ready(None), // usage recording is off
+        };
+        let Poll::Ready(permit) = permit else {
+            return Poll::Pending;
+        };
+        self.closing = None;
         if let Some(sink) = self.sink.take() {
-            sink.finish(self.usage.usage(), complete, self.ttfb);
+            sink.finish_with(permit, self.usage.usage(), self.complete, self.ttfb);
         }
+        Poll::Ready(())
     }
 }
 
@@ -233,7 +257,7 @@ impl Stream for Relay {
                 return Poll::Ready(Some(Ok(event)));
             }
             if this.done {
-                return Poll::Ready(None);
+                return this.poll_settle(cx).map(|()| None);
             }
             match this.upstream.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -252,14 +276,14 @@ impl Stream for Relay {
                     let tail = this.error_tail("the upstream stream ended unexpectedly");
                     this.pending.push_back(tail);
                     this.done = true;
-                    this.settle(false);
+                    this.complete = false;
                 }
                 Poll::Ready(None) => {
                     if let Some(tail) = this.framer.finish() {
                         this.take_frames(vec![tail]);
                     }
                     this.done = true;
-                    this.settle(true);
+                    this.complete = true;
                 }
             }
         }
@@ -268,7 +292,9 @@ impl Stream for Relay {
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        // The client went away before the stream ended: record what was relayed.
-        self.settle(false);
+        // The client went away before the stream's end was settled: record what was relayed.
+        if let Some(sink) = self.sink.take() {
+            sink.finish_detached(self.usage.usage(), self.done && self.complete, self.ttfb);
+        }
     }
 }
