@@ -246,3 +246,38 @@ async fn chat_streams_report_usage_even_when_the_client_did_not_ask() {
     let u = &app.wait_usages(1).await[0];
     assert_eq!((u.input_tokens, u.output_tokens), (11, 7));
 }
+
+#[tokio::test]
+async fn a_client_that_gives_up_before_the_answer_still_leaves_every_record() {
+    let app = spawn_app().await;
+    app.mock
+        .push(Reply::text("slow").with_latency(Duration::from_millis(800)));
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(150))
+        .build()
+        .expect("client");
+    let sent = impatient
+        .post(app.url("/openai-main/v1/chat/completions"))
+        .bearer_auth(ALICE)
+        .json(&json!({"model": "gpt-4.1", "messages": []}))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the client timed out");
+    let rows = app.wait_usages(1).await;
+    assert_eq!(rows.len(), 1, "the abandoned call has a usage record");
+    assert_eq!((rows[0].status, rows[0].complete), (499, false));
+    assert_eq!(rows[0].model, "gpt-4.1");
+    let down = app.downstream().await;
+    assert_eq!((down.len(), down[0].status), (1, 499));
+    let up = app.upstream().await;
+    assert_eq!(up.len(), 1);
+    assert!(
+        up[0]
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("went away"),
+        "{:?}",
+        up[0].error
+    );
+}
