@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -32,6 +33,9 @@ pub struct MockOptions {
     pub latency: Duration,
     /// Reply used when the script is empty; `None` means [`Reply::default`].
     pub default_reply: Option<Reply>,
+    /// Keep only the newest this many requests in the log (`None`: all). Long benchmark
+    /// runs set it: a full log of 10 KB prompts grows by gigabytes a minute.
+    pub record_limit: Option<usize>,
 }
 
 /// State shared by the handle and every handler.
@@ -43,8 +47,10 @@ pub(crate) struct Shared {
     options: MockOptions,
     /// Replies pushed by the test, consumed front first.
     script: Mutex<VecDeque<Reply>>,
-    /// Every request received, in arrival order.
-    requests: Mutex<Vec<RecordedRequest>>,
+    /// Requests received, in arrival order (the newest `record_limit` of them).
+    requests: Mutex<VecDeque<RecordedRequest>>,
+    /// How many requests arrived since start or the last reset (numbers replies).
+    seq: AtomicU64,
 }
 
 /// Locks ignoring poison: the guarded data stays consistent even if a holder panicked.
@@ -76,20 +82,26 @@ impl Shared {
 
     /// A copy of the request log.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.requests).clone()
+        lock(&self.requests).iter().cloned().collect()
     }
 
     /// Forgets the request log and every pending reply; request numbering restarts at 1.
     pub fn reset(&self) {
         lock(&self.script).clear();
         lock(&self.requests).clear();
+        self.seq.store(0, Ordering::Relaxed);
     }
 
     /// Appends to the log and returns the request's 1-based position.
     pub fn record(&self, request: RecordedRequest) -> u64 {
         let mut requests = lock(&self.requests);
-        requests.push(request);
-        requests.len() as u64
+        requests.push_back(request);
+        if let Some(limit) = self.options.record_limit {
+            while requests.len() > limit {
+                requests.pop_front();
+            }
+        }
+        self.seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
 
@@ -143,7 +155,8 @@ impl MockUpstream {
         let shared = Arc::new(Shared {
             options: opts,
             script: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(VecDeque::new()),
+            seq: AtomicU64::new(0),
         });
         let (stop, mut stopped) = watch::channel(false);
         let app = router(shared.clone());
@@ -201,7 +214,7 @@ impl MockUpstream {
 
     /// The most recent request, if any.
     pub fn last_request(&self) -> Option<RecordedRequest> {
-        lock(&self.shared.requests).last().cloned()
+        lock(&self.shared.requests).back().cloned()
     }
 
     /// Stops accepting connections and lets in-flight responses finish.

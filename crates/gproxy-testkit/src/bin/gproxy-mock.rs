@@ -31,6 +31,9 @@ struct Args {
     /// Reject requests that do not present this key with a 401.
     #[arg(long)]
     expected_key: Option<String>,
+    /// Keep only the newest N requests in the request log (0: keep all).
+    #[arg(long, default_value_t = 10_000)]
+    record_limit: usize,
 }
 
 #[tokio::main]
@@ -48,6 +51,7 @@ async fn main() -> anyhow::Result<()> {
         port: args.port,
         expected_key: args.expected_key,
         latency: Duration::from_millis(args.latency_ms),
+        record_limit: (args.record_limit > 0).then_some(args.record_limit),
         default_reply: Some(
             Reply::default()
                 .with_chunks(args.chunks)

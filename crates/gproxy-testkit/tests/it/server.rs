@@ -270,3 +270,34 @@ async fn shutdown_stops_serving() -> anyhow::Result<()> {
     assert!(reqwest::get(&url).await.is_err());
     Ok(())
 }
+
+#[tokio::test]
+async fn record_limit_keeps_the_newest_requests_and_numbering_goes_on() -> anyhow::Result<()> {
+    let opts = MockOptions {
+        record_limit: Some(2),
+        ..MockOptions::default()
+    };
+    let mock = MockUpstream::start_with(opts).await?;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let body = serde_json::json!({"model": format!("m{i}"), "messages": []});
+        let url = format!("{}/v1/chat/completions", mock.base_url());
+        let v = json_of(post(&url, &body).await?).await?;
+        ids.push(v["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let models: Vec<String> = mock
+        .requests()
+        .iter()
+        .map(|r| r.json()["model"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(models, vec!["m1", "m2"], "only the newest two are kept");
+    assert_eq!(
+        mock.last_request().map(|r| r.json()["model"].clone()),
+        Some(serde_json::json!("m2"))
+    );
+    assert!(
+        ids[2].ends_with('3'),
+        "replies are still numbered by arrival: {ids:?}"
+    );
+    Ok(())
+}
