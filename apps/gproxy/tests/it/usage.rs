@@ -281,3 +281,26 @@ async fn a_client_that_gives_up_before_the_answer_still_leaves_every_record() {
         up[0].error
     );
 }
+
+#[tokio::test]
+async fn with_usage_off_streams_end_normally_and_write_no_usage() {
+    let app = spawn_with(|cli| cli.enable_usage = Some(false), |_| String::new()).await;
+    let resp = app
+        .post(
+            "/openai-main/v1/chat/completions",
+            ALICE,
+            json!({"model": "gpt-4.1", "stream": true, "messages": []}),
+        )
+        .await;
+    let body = tokio::time::timeout(Duration::from_secs(10), resp.text())
+        .await
+        .expect("the stream ends")
+        .expect("body");
+    assert_eq!(sse_data(&body).last().map(String::as_str), Some("[DONE]"));
+    assert!(app.usages().await.is_empty());
+    assert_eq!(
+        app.downstream().await.len(),
+        1,
+        "request logs are separate from usage"
+    );
+}

@@ -231,12 +231,17 @@ impl Relay {
         let Some(sink) = self.sink.as_ref() else {
             return Poll::Ready(());
         };
-        let permit = match (&mut self.closing, sink.reserve()) {
-            (Some(fut), _) => fut.as_mut().poll(cx),
-            (None, Some(fut)) => self.closing.insert(Box::pin(fut)).as_mut().poll(cx),
-            (None, None) => Poll::Ready(None), // usage recording is off
+        let closing = match &mut self.closing {
+            Some(fut) => fut,
+            None => match sink.reserve() {
+                Some(fut) => self.closing.insert(Box::pin(fut)),
+                None => {
+                    self.sink = None; // usage recording is off: nothing to write
+                    return Poll::Ready(());
+                }
+            },
         };
-        let Poll::Ready(permit) = permit else {
+        let Poll::Ready(permit) = closing.as_mut().poll(cx) else {
             return Poll::Pending;
         };
         self.closing = None;
