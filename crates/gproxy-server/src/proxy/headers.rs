@@ -42,10 +42,21 @@ const DROP_RESPONSE: &[&str] = &[
     "set-cookie",
 ];
 
+/// `headers` without the `drop` set and without the headers the `Connection` header names
+/// (those are hop-by-hop too, RFC 9110 section 7.6.1).
 fn filtered(headers: &HeaderMap, drop: &[&str]) -> HeaderMap {
+    let named: Vec<String> = headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
     let mut out = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
-        if !drop.contains(&name.as_str()) {
+        let name_str = name.as_str();
+        if !drop.contains(&name_str) && !named.iter().any(|n| n == name_str) {
             out.append(name.clone(), value.clone());
         }
     }
@@ -100,6 +111,22 @@ mod tests {
             names,
             vec!["anthropic-version", "anthropic-beta", "content-type"]
         );
+    }
+
+    #[test]
+    fn headers_named_by_connection_are_hop_by_hop() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, X-Trace-Hop"),
+        );
+        h.insert("x-trace-hop", HeaderValue::from_static("1"));
+        h.insert("x-trace-end", HeaderValue::from_static("2"));
+        let out = upstream_request(&h);
+        let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, vec!["x-trace-end"]);
+        let out = client_response(&h);
+        assert!(out.get("x-trace-hop").is_none() && out.get("x-trace-end").is_some());
     }
 
     #[test]
