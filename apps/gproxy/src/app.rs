@@ -26,14 +26,6 @@ pub struct App {
     generated_admin: Option<GeneratedAdmin>,
 }
 
-fn generate_key() -> String {
-    let bytes: [u8; 24] = rand::random();
-    format!(
-        "sk-gp-{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
-}
-
 impl App {
     /// Opens storage, bootstraps and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
@@ -129,7 +121,7 @@ async fn ensure_admin(store: &dyn Store, s: &Settings) -> anyhow::Result<Option<
     }
     let name = s.admin_user.clone().unwrap_or_else(|| "admin".into());
     let generated = explicit_key.is_none();
-    let api_key = explicit_key.unwrap_or_else(generate_key);
+    let api_key = explicit_key.unwrap_or_else(gproxy_server::generate_api_key);
     let password = s
         .admin_password
         .clone()

@@ -143,7 +143,10 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
             return Err(here("name is empty or used twice".into()));
         }
         // A user without a password cannot log in; only its keys work.
-        let password = u.password.clone().unwrap_or_else(|| hex_random(32));
+        let password = u
+            .password
+            .clone()
+            .unwrap_or_else(gproxy_server::generate_api_key);
         let password_hash = password_hash(&password).map_err(|e| here(format!("password: {e}")))?;
         let mut seed_keys = Vec::new();
         for (j, k) in u.keys.iter().enumerate() {
@@ -219,10 +222,4 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
         }
     }
     Ok(seed)
-}
-
-fn hex_random(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect()
 }

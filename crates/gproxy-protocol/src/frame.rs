@@ -178,12 +178,8 @@ impl Framer {
 }
 
 /// The `data` of one SSE event: its `data:` lines joined by `\n` (zero-copy when there is
-/// exactly one). `None` for events without data and for the `[DONE]` sentinel.
-pub fn sse_data(raw: &Bytes) -> Option<Bytes> {
-    sse_data_span(raw).0
-}
-
-/// [`sse_data`], with the data's range in `raw` when it is a single `data:` line.
+/// exactly one), with its range in `raw` when it is a single `data:` line. `None` for events
+/// without data and for the `[DONE]` sentinel.
 fn sse_data_span(raw: &Bytes) -> (Option<Bytes>, Option<std::ops::Range<usize>>) {
     let mut span = None;
     let mut found: Option<Bytes> = None;

@@ -12,6 +12,7 @@ use axum::Router;
 use axum::extract::{RawPathParams, Request, State};
 use axum::routing::{MethodRouter, get, post};
 use gproxy_protocol::{Operation, Protocol};
+pub use login::generate_api_key;
 pub use models::ModelsSpec;
 
 fn path_params(raw: &RawPathParams) -> PathParams {
