@@ -44,9 +44,7 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
         let at = entry.span().start;
         let p = entry.get_ref();
         let here = |m: String| src.invalid(at, format!("providers[{i}] (`{}`): {m}", p.name));
-        if p.name.is_empty() || p.name.contains('/') {
-            return Err(here("name must be non-empty and contain no `/`".into()));
-        }
+        gproxy_server::check_provider_name(&p.name).map_err(here)?;
         if !providers.insert(p.name.clone()) {
             return Err(here("name is used by another provider".into()));
         }

@@ -5,11 +5,15 @@
 //!   operations each serves natively ([`ChannelKind::dispatch`]).
 //! - [`settings`]: a provider's typed settings and credentials, read from the JSON the
 //!   config and the database hold.
-//! - [`upstream`]: the upstream URL for an operation and the headers that carry the
-//!   provider's credential the channel's way.
+//! - [`upstream`]: the upstream URL for an operation (the only place one is built) and the
+//!   headers that carry the provider's credential the channel's way; it uses [`path`] to
+//!   check and encode the client's model id and [`query`] to keep only the query
+//!   parameters the operation defines.
 //! - [`select`]: which credential of a provider's pool a request uses.
 
 pub mod kind;
+pub mod path;
+pub mod query;
 pub mod select;
 pub mod settings;
 pub mod upstream;

@@ -29,6 +29,10 @@ pub enum SettingsError {
 pub struct ChannelSettings {
     /// Upstream base URL without a trailing slash.
     pub base_url: String,
+    /// Forward the client's `openai-organization`, `openai-project` and
+    /// `x-goog-user-project` headers, which pick the billing scope of the operator's
+    /// account (`forward_billing_headers`, default false: they are dropped).
+    pub forward_billing_headers: bool,
     /// Other keys, kept verbatim.
     pub extra: Map<String, Value>,
 }
@@ -37,6 +41,8 @@ pub struct ChannelSettings {
 struct RawSettings {
     #[serde(default)]
     base_url: Option<String>,
+    #[serde(default)]
+    forward_billing_headers: bool,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -47,6 +53,7 @@ impl ChannelSettings {
         let raw: RawSettings = if value.is_null() {
             RawSettings {
                 base_url: None,
+                forward_billing_headers: false,
                 extra: Map::new(),
             }
         } else {
@@ -64,6 +71,7 @@ impl ChannelSettings {
         }
         Ok(ChannelSettings {
             base_url: base_url.trim_end_matches('/').to_owned(),
+            forward_billing_headers: raw.forward_billing_headers,
             extra: raw.extra,
         })
     }
@@ -123,6 +131,17 @@ mod tests {
         .expect("custom");
         assert_eq!(s.base_url, "http://h:1/v1");
         assert_eq!(s.extra["x"], 1);
+        assert!(!s.forward_billing_headers);
+        let s = ChannelSettings::parse(
+            ChannelKind::OpenAi,
+            &json!({"forward_billing_headers": true}),
+        )
+        .expect("flag");
+        assert!(s.forward_billing_headers);
+        assert!(
+            ChannelSettings::parse(ChannelKind::OpenAi, &json!({"forward_billing_headers": 1}))
+                .is_err()
+        );
         assert!(matches!(
             ChannelSettings::parse(ChannelKind::Custom, &json!({})),
             Err(SettingsError::MissingBaseUrl(_))

@@ -1,6 +1,9 @@
-//! Where a passthrough request goes upstream, and how the provider's credential travels.
+//! Where a passthrough request goes upstream (the one function that builds upstream URLs),
+//! and how the provider's credential travels.
 
 use crate::ChannelKind;
+use crate::path::{PathError, check_model_id, encode_model_path};
+use crate::query;
 use gproxy_protocol::{Endpoint, Operation, Protocol};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -14,22 +17,44 @@ fn has_version_suffix(base: &str) -> bool {
     chars.next() == Some('v') && chars.next().is_some_and(|c| c.is_ascii_digit())
 }
 
-/// The upstream URL (without query) for `endpoint` on a provider at `base_url`.
+/// Why no upstream URL can be built for a call.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// The channel does not speak the endpoint's protocol, or has no such operation.
+    #[error("the channel has no URL for this operation")]
+    NoRoute,
+    /// The client's model id cannot be part of a path.
+    #[error(transparent)]
+    Path(#[from] PathError),
+}
+
+/// The upstream URL for `endpoint` on a provider at `base_url`: the only place an upstream
+/// URL is built. `model` is the upstream model id (Gemini paths and model get; checked and
+/// percent-encoded here), `gemini_version` the caller's path version, `client_query` the
+/// caller's raw query string, of which only what the operation defines is kept.
 ///
 /// OpenAI-style and Anthropic bases may or may not carry `/v1`; it is added when missing.
 /// Gemini keeps the API version the caller used (`v1beta` or `v1`) unless the base fixes one.
-/// `model` is the upstream model id (Gemini paths and model get); `gemini_version` the
-/// caller's path version.
 pub fn url(
     kind: ChannelKind,
     base_url: &str,
     endpoint: Endpoint,
     model: Option<&str>,
     gemini_version: &str,
-) -> Option<String> {
+    client_query: Option<&str>,
+) -> Result<String, UrlError> {
+    if kind.protocol() != endpoint.protocol {
+        return Err(UrlError::NoRoute);
+    }
     let base = base_url.trim_end_matches('/');
-    let model = model.unwrap_or_default();
-    match endpoint.protocol {
+    // The model as path text, for the operations whose path names one.
+    let model_path = || -> Result<String, UrlError> {
+        let id = model.unwrap_or_default();
+        let id = id.strip_prefix("models/").unwrap_or(id);
+        check_model_id(id)?;
+        Ok(encode_model_path(id))
+    };
+    let mut url = match endpoint.protocol {
         Protocol::OpenAi | Protocol::Anthropic => {
             let prefix = if has_version_suffix(base) {
                 base.to_owned()
@@ -44,10 +69,10 @@ pub fn url(
                 Operation::Messages => "/messages".to_owned(),
                 Operation::CountTokens => "/messages/count_tokens".to_owned(),
                 Operation::ModelsList => "/models".to_owned(),
-                Operation::ModelsGet => format!("/models/{model}"),
-                _ => return None,
+                Operation::ModelsGet => format!("/models/{}", model_path()?),
+                _ => return Err(UrlError::NoRoute),
             };
-            Some(format!("{prefix}{path}"))
+            format!("{prefix}{path}")
         }
         Protocol::Gemini => {
             let prefix = if has_version_suffix(base) {
@@ -55,15 +80,21 @@ pub fn url(
             } else {
                 format!("{base}/{gemini_version}")
             };
-            let model = model.strip_prefix("models/").unwrap_or(model);
             match endpoint.operation {
-                Operation::ModelsList => Some(format!("{prefix}/models")),
-                Operation::ModelsGet => Some(format!("{prefix}/models/{model}")),
-                op => Some(format!("{prefix}/models/{model}:{}", op.gemini_action()?)),
+                Operation::ModelsList => format!("{prefix}/models"),
+                Operation::ModelsGet => format!("{prefix}/models/{}", model_path()?),
+                op => {
+                    let action = op.gemini_action().ok_or(UrlError::NoRoute)?;
+                    format!("{prefix}/models/{}:{action}", model_path()?)
+                }
             }
         }
+    };
+    if let Some(q) = query::encode(&query::forwarded(endpoint, client_query)) {
+        url.push('?');
+        url.push_str(&q);
     }
-    .filter(|_| kind.protocol() == endpoint.protocol)
+    Ok(url)
 }
 
 /// Puts the provider's credential on an upstream request the way `kind` expects, and the
@@ -113,9 +144,10 @@ mod tests {
             CHAT,
             None,
             "v1beta",
+            None,
         );
         assert_eq!(
-            u.as_deref(),
+            u.as_deref().ok(),
             Some("https://api.openai.com/v1/chat/completions")
         );
         let u = url(
@@ -124,9 +156,10 @@ mod tests {
             CHAT,
             None,
             "v1beta",
+            None,
         );
         assert_eq!(
-            u.as_deref(),
+            u.as_deref().ok(),
             Some("https://api.deepseek.com/v1/chat/completions")
         );
         let get = Endpoint::new(Protocol::OpenAi, Operation::ModelsGet);
@@ -136,8 +169,9 @@ mod tests {
             get,
             Some("m-1"),
             "v1beta",
+            None,
         );
-        assert_eq!(u.as_deref(), Some("http://h/api/v4/models/m-1"));
+        assert_eq!(u.as_deref().ok(), Some("http://h/api/v4/models/m-1"));
     }
 
     #[test]
@@ -150,23 +184,62 @@ mod tests {
             ep,
             Some("gemini-2.5-flash"),
             "v1",
+            None,
         );
         assert_eq!(
-            u.as_deref(),
+            u.as_deref().ok(),
             Some(
                 "https://generativelanguage.googleapis.com/v1/models/gemini-2.5-flash:streamGenerateContent"
             )
         );
         let list = Endpoint::new(Protocol::Gemini, Operation::ModelsList);
-        let u = url(ChannelKind::AiStudio, "http://m/v1beta", list, None, "v1");
-        assert_eq!(u.as_deref(), Some("http://m/v1beta/models"));
+        let u = url(ChannelKind::AiStudio, "http://m/v1beta", list, None, "v1", None);
+        assert_eq!(u.as_deref().ok(), Some("http://m/v1beta/models"));
+    }
+
+    #[test]
+    fn client_model_ids_are_checked_and_encoded() {
+        let get = Endpoint::new(Protocol::OpenAi, Operation::ModelsGet);
+        let u = |model: &str| url(ChannelKind::Nvidia, "http://h/v1", get, Some(model), "v1", None);
+        assert_eq!(
+            u("meta/llama-3.1-8b-instruct").as_deref().ok(),
+            Some("http://h/v1/models/meta/llama-3.1-8b-instruct")
+        );
+        assert_eq!(u("a%2Fb").as_deref().ok(), Some("http://h/v1/models/a%252Fb"));
+        for bad in ["../files", "..%2Ffiles", "..\\files", "x?y", ""] {
+            assert!(matches!(u(bad), Err(UrlError::Path(_))), "{bad}");
+        }
+        let generate = Endpoint::new(Protocol::Gemini, Operation::GenerateContent);
+        let g = |model: &str| url(ChannelKind::AiStudio, "http://g", generate, Some(model), "v1beta", None);
+        assert_eq!(
+            g("models/gemini-2.5-flash").as_deref().ok(),
+            Some("http://g/v1beta/models/gemini-2.5-flash:generateContent")
+        );
+        assert!(g("../../v1beta/corpora/x?delete").is_err());
+    }
+
+    #[test]
+    fn only_allowed_query_goes_upstream() {
+        let ep = Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent);
+        let u = url(
+            ChannelKind::AiStudio,
+            "http://g",
+            ep,
+            Some("m"),
+            "v1beta",
+            Some("k%65y=sk-client&alt=sse&x=1"),
+        );
+        assert_eq!(
+            u.as_deref().ok(),
+            Some("http://g/v1beta/models/m:streamGenerateContent?alt=sse")
+        );
     }
 
     #[test]
     fn no_url_across_protocols() {
         assert_eq!(
-            url(ChannelKind::Anthropic, "http://a", CHAT, None, "v1beta"),
-            None
+            url(ChannelKind::Anthropic, "http://a", CHAT, None, "v1beta", None),
+            Err(UrlError::NoRoute)
         );
     }
 

@@ -7,8 +7,10 @@ use serde_json::json;
 /// What went wrong, independent of protocol; each protocol spells it its own way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// The request is malformed or names something that cannot be served (400, 404, 413).
+    /// The request is malformed or names something that cannot be served (400, 422).
     InvalidRequest,
+    /// The request body is larger than the gateway accepts (413).
+    RequestTooLarge,
     /// Missing, unknown or disabled credentials (401).
     Authentication,
     /// Authenticated, but not allowed to use this model (403).
@@ -32,6 +34,7 @@ impl ErrorKind {
             401 => ErrorKind::Authentication,
             403 => ErrorKind::Permission,
             404 => ErrorKind::NotFound,
+            413 => ErrorKind::RequestTooLarge,
             429 => ErrorKind::RateLimit,
             501 => ErrorKind::Unsupported,
             503 | 529 => ErrorKind::Overloaded,
@@ -42,9 +45,10 @@ impl ErrorKind {
 
     fn openai_type(self) -> &'static str {
         match self {
-            ErrorKind::InvalidRequest | ErrorKind::NotFound | ErrorKind::Unsupported => {
-                "invalid_request_error"
-            }
+            ErrorKind::InvalidRequest
+            | ErrorKind::RequestTooLarge
+            | ErrorKind::NotFound
+            | ErrorKind::Unsupported => "invalid_request_error",
             ErrorKind::Authentication => "authentication_error",
             ErrorKind::Permission => "permission_error",
             ErrorKind::RateLimit => "rate_limit_error",
@@ -55,6 +59,7 @@ impl ErrorKind {
     fn anthropic_type(self) -> &'static str {
         match self {
             ErrorKind::InvalidRequest | ErrorKind::Unsupported => "invalid_request_error",
+            ErrorKind::RequestTooLarge => "request_too_large",
             ErrorKind::Authentication => "authentication_error",
             ErrorKind::Permission => "permission_error",
             ErrorKind::NotFound => "not_found_error",
@@ -66,7 +71,7 @@ impl ErrorKind {
 
     fn gemini_status(self) -> &'static str {
         match self {
-            ErrorKind::InvalidRequest => "INVALID_ARGUMENT",
+            ErrorKind::InvalidRequest | ErrorKind::RequestTooLarge => "INVALID_ARGUMENT",
             ErrorKind::Authentication => "UNAUTHENTICATED",
             ErrorKind::Permission => "PERMISSION_DENIED",
             ErrorKind::NotFound => "NOT_FOUND",
@@ -170,5 +175,24 @@ mod tests {
         assert_eq!(ErrorKind::from_status(529), ErrorKind::Overloaded);
         assert_eq!(ErrorKind::from_status(422), ErrorKind::InvalidRequest);
         assert_eq!(ErrorKind::from_status(502), ErrorKind::Api);
+        assert_eq!(ErrorKind::from_status(413), ErrorKind::RequestTooLarge);
+    }
+
+    #[test]
+    fn anthropic_has_its_own_too_large_type() {
+        let v = parse(&error_body(
+            Protocol::Anthropic,
+            413,
+            ErrorKind::RequestTooLarge,
+            "big",
+        ));
+        assert_eq!(v["error"]["type"], "request_too_large");
+        let v = parse(&error_body(
+            Protocol::OpenAi,
+            413,
+            ErrorKind::RequestTooLarge,
+            "big",
+        ));
+        assert_eq!(v["error"]["type"], "invalid_request_error");
     }
 }

@@ -8,11 +8,13 @@
 //! - [`frame`]: splits an upstream byte stream into whole SSE events or JSON-array elements,
 //!   so events are relayed one by one and scanned for usage.
 //! - [`usage`]: the token usage an upstream reports, from a body or a stream of events.
+//! - [`models`]: model-list bodies filtered to the models a caller may see.
 //! - [`error`]: the error bodies and in-stream error events each protocol's SDK can parse.
 
 pub mod endpoint;
 pub mod error;
 pub mod frame;
+pub mod models;
 pub mod peek;
 pub mod usage;
 

@@ -11,8 +11,6 @@ pub struct RequestPeek {
     pub stream: bool,
     /// Whether an OpenAI chat stream request asked for `stream_options.include_usage`.
     pub include_usage: bool,
-    /// Whether the body has a top-level `stream_options` at all.
-    pub has_stream_options: bool,
 }
 
 /// Why a body could not be peeked; the message is shown to the caller.
@@ -38,7 +36,6 @@ pub fn peek_request(body: &[u8]) -> Result<RequestPeek, PeekError> {
             .as_ref()
             .and_then(|o| o.include_usage)
             .unwrap_or(false),
-        has_stream_options: peek.stream_options.is_some(),
     })
 }
 
@@ -60,27 +57,47 @@ struct StreamOptions {
     include_usage: Option<bool>,
 }
 
-/// Adds `"stream_options":{"include_usage":true}` to an OpenAI chat request that has no
-/// `stream_options`, right after the opening brace, leaving every other byte as it was. The
-/// gateway asks for usage on every stream so it is never lost; the extra usage chunk is
-/// kept from a client that did not ask for it.
-pub fn insert_include_usage(body: &[u8]) -> Option<Vec<u8>> {
+/// Makes an OpenAI chat request ask for `stream_options.include_usage: true`, leaving every
+/// other byte as it was: adds `stream_options` when absent, adds `include_usage` to one that
+/// lacks it, and turns `include_usage: false` into `true`. The gateway asks for usage on
+/// every stream so none goes unbilled; the extra usage chunk is kept from a client that did
+/// not ask for it. `None` when the body is not an object (or already asks).
+pub fn force_include_usage(body: &[u8]) -> Option<Vec<u8>> {
     let open = body.iter().position(|b| !b.is_ascii_whitespace())?;
     if body[open] != b'{' {
         return None;
     }
+    let [options] = top_level_values(body, ["stream_options"]);
+    let Some(options) = options.filter(|r| body[r.start] == b'{') else {
+        // No usable `stream_options`: add one. (A non-object one is replaced.)
+        return Some(match top_level_values(body, ["stream_options"]) {
+            [Some(range)] => splice(body, &[range], br#"{"include_usage":true}"#),
+            [None] => insert_after(body, open, br#""stream_options":{"include_usage":true}"#),
+        });
+    };
+    let inner = &body[options.clone()];
+    match top_level_values(inner, ["include_usage"]) {
+        [Some(r)] if &inner[r.clone()] == b"true" => None,
+        [Some(r)] => {
+            let at = options.start + r.start..options.start + r.end;
+            Some(splice(body, &[at], b"true"))
+        }
+        [None] => Some(insert_after(body, options.start, br#""include_usage":true"#)),
+    }
+}
+
+/// `body` with `field` added as the first member of the object opening at `open`.
+fn insert_after(body: &[u8], open: usize, field: &[u8]) -> Vec<u8> {
     let rest = &body[open + 1..];
     let empty = rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
-    let field: &[u8] = if empty {
-        br#""stream_options":{"include_usage":true}"#
-    } else {
-        br#""stream_options":{"include_usage":true},"#
-    };
-    let mut out = Vec::with_capacity(body.len() + field.len());
+    let mut out = Vec::with_capacity(body.len() + field.len() + 1);
     out.extend_from_slice(&body[..=open]);
     out.extend_from_slice(field);
+    if !empty {
+        out.push(b',');
+    }
     out.extend_from_slice(rest);
-    Some(out)
+    out
 }
 
 /// Whether an OpenAI chat stream chunk is the usage-only chunk (`"choices": []` with usage)
@@ -284,16 +301,48 @@ mod tests {
     fn include_usage_is_added_without_touching_the_rest() {
         let body = br#" {"model":"m","stream":true}"#;
         let p = peek_request(body).expect("valid");
-        assert!(!p.include_usage && !p.has_stream_options);
-        let out = insert_include_usage(body).expect("inserted");
+        assert!(!p.include_usage);
+        let out = force_include_usage(body).expect("inserted");
         assert_eq!(
             String::from_utf8(out.clone()).expect("utf8"),
             r#" {"stream_options":{"include_usage":true},"model":"m","stream":true}"#
         );
         let p = peek_request(&out).expect("still valid");
-        assert!(p.include_usage && p.has_stream_options && p.stream);
-        let out = insert_include_usage(b"{ }").expect("inserted");
+        assert!(p.include_usage && p.stream);
+        let out = force_include_usage(b"{ }").expect("inserted");
         assert!(peek_request(&out).expect("valid").include_usage);
+    }
+
+    #[test]
+    fn include_usage_false_or_missing_becomes_true() {
+        let cases: [(&[u8], &str); 4] = [
+            (
+                br#"{"model":"m","stream_options":{"include_usage":false},"stream":true}"#,
+                r#"{"model":"m","stream_options":{"include_usage":true},"stream":true}"#,
+            ),
+            (
+                br#"{"stream_options":{},"model":"m"}"#,
+                r#"{"stream_options":{"include_usage":true},"model":"m"}"#,
+            ),
+            (
+                br#"{"stream_options":{"continuous_usage_stats":true},"model":"m"}"#,
+                r#"{"stream_options":{"include_usage":true,"continuous_usage_stats":true},"model":"m"}"#,
+            ),
+            (
+                br#"{"stream_options":null,"model":"m"}"#,
+                r#"{"stream_options":{"include_usage":true},"model":"m"}"#,
+            ),
+        ];
+        for (body, want) in cases {
+            let out = force_include_usage(body).expect("rewritten");
+            assert_eq!(String::from_utf8(out).expect("utf8"), want);
+        }
+        assert_eq!(
+            force_include_usage(br#"{"stream_options":{"include_usage":true}}"#),
+            None,
+            "already asks"
+        );
+        assert_eq!(force_include_usage(b"[1]"), None);
     }
 
     #[test]

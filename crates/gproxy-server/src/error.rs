@@ -23,6 +23,22 @@ pub struct ApiError {
     pub kind: ErrorKind,
     /// Shown to the client: never secrets, never internal details of 5xx causes.
     pub message: String,
+    /// Seconds the client should wait before trying again (`retry-after`), for 429 and 503.
+    pub retry_after: Option<u64>,
+}
+
+/// Seconds a client is told to wait after a 503 the gateway itself answers, when nothing
+/// more precise is known.
+const DEFAULT_UNAVAILABLE_RETRY_SECS: u64 = 5;
+
+/// Whether a status the gateway answers itself is one a retry cannot fix. SDKs (OpenAI,
+/// Anthropic, Claude Code) read `x-should-retry: false` and stop instead of backing off for
+/// minutes on, say, a wrong key.
+fn never_retry(status: StatusCode) -> bool {
+    matches!(
+        status.as_u16(),
+        400 | 401 | 403 | 404 | 405 | 413 | 422 | 501
+    )
 }
 
 impl ApiError {
@@ -31,7 +47,14 @@ impl ApiError {
             status,
             kind,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client to wait `secs` seconds before retrying.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -53,7 +76,7 @@ impl ApiError {
     pub fn too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::InvalidRequest,
+            ErrorKind::RequestTooLarge,
             format!("request body exceeds the limit of {limit} bytes"),
         )
     }
@@ -68,6 +91,13 @@ impl ApiError {
             ErrorKind::Overloaded,
             message,
         )
+        .with_retry_after(DEFAULT_UNAVAILABLE_RETRY_SECS)
+    }
+
+    /// 429: too many requests; `retry_after` seconds until one would be admitted.
+    pub fn too_many_requests(message: impl Into<String>, retry_after: u64) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorKind::RateLimit, message)
+            .with_retry_after(retry_after)
     }
 
     pub fn bad_gateway(message: impl Into<String>) -> Self {
@@ -91,10 +121,17 @@ impl ApiError {
                 .into_bytes(),
         };
         let mut resp = (self.status, body).into_response();
-        resp.headers_mut().insert(
+        let headers = resp.headers_mut();
+        headers.insert(
             axum::http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if never_retry(self.status) {
+            headers.insert("x-should-retry", HeaderValue::from_static("false"));
+        }
+        if let Some(secs) = self.retry_after {
+            headers.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp
     }
 }
@@ -135,5 +172,41 @@ mod tests {
 
         let v = body_json(ApiError::unauthorized("bad login").into_response()).await;
         assert_eq!(v, serde_json::json!({"error": "bad login"}));
+
+        let v = body_json(
+            ApiError::too_large(10).into_response_for(Surface::Protocol(Protocol::Anthropic)),
+        )
+        .await;
+        assert_eq!(v["error"]["type"], "request_too_large");
+    }
+
+    #[test]
+    fn retry_headers() {
+        for surface in [
+            Surface::Gateway,
+            Surface::Protocol(Protocol::OpenAi),
+            Surface::Protocol(Protocol::Anthropic),
+            Surface::Protocol(Protocol::Gemini),
+        ] {
+            for err in [
+                ApiError::bad_request("x"),
+                ApiError::unauthorized("x"),
+                ApiError::forbidden("x"),
+                ApiError::not_found("x"),
+                ApiError::too_large(1),
+            ] {
+                let resp = err.into_response_for(surface);
+                assert_eq!(resp.headers()["x-should-retry"], "false", "{surface:?}");
+                assert!(resp.headers().get("retry-after").is_none());
+            }
+            let resp = ApiError::too_many_requests("slow", 7).into_response_for(surface);
+            assert_eq!(resp.headers()["retry-after"], "7");
+            assert!(resp.headers().get("x-should-retry").is_none());
+            let resp = ApiError::unavailable("busy").into_response_for(surface);
+            assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(resp.headers().get("retry-after").is_some());
+            let resp = ApiError::bad_gateway("down").into_response_for(surface);
+            assert!(resp.headers().get("x-should-retry").is_none());
+        }
     }
 }

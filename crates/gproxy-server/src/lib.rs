@@ -23,6 +23,6 @@ pub mod state;
 
 pub use config::ServerConfig;
 pub use error::{ApiError, Surface};
-pub use routes::{generate_api_key, router};
+pub use routes::{check_provider_name, generate_api_key, router};
 pub use server::Server;
 pub use state::AppState;

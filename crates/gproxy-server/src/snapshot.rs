@@ -95,6 +95,7 @@ impl Snapshot {
                 name: p.name.clone(),
                 message,
             };
+            crate::routes::check_provider_name(&p.name).map_err(err)?;
             let kind: ChannelKind = p.channel.parse().map_err(|e| err(format!("{e}")))?;
             let settings_json: serde_json::Value =
                 serde_json::from_str(&p.settings).map_err(|e| err(format!("settings: {e}")))?;
@@ -227,6 +228,16 @@ impl Snapshot {
         self.login_keys.get(&user_id).map(String::as_str)
     }
 
+    /// Whether `user_id` may call every model of `provider` (a `*` grant for it or for all
+    /// providers), so nothing the provider lists needs filtering.
+    pub fn permits_all(&self, user_id: i64, provider: &Provider) -> bool {
+        self.permissions.get(&user_id).is_some_and(|perms| {
+            perms
+                .iter()
+                .any(|p| p.provider_id.is_none_or(|id| id == provider.id) && p.pattern == "*")
+        })
+    }
+
     /// Whether `user_id` may call `model_id` on `provider`. An alias the caller used is
     /// matched too, so `chat-*` can grant aliases by name.
     pub fn permits(
@@ -243,6 +254,21 @@ impl Snapshot {
                         || alias.is_some_and(|a| glob::matches(&p.pattern, a)))
             })
         })
+    }
+}
+
+/// What one caller may see of one provider's models (filters an upstream model list).
+#[derive(Clone, Debug)]
+pub struct ModelVisibility {
+    pub snapshot: Arc<Snapshot>,
+    pub user_id: i64,
+    pub provider: Arc<Provider>,
+}
+
+impl ModelVisibility {
+    pub fn allows(&self, model_id: &str) -> bool {
+        self.snapshot
+            .permits(self.user_id, &self.provider, model_id, None)
     }
 }
 

@@ -134,7 +134,9 @@ async fn oversize_bodies_get_413_and_are_never_forwarded() {
         .await
         .expect("req");
     assert_eq!(resp.status(), 413);
-    assert_eq!(json(resp).await["error"]["type"], "invalid_request_error");
+    assert_eq!(resp.headers()["x-should-retry"], "false");
+    // Anthropic's SDK knows 413 by its own error type.
+    assert_eq!(json(resp).await["error"]["type"], "request_too_large");
     assert!(app.mock.requests().is_empty());
     let small = json!({"model": "gpt-4.1", "messages": []});
     assert_eq!(

@@ -15,6 +15,7 @@ async fn chat_scoped_is_relayed_byte_for_byte_with_the_key_swapped() {
         .bearer_auth(ALICE)
         .header("content-type", "application/json")
         .header("openai-organization", "org-1")
+        .header("openai-beta", "assistants=v2")
         .body(body)
         .send()
         .await
@@ -34,7 +35,12 @@ async fn chat_scoped_is_relayed_byte_for_byte_with_the_key_swapped() {
         body.as_bytes(),
         "same-protocol passthrough keeps the body as sent"
     );
-    assert_eq!(req.header("openai-organization"), Some("org-1"));
+    assert_eq!(req.header("openai-beta"), Some("assistants=v2"));
+    assert_eq!(
+        req.header("openai-organization"),
+        None,
+        "billing-scope headers are dropped unless the provider allows them"
+    );
     assert_key_swapped(&req, "authorization", UP_OPENAI);
     assert_eq!(
         req.header("authorization"),

@@ -28,6 +28,11 @@ const DROP_REQUEST: &[&str] = &[
     "x-real-ip",
 ];
 
+/// Request headers that pick the billing scope (organization, project) of the operator's
+/// account: a caller must not charge another project, so they are dropped unless the
+/// provider's `forward_billing_headers` setting allows them.
+const BILLING_SCOPE: &[&str] = &["openai-organization", "openai-project", "x-goog-user-project"];
+
 /// Response headers that are dropped before relaying.
 const DROP_RESPONSE: &[&str] = &[
     "connection",
@@ -63,23 +68,21 @@ fn filtered(headers: &HeaderMap, drop: &[&str]) -> HeaderMap {
     out
 }
 
-/// The client's headers as forwarded upstream (before the credential is added).
-pub fn upstream_request(headers: &HeaderMap) -> HeaderMap {
-    filtered(headers, DROP_REQUEST)
+/// The client's headers as forwarded upstream (before the credential is added);
+/// `billing_scope`: keep the headers that choose the account's billing scope.
+pub fn upstream_request(headers: &HeaderMap, billing_scope: bool) -> HeaderMap {
+    let mut out = filtered(headers, DROP_REQUEST);
+    if !billing_scope {
+        for name in BILLING_SCOPE {
+            out.remove(*name);
+        }
+    }
+    out
 }
 
 /// The upstream's headers as relayed to the client.
 pub fn client_response(headers: &HeaderMap) -> HeaderMap {
     filtered(headers, DROP_RESPONSE)
-}
-
-/// The client's query string without its `key=` credential.
-pub fn upstream_query(query: Option<&str>) -> Option<String> {
-    let kept: Vec<&str> = query?
-        .split('&')
-        .filter(|pair| !pair.is_empty() && *pair != "key" && !pair.starts_with("key="))
-        .collect();
-    (!kept.is_empty()).then(|| kept.join("&"))
 }
 
 /// The gateway's request id, on every response (and in every record).
@@ -105,12 +108,25 @@ mod tests {
         ] {
             h.insert(k, HeaderValue::from_static(v));
         }
-        let out = upstream_request(&h);
+        let out = upstream_request(&h, false);
         let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
         assert_eq!(
             names,
             vec!["anthropic-version", "anthropic-beta", "content-type"]
         );
+    }
+
+    #[test]
+    fn billing_scope_headers_only_when_allowed() {
+        let mut h = HeaderMap::new();
+        for k in BILLING_SCOPE {
+            h.insert(*k, HeaderValue::from_static("org-other"));
+        }
+        h.insert("openai-beta", HeaderValue::from_static("assistants=v2"));
+        let out = upstream_request(&h, false);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out.contains_key("openai-beta"));
+        assert_eq!(upstream_request(&h, true).len(), 4);
     }
 
     #[test]
@@ -122,28 +138,10 @@ mod tests {
         );
         h.insert("x-trace-hop", HeaderValue::from_static("1"));
         h.insert("x-trace-end", HeaderValue::from_static("2"));
-        let out = upstream_request(&h);
+        let out = upstream_request(&h, false);
         let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, vec!["x-trace-end"]);
         let out = client_response(&h);
         assert!(out.get("x-trace-hop").is_none() && out.get("x-trace-end").is_some());
-    }
-
-    #[test]
-    fn query_key_is_removed() {
-        assert_eq!(
-            upstream_query(Some("alt=sse&key=secret")).as_deref(),
-            Some("alt=sse")
-        );
-        assert_eq!(upstream_query(Some("key=secret")), None);
-        assert_eq!(
-            upstream_query(Some("beta=true")).as_deref(),
-            Some("beta=true")
-        );
-        assert_eq!(
-            upstream_query(Some("keyword=1")).as_deref(),
-            Some("keyword=1")
-        );
-        assert_eq!(upstream_query(None), None);
     }
 }

@@ -19,8 +19,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
-use gproxy_channels::{Dispatch, upstream};
-use gproxy_protocol::peek::{insert_include_usage, peek_request, replace_top_level_string};
+use gproxy_channels::upstream::{self, UrlError};
+use gproxy_channels::{Dispatch, path};
+use gproxy_protocol::peek::{force_include_usage, peek_request, replace_top_level_string};
 use gproxy_protocol::{Endpoint, Operation, Protocol};
 use records::{CallContext, UsageSink};
 use relay::{ModelRewrite, RelayPlan};
@@ -145,6 +146,8 @@ async fn run(
             })?;
             let op = Operation::from_gemini_action(method)
                 .ok_or_else(|| ApiError::not_found(format!("unknown Gemini method `{method}`")))?;
+            // The path's model id names an upstream path: refuse traversal before anything.
+            path::check_model_id(model).map_err(|e| ApiError::bad_request(e.to_string()))?;
             (
                 op,
                 Some(model.to_owned()),
@@ -187,10 +190,11 @@ async fn run(
         ),
         _ => (body, None),
     };
-    // Chat streams report usage only when asked: ask on the client's behalf, and keep the
-    // extra usage chunk from a client that did not ask (it may index `choices[0]`).
-    let ask_usage = operation == Operation::ChatCompletions && stream && !peek.has_stream_options;
-    let body = match ask_usage.then(|| insert_include_usage(&body)).flatten() {
+    // Chat streams report usage only when asked: ask on the client's behalf (also when it
+    // said `include_usage: false`: no stream goes unbilled), and keep the extra usage chunk
+    // from a client that did not ask (it may index `choices[0]`).
+    let ask_usage = operation == Operation::ChatCompletions && stream && !peek.include_usage;
+    let body = match ask_usage.then(|| force_include_usage(&body)).flatten() {
         Some(with_usage) => Bytes::from(with_usage),
         None => body,
     };
@@ -198,6 +202,7 @@ async fn run(
         stream,
         rewrite,
         hide_usage_chunk: ask_usage,
+        visible_models: None,
     };
     let upstream = UpstreamTarget {
         provider,
@@ -250,28 +255,29 @@ pub(crate) async fn forward_and_respond(
         model,
         gemini_version,
     } = target;
-    let base = upstream::url(
+    let url = upstream::url(
         provider.kind,
         &provider.settings.base_url,
         endpoint,
         model,
         gemini_version,
+        parts.uri.query(),
     )
-    .ok_or_else(|| {
-        ApiError::not_implemented(format!(
+    .map_err(|err| match err {
+        UrlError::Path(err) => ApiError::bad_request(err.to_string()),
+        UrlError::NoRoute => ApiError::not_implemented(format!(
             "provider `{}` has no URL for `{}`",
             provider.name, endpoint.operation
-        ))
+        )),
     })?;
-    let url = match headers::upstream_query(parts.uri.query()) {
-        Some(q) => format!("{base}?{q}"),
-        None => base,
-    };
     let call = forward::UpstreamCall {
         provider,
         method: parts.method.clone(),
         url,
-        headers: headers::upstream_request(&parts.headers),
+        headers: headers::upstream_request(
+            &parts.headers,
+            provider.settings.forward_billing_headers,
+        ),
         body,
     };
     // The usage record exists before the call goes out, so a client that goes away while

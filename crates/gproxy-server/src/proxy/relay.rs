@@ -13,6 +13,8 @@ use bytes::Bytes;
 use futures_util::Stream;
 use gproxy_protocol::error::stream_error_event;
 use gproxy_protocol::frame::{Framer, Framing};
+use crate::snapshot::ModelVisibility;
+use gproxy_protocol::models::retain_models;
 use gproxy_protocol::peek::{is_usage_only_chunk, rewrite_response_model};
 use gproxy_protocol::usage::{self, StreamUsage};
 use gproxy_protocol::{Endpoint, ErrorKind, Operation, Protocol};
@@ -37,6 +39,8 @@ pub struct RelayPlan {
     pub rewrite: ModelRewrite,
     /// The gateway asked for the usage chunk the client did not: read it, don't relay it.
     pub hide_usage_chunk: bool,
+    /// A model list: keep only the models the caller may use.
+    pub visible_models: Option<ModelVisibility>,
 }
 
 /// Builds the client response for an upstream answer.
@@ -52,6 +56,7 @@ pub async fn respond(
         stream,
         rewrite,
         hide_usage_chunk,
+        visible_models,
     } = plan;
     let status =
         StatusCode::from_u16(fwd.response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -75,6 +80,7 @@ pub async fn respond(
             stream,
             rewrite,
             hide_usage_chunk,
+            visible_models: None,
         };
         let relay = Relay::new(fwd, ctx.started, framing, plan, sink, endpoint);
         let mut resp = Response::new(Body::from_stream(relay));
@@ -97,10 +103,20 @@ pub async fn respond(
     let body = if status.is_success() {
         sink.finish(usage::from_body(endpoint, &body), true, Some(headers_after))
             .await;
-        match &rewrite {
+        let body = match &rewrite {
             Some((from, to)) => rewrite_response_model(&body, from, to)
                 .map(Bytes::from)
                 .unwrap_or(body),
+            None => body,
+        };
+        match &visible_models {
+            // A list that cannot be read is not relayed: it could name models the caller
+            // may not use.
+            Some(visible) => Bytes::from(
+                retain_models(endpoint.protocol, &body, |id| visible.allows(id)).ok_or_else(
+                    || ApiError::bad_gateway("the upstream model list could not be read"),
+                )?,
+            ),
             None => body,
         }
     } else {

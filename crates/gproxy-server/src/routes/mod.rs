@@ -4,6 +4,7 @@
 mod health;
 mod login;
 mod models;
+pub mod names;
 
 use crate::error::ApiError;
 use crate::proxy::{self, CallSpec, PathParams};
@@ -14,6 +15,7 @@ use axum::routing::{MethodRouter, get, post};
 use gproxy_protocol::{Operation, Protocol};
 pub use login::generate_api_key;
 pub use models::ModelsSpec;
+pub use names::check_provider_name;
 
 fn path_params(raw: &RawPathParams) -> PathParams {
     let mut params = PathParams::default();

@@ -9,7 +9,9 @@ use crate::error::{ApiError, Surface};
 use crate::proxy::records::CallContext;
 use crate::proxy::relay::RelayPlan;
 use crate::proxy::{self, PathParams, UpstreamTarget};
-use crate::snapshot::{ModelEntry, Principal, Snapshot};
+use crate::snapshot::{ModelEntry, ModelVisibility, Principal, Snapshot};
+use gproxy_channels::path;
+use std::sync::Arc;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::Request;
@@ -94,21 +96,36 @@ async fn run(
         if provider.kind.protocol() == protocol {
             let endpoint = Endpoint::new(protocol, op);
             let model = id.map(|m| m.strip_prefix("models/").unwrap_or(m));
+            let mut plan = RelayPlan::default();
+            match model {
+                // A lookup names one model: the caller must be allowed to use it.
+                Some(model) => {
+                    path::check_model_id(model).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                    if !snap.permits(principal.user_id, &provider, model, None) {
+                        return Err(ApiError::forbidden(format!(
+                            "user `{}` may not use model `{model}` on provider `{}`",
+                            principal.user_name, provider.name
+                        )));
+                    }
+                }
+                // A list shows only what the caller may use.
+                None if !snap.permits_all(principal.user_id, &provider) => {
+                    plan.visible_models = Some(ModelVisibility {
+                        snapshot: Arc::clone(&snap),
+                        user_id: principal.user_id,
+                        provider: Arc::clone(&provider),
+                    });
+                }
+                None => {}
+            }
             let target = UpstreamTarget {
                 provider: &provider,
                 endpoint,
                 model,
                 gemini_version: if spec.gemini_only { "v1beta" } else { "v1" },
             };
-            return proxy::forward_and_respond(
-                state,
-                ctx,
-                target,
-                &parts,
-                Bytes::new(),
-                RelayPlan::default(),
-            )
-            .await;
+            return proxy::forward_and_respond(state, ctx, target, &parts, Bytes::new(), plan)
+                .await;
         }
         let entries = visible(&snap, &principal, Some(name));
         return local(protocol, &entries, id, false);
