@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn only_what_the_operation_defines() {
-        assert_eq!(fwd(GEMINI, "alt=sse&key=secret").as_deref(), Some("alt=sse"));
+        assert_eq!(
+            fwd(GEMINI, "alt=sse&key=secret").as_deref(),
+            Some("alt=sse")
+        );
         assert_eq!(fwd(MESSAGES, "beta=true").as_deref(), Some("beta=true"));
         assert_eq!(fwd(CHAT, "beta=true&foo=1"), None);
         assert_eq!(fwd(GEMINI, "key=secret"), None);

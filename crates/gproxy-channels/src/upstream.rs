@@ -193,24 +193,52 @@ mod tests {
             )
         );
         let list = Endpoint::new(Protocol::Gemini, Operation::ModelsList);
-        let u = url(ChannelKind::AiStudio, "http://m/v1beta", list, None, "v1", None);
+        let u = url(
+            ChannelKind::AiStudio,
+            "http://m/v1beta",
+            list,
+            None,
+            "v1",
+            None,
+        );
         assert_eq!(u.as_deref().ok(), Some("http://m/v1beta/models"));
     }
 
     #[test]
     fn client_model_ids_are_checked_and_encoded() {
         let get = Endpoint::new(Protocol::OpenAi, Operation::ModelsGet);
-        let u = |model: &str| url(ChannelKind::Nvidia, "http://h/v1", get, Some(model), "v1", None);
+        let u = |model: &str| {
+            url(
+                ChannelKind::Nvidia,
+                "http://h/v1",
+                get,
+                Some(model),
+                "v1",
+                None,
+            )
+        };
         assert_eq!(
             u("meta/llama-3.1-8b-instruct").as_deref().ok(),
             Some("http://h/v1/models/meta/llama-3.1-8b-instruct")
         );
-        assert_eq!(u("a%2Fb").as_deref().ok(), Some("http://h/v1/models/a%252Fb"));
+        assert_eq!(
+            u("a%2Fb").as_deref().ok(),
+            Some("http://h/v1/models/a%252Fb")
+        );
         for bad in ["../files", "..%2Ffiles", "..\\files", "x?y", ""] {
             assert!(matches!(u(bad), Err(UrlError::Path(_))), "{bad}");
         }
         let generate = Endpoint::new(Protocol::Gemini, Operation::GenerateContent);
-        let g = |model: &str| url(ChannelKind::AiStudio, "http://g", generate, Some(model), "v1beta", None);
+        let g = |model: &str| {
+            url(
+                ChannelKind::AiStudio,
+                "http://g",
+                generate,
+                Some(model),
+                "v1beta",
+                None,
+            )
+        };
         assert_eq!(
             g("models/gemini-2.5-flash").as_deref().ok(),
             Some("http://g/v1beta/models/gemini-2.5-flash:generateContent")
@@ -238,7 +266,14 @@ mod tests {
     #[test]
     fn no_url_across_protocols() {
         assert_eq!(
-            url(ChannelKind::Anthropic, "http://a", CHAT, None, "v1beta", None),
+            url(
+                ChannelKind::Anthropic,
+                "http://a",
+                CHAT,
+                None,
+                "v1beta",
+                None
+            ),
             Err(UrlError::NoRoute)
         );
     }

@@ -27,7 +27,11 @@ fn entry_id(protocol: Protocol, entry: &Value) -> Option<&str> {
 /// The list body with only the entries whose id `keep` accepts (entries without an id are
 /// dropped too); Anthropic's `first_id`/`last_id` follow. `None` when `body` is not a model
 /// list of `protocol`.
-pub fn retain_models(protocol: Protocol, body: &[u8], keep: impl Fn(&str) -> bool) -> Option<Vec<u8>> {
+pub fn retain_models(
+    protocol: Protocol,
+    body: &[u8],
+    keep: impl Fn(&str) -> bool,
+) -> Option<Vec<u8>> {
     let mut value: Value = serde_json::from_slice(body).ok()?;
     let list = entries(protocol, &mut value)?;
     list.retain(|entry| entry_id(protocol, entry).is_some_and(&keep));
@@ -58,8 +62,8 @@ mod tests {
     #[test]
     fn filters_each_protocols_list() {
         let body = json!({"object": "list", "data": [{"id": "gpt-4.1"}, {"id": "o3"}, {"x": 1}]});
-        let out = retain_models(Protocol::OpenAi, body.to_string().as_bytes(), keep_gpt)
-            .expect("list");
+        let out =
+            retain_models(Protocol::OpenAi, body.to_string().as_bytes(), keep_gpt).expect("list");
         let v: Value = serde_json::from_slice(&out).expect("json");
         assert_eq!(v, json!({"object": "list", "data": [{"id": "gpt-4.1"}]}));
 
@@ -73,8 +77,8 @@ mod tests {
         assert_eq!(v["data"].as_array().map(Vec::len), Some(2));
 
         let body = json!({"models": [{"name": "models/gpt-x"}, {"name": "models/gemini"}]});
-        let out = retain_models(Protocol::Gemini, body.to_string().as_bytes(), keep_gpt)
-            .expect("list");
+        let out =
+            retain_models(Protocol::Gemini, body.to_string().as_bytes(), keep_gpt).expect("list");
         let v: Value = serde_json::from_slice(&out).expect("json");
         assert_eq!(v, json!({"models": [{"name": "models/gpt-x"}]}));
     }

@@ -82,7 +82,11 @@ pub fn force_include_usage(body: &[u8]) -> Option<Vec<u8>> {
             let at = options.start + r.start..options.start + r.end;
             Some(splice(body, &[at], b"true"))
         }
-        [None] => Some(insert_after(body, options.start, br#""include_usage":true"#)),
+        [None] => Some(insert_after(
+            body,
+            options.start,
+            br#""include_usage":true"#,
+        )),
     }
 }
 

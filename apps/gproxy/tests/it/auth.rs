@@ -49,6 +49,8 @@ async fn bad_keys_get_401_in_the_callers_shape_and_nothing_is_forwarded() {
             )
             .await;
         assert_eq!(resp.status(), 401, "{key}");
+        // Claude Code and the SDKs retry a 401 for minutes without this.
+        assert_eq!(resp.headers()["x-should-retry"], "false");
         let v = json(resp).await;
         assert_eq!(v["type"], "error");
         assert_eq!(v["error"]["type"], "authentication_error");

@@ -185,6 +185,24 @@ async fn bad_configuration_stops_start_up_naming_field_and_line() {
     let err = start_error(&mut gproxy(dir.path(), &["--port", "0"], &[]));
     assert!(err.contains("base_url is required"), "{err}");
 
+    // A provider name the gateway's own routes would shadow.
+    for name in ["v1", "admin", "healthz", "openapi.json", "../x"] {
+        write(&format!(
+            "[[providers]]\nname = \"{name}\"\nchannel = \"openai\"\n"
+        ));
+        let err = start_error(&mut gproxy(dir.path(), &["--port", "0"], &[]));
+        assert!(
+            err.contains("line 1") && err.contains(&format!("`{name}`")),
+            "{err}"
+        );
+    }
+    write("[[providers]]\nname = \"v1beta\"\nchannel = \"openai\"\n");
+    let err = start_error(&mut gproxy(dir.path(), &["--port", "0"], &[]));
+    assert!(
+        err.contains("clashes with the gateway's own route `/v1beta`"),
+        "{err}"
+    );
+
     write("");
     let err = start_error(&mut gproxy(
         dir.path(),

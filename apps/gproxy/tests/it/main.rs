@@ -9,4 +9,5 @@ mod errors;
 mod gemini;
 mod helpers;
 mod openai;
+mod paths;
 mod usage;

@@ -221,30 +221,37 @@ async fn shutdown_writes_every_queued_record() {
 #[tokio::test]
 async fn chat_streams_report_usage_even_when_the_client_did_not_ask() {
     let app = spawn_app().await;
-    let resp = app
-        .post(
-            "/openai-main/v1/chat/completions",
-            ALICE,
-            json!({"model": "gpt-4.1", "stream": true, "messages": []}),
-        )
-        .await;
-    let body = resp.text().await.expect("body");
-    let forwarded = app.mock.last_request().expect("forwarded").json();
-    assert_eq!(
-        forwarded["stream_options"]["include_usage"], true,
-        "the gateway asked for usage"
-    );
-    let data = sse_data(&body);
-    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
-    for chunk in &data[..data.len() - 1] {
-        let v: serde_json::Value = serde_json::from_str(chunk).expect("json");
-        assert!(
-            !v["choices"].as_array().expect("choices").is_empty(),
-            "no usage-only chunk for this client: {chunk}"
+    // No `stream_options`, an empty one, and an explicit `include_usage: false`: every one
+    // is billed, and none of these clients sees the usage-only chunk.
+    let requests = [
+        json!({"model": "gpt-4.1", "stream": true, "messages": []}),
+        json!({"model": "gpt-4.1", "stream": true, "messages": [], "stream_options": {}}),
+        json!({"model": "gpt-4.1", "stream": true, "messages": [],
+               "stream_options": {"include_usage": false}}),
+    ];
+    for (n, request) in requests.into_iter().enumerate() {
+        let resp = app
+            .post("/openai-main/v1/chat/completions", ALICE, request.clone())
+            .await;
+        let body = resp.text().await.expect("body");
+        let forwarded = app.mock.last_request().expect("forwarded").json();
+        assert_eq!(
+            forwarded["stream_options"]["include_usage"], true,
+            "the gateway asked for usage: {request}"
         );
+        let data = sse_data(&body);
+        assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+        for chunk in &data[..data.len() - 1] {
+            let v: serde_json::Value = serde_json::from_str(chunk).expect("json");
+            assert!(
+                !v["choices"].as_array().expect("choices").is_empty(),
+                "no usage-only chunk for this client: {chunk}"
+            );
+        }
+        let rows = app.wait_usages(n + 1).await;
+        let u = &rows[0];
+        assert_eq!((u.input_tokens, u.output_tokens), (11, 7), "{request}");
     }
-    let u = &app.wait_usages(1).await[0];
-    assert_eq!((u.input_tokens, u.output_tokens), (11, 7));
 }
 
 #[tokio::test]

@@ -31,7 +31,11 @@ const DROP_REQUEST: &[&str] = &[
 /// Request headers that pick the billing scope (organization, project) of the operator's
 /// account: a caller must not charge another project, so they are dropped unless the
 /// provider's `forward_billing_headers` setting allows them.
-const BILLING_SCOPE: &[&str] = &["openai-organization", "openai-project", "x-goog-user-project"];
+const BILLING_SCOPE: &[&str] = &[
+    "openai-organization",
+    "openai-project",
+    "x-goog-user-project",
+];
 
 /// Response headers that are dropped before relaying.
 const DROP_RESPONSE: &[&str] = &[

@@ -10,16 +10,16 @@ use crate::proxy::records::CallContext;
 use crate::proxy::relay::RelayPlan;
 use crate::proxy::{self, PathParams, UpstreamTarget};
 use crate::snapshot::{ModelEntry, ModelVisibility, Principal, Snapshot};
-use gproxy_channels::path;
-use std::sync::Arc;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::Request;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use gproxy_channels::path;
 use gproxy_protocol::{Endpoint, Operation, Protocol};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// What a models route is.
 #[derive(Clone, Copy, Debug)]
@@ -100,7 +100,8 @@ async fn run(
             match model {
                 // A lookup names one model: the caller must be allowed to use it.
                 Some(model) => {
-                    path::check_model_id(model).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                    path::check_model_id(model)
+                        .map_err(|e| ApiError::bad_request(e.to_string()))?;
                     if !snap.permits(principal.user_id, &provider, model, None) {
                         return Err(ApiError::forbidden(format!(
                             "user `{}` may not use model `{model}` on provider `{}`",

@@ -71,7 +71,10 @@ mod tests {
     fn clashes_and_odd_names_are_refused() {
         for name in ["v1", "V1BETA", "admin", "openapi.json", "login", "healthz"] {
             let err = check_provider_name(name).expect_err(name);
-            assert!(err.contains("clashes with the gateway's own route"), "{err}");
+            assert!(
+                err.contains("clashes with the gateway's own route"),
+                "{err}"
+            );
         }
         for name in ["", "..", ".hidden", "a/b", "a b", "a%2Fb", "ä", "a\\b"] {
             assert!(check_provider_name(name).is_err(), "{name:?}");
