@@ -54,6 +54,17 @@ pub struct Cli {
     pub max_request_body_bytes: Option<usize>,
     #[arg(long, env = "GPROXY_UPSTREAM_TIMEOUT_SECS")]
     pub upstream_timeout_secs: Option<u64>,
+    /// Largest non-streamed upstream response body relayed (default 128 MiB); larger: 502.
+    #[arg(long, env = "GPROXY_MAX_RESPONSE_BODY_BYTES")]
+    pub max_response_body_bytes: Option<usize>,
+    /// Largest single upstream stream event (default 16 MiB); larger ends the stream with
+    /// the protocol's error event.
+    #[arg(long, env = "GPROXY_MAX_STREAM_EVENT_BYTES")]
+    pub max_stream_event_bytes: Option<usize>,
+    /// Longest silence of an upstream stream or body (default 300 s); longer ends it with
+    /// the protocol's error.
+    #[arg(long, env = "GPROXY_STREAM_IDLE_TIMEOUT_SECS")]
+    pub stream_idle_timeout_secs: Option<u64>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_QUEUE_CAPACITY")]
     pub storage_write_queue_capacity: Option<usize>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_MAX_BATCH_SIZE")]

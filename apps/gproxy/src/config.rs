@@ -211,6 +211,23 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
             .or(g.upstream_timeout_secs)
             .map(Duration::from_secs)
             .unwrap_or(defaults.upstream_timeout),
+        max_response_body_bytes: positive(
+            "max_response_body_bytes",
+            cli.max_response_body_bytes
+                .or(g.max_response_body_bytes)
+                .unwrap_or(defaults.max_response_body_bytes),
+        )?,
+        max_stream_event_bytes: positive(
+            "max_stream_event_bytes",
+            cli.max_stream_event_bytes
+                .or(g.max_stream_event_bytes)
+                .unwrap_or(defaults.max_stream_event_bytes),
+        )?,
+        stream_idle_timeout: match cli.stream_idle_timeout_secs.or(g.stream_idle_timeout_secs) {
+            Some(0) => return Err(value("stream_idle_timeout_secs", "must be greater than 0")),
+            Some(secs) => Duration::from_secs(secs),
+            None => defaults.stream_idle_timeout,
+        },
     };
     let qd = QueueConfig::default();
     let queue = QueueConfig {

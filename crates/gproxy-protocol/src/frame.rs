@@ -15,6 +15,8 @@ pub struct Frame {
     /// Where `data` lies within `raw`, when it is one contiguous run (a single `data:` line
     /// or an array element), so it can be edited in place.
     pub data_span: Option<std::ops::Range<usize>>,
+    /// An SSE `data: [DONE]` event (OpenAI's end of stream); its `data` is `None`.
+    pub done: bool,
 }
 
 impl Frame {
@@ -73,6 +75,11 @@ impl Framer {
         self.framing
     }
 
+    /// Bytes received but not yet part of a whole frame: the event being assembled.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Adds received bytes and returns every frame they complete.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<Frame> {
         self.buf.extend_from_slice(chunk);
@@ -93,14 +100,15 @@ impl Framer {
         let raw = self.buf.split().freeze();
         self.scanned = 0;
         self.mark = None;
-        let (data, data_span) = match self.framing {
+        let (data, data_span, done) = match self.framing {
             Framing::Sse => sse_data_span(&raw),
-            Framing::JsonArray => (None, None),
+            Framing::JsonArray => (None, None, false),
         };
         Some(Frame {
             raw,
             data,
             data_span,
+            done,
         })
     }
 
@@ -114,11 +122,12 @@ impl Framer {
                 line_start = i + 1;
                 if blank {
                     let raw = self.buf.split_to(i + 1).freeze();
-                    let (data, data_span) = sse_data_span(&raw);
+                    let (data, data_span, done) = sse_data_span(&raw);
                     out.push(Frame {
                         raw,
                         data,
                         data_span,
+                        done,
                     });
                     i = 0;
                     line_start = 0;
@@ -163,6 +172,7 @@ impl Framer {
                                 data_span: Some(start..raw.len()),
                                 raw,
                                 data,
+                                done: false,
                             });
                             i = 0;
                             continue;
@@ -180,7 +190,10 @@ impl Framer {
 /// The `data` of one SSE event: its `data:` lines joined by `\n` (zero-copy when there is
 /// exactly one), with its range in `raw` when it is a single `data:` line. `None` for events
 /// without data and for the `[DONE]` sentinel.
-fn sse_data_span(raw: &Bytes) -> (Option<Bytes>, Option<std::ops::Range<usize>>) {
+/// An SSE event's data, where it lies, and whether it is `[DONE]`.
+type SseData = (Option<Bytes>, Option<std::ops::Range<usize>>, bool);
+
+fn sse_data_span(raw: &Bytes) -> SseData {
     let mut span = None;
     let mut found: Option<Bytes> = None;
     let mut joined: Option<Vec<u8>> = None;
@@ -213,12 +226,12 @@ fn sse_data_span(raw: &Bytes) -> (Option<Bytes>, Option<std::ops::Range<usize>>)
     }
     let single = joined.is_none();
     let Some(data) = joined.map(Bytes::from).or(found) else {
-        return (None, None);
+        return (None, None, false);
     };
-    if data.as_ref() == b"[DONE]" {
-        return (None, None);
+    if data.trim_ascii() == b"[DONE]" {
+        return (None, None, true);
     }
-    (Some(data), span.filter(|_| single))
+    (Some(data), span.filter(|_| single), false)
 }
 
 /// The `event:` name of one SSE event, if it has one.

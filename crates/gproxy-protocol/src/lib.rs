@@ -8,6 +8,9 @@
 //! - [`frame`]: splits an upstream byte stream into whole SSE events or JSON-array elements,
 //!   so events are relayed one by one and scanned for usage.
 //! - [`usage`]: the token usage an upstream reports, from a body or a stream of events.
+//! - [`terminal`]: the event that ends a stream, so a stream is complete once it is relayed.
+//! - [`text`]: the text a request sends and a stream relays, for token estimates when the
+//!   upstream reported no usage (the client went away first).
 //! - [`models`]: model-list bodies filtered to the models a caller may see.
 //! - [`error`]: the error bodies and in-stream error events each protocol's SDK can parse.
 
@@ -16,6 +19,8 @@ pub mod error;
 pub mod frame;
 pub mod models;
 pub mod peek;
+pub mod terminal;
+pub mod text;
 pub mod usage;
 
 pub use endpoint::{Endpoint, Operation, Protocol};

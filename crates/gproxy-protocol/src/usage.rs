@@ -99,6 +99,11 @@ impl StreamUsage {
         }
     }
 
+    /// Whether any event so far carried usage.
+    pub fn reported(&self) -> bool {
+        self.seen
+    }
+
     /// The normalized usage so far; `None` if the upstream reported none.
     pub fn usage(&self) -> Option<Usage> {
         if !self.seen {

@@ -21,6 +21,14 @@ pub struct ServerConfig {
     pub proxy: Option<String>,
     /// How long to wait for an upstream's response headers.
     pub upstream_timeout: Duration,
+    /// Largest non-streamed upstream response body relayed; a larger one is a 502.
+    pub max_response_body_bytes: usize,
+    /// Largest single stream event (SSE event or JSON-array element); a larger one ends
+    /// the stream with the protocol's error event.
+    pub max_stream_event_bytes: usize,
+    /// Longest silence of a stream between two chunks; longer ends the stream with the
+    /// protocol's error event.
+    pub stream_idle_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -34,6 +42,9 @@ impl Default for ServerConfig {
             max_request_body_bytes: 32 * 1024 * 1024,
             proxy: None,
             upstream_timeout: Duration::from_secs(600),
+            max_response_body_bytes: 128 * 1024 * 1024,
+            max_stream_event_bytes: 16 * 1024 * 1024,
+            stream_idle_timeout: Duration::from_secs(300),
         }
     }
 }

@@ -53,6 +53,7 @@ impl Server {
             store,
             queue,
             http: http_client(&config)?,
+            estimates: TaskTracker::new(),
             config,
         });
         Ok(Server {
@@ -88,6 +89,9 @@ impl Server {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
+        // Records still being estimated go into the queue before its last flush.
+        self.state.estimates.close();
+        self.state.estimates.wait().await;
         self.state.queue.flush().await;
         self.cancel.cancel();
         self.tracker.close();

@@ -21,6 +21,9 @@ pub struct Inner {
     pub queue: WriteQueue,
     /// Upstream client (connection pools per upstream host).
     pub http: reqwest::Client,
+    /// Tasks that finish a request's records after its response is gone (token estimates
+    /// for streams cut short); shutdown waits for them before the queue's last flush.
+    pub estimates: tokio_util::task::TaskTracker,
     pub config: ServerConfig,
 }
 

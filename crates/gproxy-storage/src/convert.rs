@@ -26,6 +26,7 @@ pub(crate) fn usage(u: &UsageRecord) -> usage::ActiveModel {
         cache_read_tokens: Set(u.cache_read_tokens),
         cache_write_tokens: Set(u.cache_write_tokens),
         reasoning_tokens: Set(u.reasoning_tokens),
+        estimated: Set(u.estimated),
     }
 }
 

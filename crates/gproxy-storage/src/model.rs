@@ -161,6 +161,8 @@ pub struct UsageRecord {
     pub cache_read_tokens: i64,
     pub cache_write_tokens: i64,
     pub reasoning_tokens: i64,
+    /// Some counts are the gateway's estimate, not the upstream's report.
+    pub estimated: bool,
 }
 
 /// A downstream request log entry (`downstream_requests`).

@@ -19,8 +19,8 @@ use sea_orm::{
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-/// The schema version this build writes; stamped into `instance_settings`.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes; stamped into `instance_settings`. 2: `usages.estimated`.
+pub const SCHEMA_VERSION: i64 = 2;
 const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// Milliseconds since the Unix epoch.

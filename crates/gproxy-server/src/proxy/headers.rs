@@ -76,6 +76,12 @@ fn filtered(headers: &HeaderMap, drop: &[&str]) -> HeaderMap {
 /// `billing_scope`: keep the headers that choose the account's billing scope.
 pub fn upstream_request(headers: &HeaderMap, billing_scope: bool) -> HeaderMap {
     let mut out = filtered(headers, DROP_REQUEST);
+    // Uncompressed answers, so usage can be read as the stream passes (an upstream that
+    // compresses anyway is decoded by the client, gzip and deflate).
+    out.insert(
+        http::header::ACCEPT_ENCODING,
+        http::HeaderValue::from_static("identity"),
+    );
     if !billing_scope {
         for name in BILLING_SCOPE {
             out.remove(*name);
@@ -116,8 +122,14 @@ mod tests {
         let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
         assert_eq!(
             names,
-            vec!["anthropic-version", "anthropic-beta", "content-type"]
+            vec![
+                "anthropic-version",
+                "anthropic-beta",
+                "content-type",
+                "accept-encoding"
+            ]
         );
+        assert_eq!(out["accept-encoding"], "identity");
     }
 
     #[test]
@@ -128,9 +140,9 @@ mod tests {
         }
         h.insert("openai-beta", HeaderValue::from_static("assistants=v2"));
         let out = upstream_request(&h, false);
-        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out.len(), 2, "{out:?}");
         assert!(out.contains_key("openai-beta"));
-        assert_eq!(upstream_request(&h, true).len(), 4);
+        assert_eq!(upstream_request(&h, true).len(), 5);
     }
 
     #[test]
@@ -144,7 +156,7 @@ mod tests {
         h.insert("x-trace-end", HeaderValue::from_static("2"));
         let out = upstream_request(&h, false);
         let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
-        assert_eq!(names, vec!["x-trace-end"]);
+        assert_eq!(names, vec!["x-trace-end", "accept-encoding"]);
         let out = client_response(&h);
         assert!(out.get("x-trace-hop").is_none() && out.get("x-trace-end").is_some());
     }

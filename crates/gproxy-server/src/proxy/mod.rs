@@ -1,13 +1,16 @@
 //! The proxy engine. A call goes: [`handle`] → authenticate → read the body (bounded) →
 //! peek `model`/`stream` → [`resolve`] provider and model → permission → dispatch →
 //! [`forward`] with credential failover → [`relay`] the answer (stream or body) → usage
-//! and log records onto the write queue ([`records`]).
+//! and log records onto the write queue ([`records`]); a stream that ends early has its
+//! missing token counts estimated ([`estimate`]).
 
+pub mod estimate;
 pub mod forward;
 pub mod headers;
 pub mod records;
 pub mod relay;
 pub mod resolve;
+pub mod stream;
 
 use crate::auth;
 use crate::error::{ApiError, Surface};
@@ -23,7 +26,7 @@ use gproxy_channels::upstream::{self, UrlError};
 use gproxy_channels::{Dispatch, path};
 use gproxy_protocol::peek::{force_include_usage, peek_request, replace_top_level_string};
 use gproxy_protocol::{Endpoint, Operation, Protocol};
-use records::{CallContext, UsageSink};
+use records::{CallContext, SinkTarget, UsageSink};
 use relay::{ModelRewrite, RelayPlan};
 
 /// What a proxy route is, fixed when the router is built.
@@ -278,17 +281,21 @@ pub(crate) async fn forward_and_respond(
             &parts.headers,
             provider.settings.forward_billing_headers,
         ),
-        body,
+        body: body.clone(),
     };
     // The usage record exists before the call goes out, so a client that goes away while
     // the upstream works still leaves one (status 499).
     let mut sink = UsageSink::new(
-        state.config.enable_usage.then(|| state.queue.clone()),
+        SinkTarget {
+            queue: state.config.enable_usage.then(|| state.queue.clone()),
+            estimates: state.estimates.clone(),
+        },
         ctx,
         endpoint,
         &provider.name,
         model.unwrap_or_default(),
         plan.stream,
+        body,
     );
     let fwd = match forward::send(state, ctx, call).await {
         Ok(fwd) => fwd,
@@ -299,6 +306,5 @@ pub(crate) async fn forward_and_respond(
         }
     };
     sink.answered(fwd.response.status().as_u16(), Some(fwd.credential_id));
-    let keep_body = state.config.enable_downstream_log_body;
-    relay::respond(ctx, fwd, endpoint, plan, sink, keep_body).await
+    relay::respond(ctx, fwd, endpoint, plan, sink, &state.config).await
 }

@@ -4,11 +4,14 @@
 //! when its connection closes, so the records settle in `Drop` with status 499 ("client
 //! closed request").
 
+use super::estimate;
 use crate::snapshot::Principal;
+use bytes::Bytes;
 use gproxy_protocol::{Endpoint, Usage};
 use gproxy_storage::model::{DownstreamRecord, Record, UsageRecord};
 use gproxy_storage::{RecordPermit, WriteQueue};
 use std::time::{Duration, Instant};
+use tokio_util::task::TaskTracker;
 
 /// The status recorded for a call its client abandoned before the answer was settled.
 pub const CLIENT_CLOSED: u16 = 499;
@@ -122,19 +125,34 @@ pub struct UsageSink {
     /// The record, complete but for tokens, timing and completeness.
     record: UsageRecord,
     started: Instant,
+    /// The request body as sent upstream: input tokens are estimated from it when a stream
+    /// ends before the upstream reported any.
+    request: Bytes,
+    /// Where estimates run (a blocking pool: tokenizing is CPU work); shutdown waits for
+    /// them before the record queue's last flush.
+    estimates: TaskTracker,
+}
+
+/// Where a usage record goes and what it may need for an estimate.
+#[derive(Clone, Debug)]
+pub struct SinkTarget {
+    /// `None` when usage recording is off.
+    pub queue: Option<WriteQueue>,
+    pub estimates: TaskTracker,
 }
 
 impl UsageSink {
     pub fn new(
-        queue: Option<WriteQueue>,
+        target: SinkTarget,
         ctx: &CallContext,
         endpoint: Endpoint,
         provider: &str,
         model: &str,
         stream: bool,
+        request: Bytes,
     ) -> Self {
         UsageSink {
-            queue,
+            queue: target.queue,
             record: UsageRecord {
                 request_id: ctx.request_id.clone(),
                 created_at: ctx.created_at,
@@ -149,7 +167,14 @@ impl UsageSink {
                 ..Default::default()
             },
             started: ctx.started,
+            request,
+            estimates: target.estimates,
         }
+    }
+
+    /// Whether the upstream answered with success (only then can output have been relayed).
+    pub fn succeeded(&self) -> bool {
+        (200..300).contains(&self.record.status)
     }
 
     /// The upstream answered (or failed with `status`) through `credential_id`.
@@ -183,7 +208,7 @@ impl UsageSink {
         complete: bool,
         ttfb: Option<Duration>,
     ) {
-        if let Some((queue, record)) = self.take(usage, complete, ttfb) {
+        if let Some((queue, record)) = self.take(usage, complete, ttfb, false) {
             match permit {
                 Some(permit) => permit.send(record),
                 None => queue.push_detached(record),
@@ -193,8 +218,45 @@ impl UsageSink {
 
     /// Writes the record from a context that cannot wait (a `Drop`).
     pub fn finish_detached(mut self, usage: Option<Usage>, complete: bool, ttfb: Option<Duration>) {
-        if let Some((queue, record)) = self.take(usage, complete, ttfb) {
+        if let Some((queue, record)) = self.take(usage, complete, ttfb, false) {
             queue.push_detached(record);
+        }
+    }
+
+    /// Writes the record of a stream that ended before its terminal event (client gone,
+    /// upstream cut): what the upstream reported, completed with estimates of the input
+    /// (from the request) and the output (from `relayed`, the text the client received)
+    /// where it reported less. Tokenizing runs on the blocking pool; callable from `Drop`.
+    pub fn finish_estimated(
+        mut self,
+        reported: Option<Usage>,
+        relayed: String,
+        ttfb: Option<Duration>,
+    ) {
+        if self.queue.is_none() {
+            return;
+        }
+        if !self.succeeded() {
+            self.finish_detached(reported, false, ttfb);
+            return;
+        }
+        let tracker = self.estimates.clone();
+        // Latency is the stream's, not the estimate's.
+        let latency = self.started.elapsed();
+        let mut job = move || {
+            let (usage, estimated) = estimate::complete_usage(reported, &self.request, &relayed);
+            if let Some((queue, mut record)) = self.take(Some(usage), false, ttfb, estimated) {
+                if let Record::Usage(r) = &mut record {
+                    r.latency_ms = ms(latency);
+                }
+                queue.push_detached(record);
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(_) => {
+                tracker.spawn_blocking(job);
+            }
+            Err(_) => job(),
         }
     }
 
@@ -203,11 +265,13 @@ impl UsageSink {
         usage: Option<Usage>,
         complete: bool,
         ttfb: Option<Duration>,
+        estimated: bool,
     ) -> Option<(WriteQueue, Record)> {
         let queue = self.queue.take()?;
         let u = usage.unwrap_or_default();
         let mut r = std::mem::take(&mut self.record);
         r.complete = complete;
+        r.estimated = estimated;
         r.latency_ms = ms(self.started.elapsed());
         r.ttfb_ms = ttfb.map(ms);
         r.input_tokens = tokens(u.input_tokens);
@@ -221,7 +285,7 @@ impl UsageSink {
 
 impl Drop for UsageSink {
     fn drop(&mut self) {
-        if let Some((queue, record)) = self.take(None, false, None) {
+        if let Some((queue, record)) = self.take(None, false, None, false) {
             queue.push_detached(record);
         }
     }

@@ -1,29 +1,27 @@
-//! Relaying the upstream's answer to the client. Streams go event by event as they arrive
-//! (never buffered whole), scanned for usage on the way; the usage record is settled when
-//! the stream ends, or when the client goes away and the body is dropped.
+//! Relaying the upstream's answer to the client: a stream through [`super::stream::Relay`],
+//! event by event; a body read whole up to a size limit, its usage read, its model name and
+//! (for model lists) its entries adjusted. Upstream bodies arrive uncompressed (the gateway
+//! asks for `identity` and decodes gzip/deflate if an upstream compresses anyway); one in an
+//! encoding the gateway cannot read is refused, so usage is always read.
 
 use super::forward::Forwarded;
 use super::headers;
 use super::records::{CallContext, UsageSink};
+use super::stream::{Relay, StreamLimits, StreamPlan};
+use crate::ServerConfig;
 use crate::error::ApiError;
 use crate::snapshot::ModelVisibility;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use bytes::Bytes;
-use futures_util::Stream;
-use gproxy_protocol::error::stream_error_event;
-use gproxy_protocol::frame::{Framer, Framing};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use gproxy_protocol::frame::Framing;
 use gproxy_protocol::models::retain_models;
-use gproxy_protocol::peek::{is_usage_only_chunk, rewrite_response_model};
-use gproxy_protocol::usage::{self, StreamUsage};
-use gproxy_protocol::{Endpoint, ErrorKind, Operation, Protocol};
-use gproxy_storage::RecordPermit;
-use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use gproxy_protocol::peek::rewrite_response_model;
+use gproxy_protocol::usage;
+use gproxy_protocol::{Endpoint, ErrorKind, Operation};
+use std::time::Duration;
 
 /// Most bytes of a non-JSON upstream error quoted back to the client.
 const ERROR_EXCERPT: usize = 512;
@@ -43,6 +41,61 @@ pub struct RelayPlan {
     pub visible_models: Option<ModelVisibility>,
 }
 
+/// Why a non-streamed upstream body could not be read.
+enum BodyError {
+    TooLarge,
+    Idle,
+    Read(reqwest::Error),
+}
+
+/// Reads a whole upstream body, refusing more than `limit` bytes and a silence longer than
+/// `idle` between chunks.
+async fn read_body(
+    response: reqwest::Response,
+    limit: usize,
+    idle: Duration,
+) -> Result<Bytes, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut chunks = response.bytes_stream();
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
+    loop {
+        let next = tokio::time::timeout(idle, chunks.next())
+            .await
+            .map_err(|_| BodyError::Idle)?;
+        let Some(chunk) = next else { break };
+        let chunk = chunk.map_err(BodyError::Read)?;
+        let total = buf.len() + first.as_ref().map_or(0, Bytes::len) + chunk.len();
+        if total > limit {
+            return Err(BodyError::TooLarge);
+        }
+        // Most bodies arrive in one chunk: keep it without copying.
+        match first.take() {
+            None if buf.is_empty() => first = Some(chunk),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    buf.extend_from_slice(&earlier);
+                }
+                buf.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| buf.freeze()))
+}
+
+/// The content encoding still on an upstream response after decoding, if any: the body
+/// is then unreadable (usage included) and is not relayed.
+fn undecoded_encoding(response: &reqwest::Response) -> Option<String> {
+    let value = response.headers().get(header::CONTENT_ENCODING)?;
+    let text = value.to_str().unwrap_or("?").trim();
+    (!text.is_empty() && !text.eq_ignore_ascii_case("identity")).then(|| text.to_owned())
+}
+
 /// Builds the client response for an upstream answer.
 pub async fn respond(
     ctx: &mut CallContext,
@@ -50,8 +103,9 @@ pub async fn respond(
     endpoint: Endpoint,
     plan: RelayPlan,
     sink: UsageSink,
-    keep_body: bool,
+    config: &ServerConfig,
 ) -> Result<Response, ApiError> {
+    let keep_body = config.enable_downstream_log_body;
     let RelayPlan {
         stream,
         rewrite,
@@ -60,6 +114,15 @@ pub async fn respond(
     } = plan;
     let status =
         StatusCode::from_u16(fwd.response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let headers_after = fwd.headers_at.duration_since(ctx.started);
+    if let Some(encoding) = undecoded_encoding(&fwd.response) {
+        let mut sink = sink;
+        sink.answered(502, Some(fwd.credential_id));
+        sink.finish(None, true, Some(headers_after)).await;
+        return Err(ApiError::bad_gateway(format!(
+            "the upstream answered in content-encoding `{encoding}`, which the gateway cannot decode"
+        )));
+    }
     let mut resp_headers = headers::client_response(fwd.response.headers());
     if fwd.attempts > 1 && !status.is_success() {
         // The gateway already failed over: SDK retries would only multiply the load.
@@ -76,28 +139,45 @@ pub async fn respond(
         } else {
             Framing::Sse
         };
-        let plan = RelayPlan {
-            stream,
+        let plan = StreamPlan {
+            framing,
+            endpoint,
             rewrite,
             hide_usage_chunk,
-            visible_models: None,
+            limits: StreamLimits {
+                max_event: config.max_stream_event_bytes,
+                idle: config.stream_idle_timeout,
+            },
         };
-        let relay = Relay::new(fwd, ctx.started, framing, plan, sink, endpoint);
+        let upstream = Box::pin(fwd.response.bytes_stream());
+        let relay = Relay::new(upstream, ctx.started, plan, sink);
         let mut resp = Response::new(Body::from_stream(relay));
         *resp.status_mut() = status;
         *resp.headers_mut() = resp_headers;
         return Ok(resp);
     }
 
-    let headers_after = fwd.headers_at.duration_since(ctx.started);
-    let body = match fwd.response.bytes().await {
+    let limit = config.max_response_body_bytes;
+    let body = match read_body(fwd.response, limit, config.stream_idle_timeout).await {
         Ok(b) => b,
         Err(err) => {
-            tracing::warn!(request_id = %ctx.request_id, error = %err.without_url(), "reading the upstream body failed");
+            let message = match err {
+                BodyError::TooLarge => {
+                    format!("the upstream response body exceeds the limit of {limit} bytes")
+                }
+                BodyError::Idle => format!(
+                    "the upstream sent nothing for {} s",
+                    config.stream_idle_timeout.as_secs()
+                ),
+                BodyError::Read(err) => {
+                    tracing::warn!(request_id = %ctx.request_id, error = %err.without_url(), "reading the upstream body failed");
+                    "the upstream response body could not be read".to_owned()
+                }
+            };
+            let mut sink = sink;
+            sink.answered(502, Some(fwd.credential_id));
             sink.finish(None, false, Some(headers_after)).await;
-            return Err(ApiError::bad_gateway(
-                "the upstream response body could not be read",
-            ));
+            return Err(ApiError::bad_gateway(message));
         }
     };
     let body = if status.is_success() {
@@ -148,174 +228,4 @@ pub async fn respond(
     *resp.status_mut() = status;
     *resp.headers_mut() = resp_headers;
     Ok(resp)
-}
-
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
-/// The streaming body: upstream chunks in, whole events out.
-struct Relay {
-    upstream: ByteStream,
-    framer: Framer,
-    usage: StreamUsage,
-    protocol: Protocol,
-    rewrite: ModelRewrite,
-    /// Drop the usage-only chunk the gateway asked for on the client's behalf.
-    hide_usage_chunk: bool,
-    /// Events framed but not yet handed to the client.
-    pending: VecDeque<Bytes>,
-    /// Settled exactly once: at the end of the stream, or on drop.
-    sink: Option<UsageSink>,
-    /// When the client's request arrived.
-    request_started: Instant,
-    /// Time from the request's arrival to the first upstream body byte.
-    ttfb: Option<Duration>,
-    /// JSON-array framing: whether an element was relayed (for a well-formed error tail).
-    relayed_element: bool,
-    /// The upstream stream is over (ended or failed); only `pending` remains.
-    done: bool,
-    /// The upstream stream ended normally.
-    complete: bool,
-    /// Waiting for a slot in the record queue to settle the usage record.
-    closing: Option<Pin<Box<dyn Future<Output = Option<RecordPermit>> + Send>>>,
-}
-
-impl Relay {
-    fn new(
-        fwd: Forwarded,
-        request_started: Instant,
-        framing: Framing,
-        plan: RelayPlan,
-        sink: UsageSink,
-        endpoint: Endpoint,
-    ) -> Self {
-        Relay {
-            upstream: Box::pin(fwd.response.bytes_stream()),
-            framer: Framer::new(framing),
-            usage: StreamUsage::new(endpoint),
-            protocol: endpoint.protocol,
-            rewrite: plan.rewrite,
-            hide_usage_chunk: plan.hide_usage_chunk,
-            pending: VecDeque::new(),
-            sink: Some(sink),
-            request_started,
-            ttfb: None,
-            relayed_element: false,
-            done: false,
-            complete: false,
-            closing: None,
-        }
-    }
-
-    fn take_frames(&mut self, frames: Vec<gproxy_protocol::frame::Frame>) {
-        for frame in frames {
-            if let Some(data) = &frame.data {
-                self.usage.observe(data);
-                if self.hide_usage_chunk && is_usage_only_chunk(data) {
-                    continue;
-                }
-                self.relayed_element = true;
-            }
-            let raw = match &self.rewrite {
-                Some((from, to)) => frame
-                    .edit_data(|data| rewrite_response_model(data, from, to))
-                    .unwrap_or(frame.raw),
-                None => frame.raw,
-            };
-            self.pending.push_back(raw);
-        }
-    }
-
-    /// The error to append when the upstream stream breaks off, framed for the client.
-    fn error_tail(&self, message: &str) -> Bytes {
-        match self.framer.framing() {
-            Framing::Sse => Bytes::from(stream_error_event(self.protocol, ErrorKind::Api, message)),
-            Framing::JsonArray => {
-                let body =
-                    gproxy_protocol::error::error_body(self.protocol, 502, ErrorKind::Api, message);
-                let mut out = Vec::with_capacity(body.len() + 4);
-                out.extend_from_slice(if self.relayed_element { b",\r\n" } else { b"[" });
-                out.extend_from_slice(&body);
-                out.push(b']');
-                Bytes::from(out)
-            }
-        }
-    }
-
-    /// Settles the usage record once the stream is over: waits for a slot in the record
-    /// queue (so a slow store slows the stream's end rather than piling up records).
-    fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(sink) = self.sink.as_ref() else {
-            return Poll::Ready(());
-        };
-        let closing = match &mut self.closing {
-            Some(fut) => fut,
-            None => match sink.reserve() {
-                Some(fut) => self.closing.insert(Box::pin(fut)),
-                None => {
-                    self.sink = None; // usage recording is off: nothing to write
-                    return Poll::Ready(());
-                }
-            },
-        };
-        let Poll::Ready(permit) = closing.as_mut().poll(cx) else {
-            return Poll::Pending;
-        };
-        self.closing = None;
-        if let Some(sink) = self.sink.take() {
-            sink.finish_with(permit, self.usage.usage(), self.complete, self.ttfb);
-        }
-        Poll::Ready(())
-    }
-}
-
-impl Stream for Relay {
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if let Some(event) = this.pending.pop_front() {
-                return Poll::Ready(Some(Ok(event)));
-            }
-            if this.done {
-                return this.poll_settle(cx).map(|()| None);
-            }
-            match this.upstream.as_mut().poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => {
-                    if this.ttfb.is_none() {
-                        this.ttfb = Some(this.request_started.elapsed());
-                    }
-                    let frames = this.framer.push(&chunk);
-                    this.take_frames(frames);
-                }
-                Poll::Ready(Some(Err(err))) => {
-                    tracing::warn!(error = %err.without_url(), "upstream stream broke off");
-                    if let Some(tail) = this.framer.finish() {
-                        this.take_frames(vec![tail]);
-                    }
-                    let tail = this.error_tail("the upstream stream ended unexpectedly");
-                    this.pending.push_back(tail);
-                    this.done = true;
-                    this.complete = false;
-                }
-                Poll::Ready(None) => {
-                    if let Some(tail) = this.framer.finish() {
-                        this.take_frames(vec![tail]);
-                    }
-                    this.done = true;
-                    this.complete = true;
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        // The client went away before the stream's end was settled: record what was relayed.
-        if let Some(sink) = self.sink.take() {
-            sink.finish_detached(self.usage.usage(), self.done && self.complete, self.ttfb);
-        }
-    }
 }

@@ -31,6 +31,10 @@ pub struct Model {
     pub cache_read_tokens: i64,
     pub cache_write_tokens: i64,
     pub reasoning_tokens: i64,
+    /// True when some token counts are the gateway's estimate (the upstream had reported
+    /// none when the stream ended early), not the provider's figures.
+    #[sea_orm(default_value = false)]
+    pub estimated: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

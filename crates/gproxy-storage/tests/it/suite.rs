@@ -90,7 +90,10 @@ pub async fn fresh_database_is_empty_and_sync_is_idempotent(db: TestDb) {
         .await
         .expect("query")
         .expect("stamp row");
-    assert_eq!(stamp.try_get::<String>("", "value").expect("value"), "1");
+    assert_eq!(
+        stamp.try_get::<String>("", "value").expect("value"),
+        gproxy_storage::sea::SCHEMA_VERSION.to_string()
+    );
 }
 
 pub async fn seed_round_trips_with_secrets_sealed(db: TestDb) {
@@ -248,6 +251,51 @@ pub async fn records_batch_and_drain_on_shutdown(db: TestDb) {
     );
 }
 
+/// A database written by schema version 1 (no `usages.estimated`) is brought up to date at
+/// connect, keeping its rows, and the stamp moves forward.
+pub async fn version_1_usages_gain_the_estimated_column(db: TestDb) {
+    let conn = db.store.connection();
+    db.store.write_records(&[usage(1)]).await.expect("write");
+    conn.execute_unprepared("ALTER TABLE usages DROP COLUMN estimated")
+        .await
+        .expect("drop column");
+    let key = if conn.get_database_backend() == sea_orm::DbBackend::MySql {
+        "`key`"
+    } else {
+        "\"key\""
+    };
+    conn.execute_unprepared(&format!(
+        "UPDATE instance_settings SET value = '1' WHERE {key} = 'schema_version'"
+    ))
+    .await
+    .expect("stamp v1");
+
+    let store = SeaStore::connect(&db.dsn, Sealer::from_base64(MASTER_KEY).expect("key"))
+        .await
+        .expect("reconnect upgrades");
+    let mut estimated = usage(2);
+    if let Record::Usage(u) = &mut estimated {
+        u.estimated = true;
+    }
+    store.write_records(&[estimated]).await.expect("write v2");
+    let rows = store.recent_usages(10).await.expect("usages");
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].estimated && !rows[1].estimated, "{rows:?}");
+    let stamp = store
+        .connection()
+        .query_one_raw(Statement::from_string(
+            store.connection().get_database_backend(),
+            format!("SELECT value FROM instance_settings WHERE {key} = 'schema_version'"),
+        ))
+        .await
+        .expect("query")
+        .expect("stamp row");
+    assert_eq!(
+        stamp.try_get::<String>("", "value").expect("value"),
+        gproxy_storage::sea::SCHEMA_VERSION.to_string()
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -276,4 +324,5 @@ all_backends!(
     seed_with_unknown_provider_changes_nothing,
     added_keys_are_found_by_digest,
     records_batch_and_drain_on_shutdown,
+    version_1_usages_gain_the_estimated_column,
 );

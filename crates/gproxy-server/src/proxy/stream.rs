@@ -1,0 +1,320 @@
+//! The streaming body: upstream chunks in, whole events out, one at a time (never the whole
+//! stream in memory). On the way each event is scanned for usage, for the text it carries
+//! (for an estimate if the stream ends early) and for the protocol's terminal event. The
+//! usage record is settled once: at the end of the stream, or when the client goes away and
+//! the body is dropped. A stream is complete once its terminal event reached the client,
+//! whoever closes first.
+//!
+//! Bounded per stream: one event may not exceed `max_event` bytes and the upstream may not
+//! stay silent longer than `idle`; either ends the stream with the protocol's error event.
+
+use super::records::UsageSink;
+use super::relay::ModelRewrite;
+use bytes::Bytes;
+use futures_util::Stream;
+use gproxy_protocol::error::{error_body, stream_error_event};
+use gproxy_protocol::frame::{Frame, Framer, Framing};
+use gproxy_protocol::peek::{is_usage_only_chunk, rewrite_response_model};
+use gproxy_protocol::terminal::is_terminal;
+use gproxy_protocol::text::OutputText;
+use gproxy_protocol::usage::StreamUsage;
+use gproxy_protocol::{Endpoint, ErrorKind, Protocol};
+use gproxy_storage::RecordPermit;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::time::Sleep;
+
+pub type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// Per-stream bounds.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamLimits {
+    /// Largest single event, in bytes.
+    pub max_event: usize,
+    /// Longest silence between two upstream chunks.
+    pub idle: Duration,
+}
+
+/// How the stream is relayed, fixed when it starts.
+pub struct StreamPlan {
+    pub framing: Framing,
+    pub endpoint: Endpoint,
+    pub rewrite: ModelRewrite,
+    /// Drop the usage-only chunk the gateway asked for on the client's behalf.
+    pub hide_usage_chunk: bool,
+    pub limits: StreamLimits,
+}
+
+/// One event waiting to be handed to the client.
+struct Pending {
+    bytes: Bytes,
+    /// The protocol's terminal event: once handed over, the stream is complete.
+    terminal: bool,
+}
+
+/// The streaming response body.
+pub struct Relay {
+    upstream: ByteStream,
+    framer: Framer,
+    usage: StreamUsage,
+    /// Text relayed so far, for an estimate if the upstream never reports usage.
+    text: OutputText,
+    plan: StreamPlan,
+    /// Events framed but not yet handed to the client.
+    pending: VecDeque<Pending>,
+    /// Settled exactly once: at the end of the stream, or on drop.
+    sink: Option<UsageSink>,
+    /// When the client's request arrived.
+    request_started: Instant,
+    /// Time from the request's arrival to the first upstream body byte.
+    ttfb: Option<Duration>,
+    /// JSON-array framing: whether an element was relayed (for a well-formed error tail).
+    relayed_element: bool,
+    /// The upstream stream is over (ended, failed or cut off by a limit); only `pending`
+    /// remains.
+    done: bool,
+    /// The upstream ended the stream itself, without error.
+    clean_end: bool,
+    /// The terminal event was framed (it is in `pending` or already handed over).
+    terminal_seen: bool,
+    /// The terminal event was handed to the client.
+    terminal_relayed: bool,
+    /// When the upstream last sent a chunk (or the stream started).
+    last_chunk: Instant,
+    /// Fires when the idle limit may have passed; re-armed lazily from `last_chunk`, so a
+    /// busy stream does not touch the timer per chunk.
+    idle_timer: Pin<Box<Sleep>>,
+    /// Waiting for a slot in the record queue to settle the usage record.
+    closing: Option<Pin<Box<dyn Future<Output = Option<RecordPermit>> + Send>>>,
+}
+
+impl Relay {
+    pub fn new(
+        upstream: ByteStream,
+        request_started: Instant,
+        plan: StreamPlan,
+        sink: UsageSink,
+    ) -> Self {
+        let now = Instant::now();
+        Relay {
+            upstream,
+            framer: Framer::new(plan.framing),
+            usage: StreamUsage::new(plan.endpoint),
+            text: OutputText::new(plan.endpoint),
+            idle_timer: Box::pin(tokio::time::sleep(plan.limits.idle)),
+            plan,
+            pending: VecDeque::new(),
+            sink: Some(sink),
+            request_started,
+            ttfb: None,
+            relayed_element: false,
+            done: false,
+            clean_end: false,
+            terminal_seen: false,
+            terminal_relayed: false,
+            last_chunk: now,
+            closing: None,
+        }
+    }
+
+    fn protocol(&self) -> Protocol {
+        self.plan.endpoint.protocol
+    }
+
+    fn take_frames(&mut self, frames: Vec<Frame>) {
+        for frame in frames {
+            if self.done {
+                return;
+            }
+            if frame.raw.len() > self.plan.limits.max_event {
+                self.fail(&format!(
+                    "an upstream stream event exceeds the limit of {} bytes",
+                    self.plan.limits.max_event
+                ));
+                return;
+            }
+            let terminal = is_terminal(self.plan.endpoint, &frame);
+            if let Some(data) = &frame.data {
+                self.usage.observe(data);
+                // Gemini reports usage in every chunk: text is only needed until it does.
+                if self.protocol() != Protocol::Gemini || !self.usage.reported() {
+                    self.text.observe(data);
+                }
+                if self.plan.hide_usage_chunk && is_usage_only_chunk(data) {
+                    continue;
+                }
+                self.relayed_element = true;
+            }
+            self.terminal_seen |= terminal;
+            let bytes = match &self.plan.rewrite {
+                Some((from, to)) => frame
+                    .edit_data(|data| rewrite_response_model(data, from, to))
+                    .unwrap_or(frame.raw),
+                None => frame.raw,
+            };
+            self.pending.push_back(Pending { bytes, terminal });
+        }
+    }
+
+    /// Ends the stream early: whatever the upstream sent after its terminal event is of no
+    /// concern; before it, the client gets the protocol's error event.
+    fn fail(&mut self, message: &str) {
+        tracing::warn!(message, "upstream stream ended early");
+        self.done = true;
+        if !self.terminal_seen {
+            let tail = self.error_tail(message);
+            self.pending.push_back(Pending {
+                bytes: tail,
+                terminal: false,
+            });
+        }
+    }
+
+    /// The error to append when the upstream stream breaks off, framed for the client.
+    fn error_tail(&self, message: &str) -> Bytes {
+        match self.framer.framing() {
+            Framing::Sse => {
+                Bytes::from(stream_error_event(self.protocol(), ErrorKind::Api, message))
+            }
+            Framing::JsonArray => {
+                let body = error_body(self.protocol(), 502, ErrorKind::Api, message);
+                let mut out = Vec::with_capacity(body.len() + 4);
+                out.extend_from_slice(if self.relayed_element { b",\r\n" } else { b"[" });
+                out.extend_from_slice(&body);
+                out.push(b']');
+                Bytes::from(out)
+            }
+        }
+    }
+
+    /// Whether the idle limit has passed; re-arms the timer (registering the waker) when
+    /// it fired early because chunks arrived meanwhile.
+    fn idle_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.idle_timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let deadline = self.last_chunk + self.plan.limits.idle;
+            if Instant::now() >= deadline {
+                return true;
+            }
+            self.idle_timer
+                .as_mut()
+                .reset(tokio::time::Instant::from_std(deadline));
+        }
+    }
+
+    /// The stream reached its end for the client: the terminal event was relayed, or the
+    /// upstream closed cleanly and everything it sent was relayed.
+    fn complete(&self) -> bool {
+        self.terminal_relayed
+            || (self.done && self.pending.is_empty() && (self.terminal_seen || self.clean_end))
+    }
+
+    /// Settles the usage record once the stream is over. A complete stream waits for a
+    /// slot in the record queue (so a slow store slows the stream's end rather than piling
+    /// up records); an incomplete one has its missing counts estimated off the workers.
+    fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(sink) = self.sink.as_ref() else {
+            return Poll::Ready(());
+        };
+        if !self.complete() {
+            if let Some(sink) = self.sink.take() {
+                sink.finish_estimated(self.usage.usage(), self.text.text().to_owned(), self.ttfb);
+            }
+            return Poll::Ready(());
+        }
+        let closing = match &mut self.closing {
+            Some(fut) => fut,
+            None => match sink.reserve() {
+                Some(fut) => self.closing.insert(Box::pin(fut)),
+                None => {
+                    self.sink = None; // usage recording is off: nothing to write
+                    return Poll::Ready(());
+                }
+            },
+        };
+        let Poll::Ready(permit) = closing.as_mut().poll(cx) else {
+            return Poll::Pending;
+        };
+        self.closing = None;
+        if let Some(sink) = self.sink.take() {
+            sink.finish_with(permit, self.usage.usage(), true, self.ttfb);
+        }
+        Poll::Ready(())
+    }
+}
+
+impl Stream for Relay {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(event) = this.pending.pop_front() {
+                this.terminal_relayed |= event.terminal;
+                return Poll::Ready(Some(Ok(event.bytes)));
+            }
+            if this.done {
+                return this.poll_settle(cx).map(|()| None);
+            }
+            match this.upstream.as_mut().poll_next(cx) {
+                Poll::Pending => {
+                    if !this.idle_expired(cx) {
+                        return Poll::Pending;
+                    }
+                    let secs = this.plan.limits.idle.as_secs();
+                    this.fail(&format!("the upstream sent nothing for {secs} s"));
+                }
+                Poll::Ready(Some(Ok(chunk))) => {
+                    this.last_chunk = Instant::now();
+                    if this.ttfb.is_none() {
+                        this.ttfb = Some(this.request_started.elapsed());
+                    }
+                    let frames = this.framer.push(&chunk);
+                    this.take_frames(frames);
+                    if !this.done && this.framer.buffered() > this.plan.limits.max_event {
+                        let limit = this.plan.limits.max_event;
+                        this.fail(&format!(
+                            "an upstream stream event exceeds the limit of {limit} bytes"
+                        ));
+                    }
+                }
+                Poll::Ready(Some(Err(err))) => {
+                    tracing::warn!(error = %err.without_url(), "upstream stream broke off");
+                    if let Some(tail) = this.framer.finish() {
+                        this.take_frames(vec![tail]);
+                    }
+                    if !this.done {
+                        this.fail("the upstream stream ended unexpectedly");
+                    }
+                }
+                Poll::Ready(None) => {
+                    if let Some(tail) = this.framer.finish() {
+                        this.take_frames(vec![tail]);
+                    }
+                    if !this.done {
+                        this.done = true;
+                        this.clean_end = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        // The client went away before the stream's end was settled.
+        if let Some(sink) = self.sink.take() {
+            if self.complete() {
+                sink.finish_detached(self.usage.usage(), true, self.ttfb);
+            } else {
+                sink.finish_estimated(self.usage.usage(), self.text.text().to_owned(), self.ttfb);
+            }
+        }
+    }
+}
