@@ -42,6 +42,7 @@ pub(crate) struct ReplySpec {
     chunk_delay_ms: Option<u64>,
     cut_after: Option<usize>,
     latency_ms: Option<u64>,
+    hold_open_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +111,9 @@ impl ReplySpec {
         }
         if let Some(ms) = self.latency_ms {
             reply.latency = Some(Duration::from_millis(ms));
+        }
+        if let Some(ms) = self.hold_open_ms {
+            reply.hold_open = Some(Duration::from_millis(ms));
         }
         Ok(reply)
     }

@@ -24,6 +24,9 @@ pub struct Reply {
     pub cut_after: Option<usize>,
     /// Delay before the response headers; overrides [`crate::MockOptions::latency`].
     pub latency: Option<Duration>,
+    /// Streams only: keep the connection open this long after the last event before ending
+    /// the body (an upstream slow to close; the client may hang up first).
+    pub hold_open: Option<Duration>,
 }
 
 /// The content of a [`Reply`].
@@ -90,6 +93,7 @@ impl Reply {
             chunk_delay: Duration::ZERO,
             cut_after: None,
             latency: None,
+            hold_open: None,
         }
     }
 
@@ -147,6 +151,12 @@ impl Reply {
     #[must_use]
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency = Some(latency);
+        self
+    }
+
+    /// Streams only: keeps the body open for `hold` after its last event.
+    pub fn hold_open(mut self, hold: Duration) -> Self {
+        self.hold_open = Some(hold);
         self
     }
 }

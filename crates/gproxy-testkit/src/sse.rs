@@ -28,6 +28,8 @@ pub(crate) struct StreamScript {
 /// One step of the played-out body.
 enum Frame {
     Data(Bytes),
+    /// Wait this long, then end the body normally.
+    Hold(Duration),
     /// Abort the body: hyper drops the connection without the closing chunk.
     Cut,
 }
@@ -47,7 +49,10 @@ impl std::error::Error for CutError {}
 impl StreamScript {
     /// Plays the script as a `200` response with `content_type`.
     pub fn into_response(self, reply: &Reply, content_type: &'static str) -> Response {
-        let frames = self.frames(reply.cut_after);
+        let mut frames = self.frames(reply.cut_after);
+        if let Some(hold) = reply.hold_open.filter(|_| reply.cut_after.is_none()) {
+            frames.push(Frame::Hold(hold));
+        }
         let body = Body::from_stream(play(frames, reply.chunk_delay));
         (
             StatusCode::OK,
@@ -97,6 +102,10 @@ fn play(
         }
         match frame {
             Frame::Data(bytes) => Some((Ok(bytes), (frames, true))),
+            Frame::Hold(hold) => {
+                tokio::time::sleep(hold).await;
+                None
+            }
             Frame::Cut => {
                 // Return Pending once so hyper flushes the frames it buffered: an error polled
                 // straight after them would drop them (and even the headers) unsent.

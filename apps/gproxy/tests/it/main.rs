@@ -10,4 +10,5 @@ mod gemini;
 mod helpers;
 mod openai;
 mod paths;
+mod streams;
 mod usage;
