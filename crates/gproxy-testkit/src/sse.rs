@@ -49,10 +49,7 @@ impl std::error::Error for CutError {}
 impl StreamScript {
     /// Plays the script as a `200` response with `content_type`.
     pub fn into_response(self, reply: &Reply, content_type: &'static str) -> Response {
-        let mut frames = self.frames(reply.cut_after);
-        if let Some(hold) = reply.hold_open.filter(|_| reply.cut_after.is_none()) {
-            frames.push(Frame::Hold(hold));
-        }
+        let frames = self.frames(reply.cut_after, reply.hold_open);
         let body = Body::from_stream(play(frames, reply.chunk_delay));
         (
             StatusCode::OK,
@@ -65,8 +62,9 @@ impl StreamScript {
             .into_response()
     }
 
-    /// Flattens the script into frames, truncating and appending a cut when asked.
-    fn frames(self, cut_after: Option<usize>) -> Vec<Frame> {
+    /// Flattens the script into frames, truncating and appending a cut when asked, or
+    /// holding the body open after its last frame.
+    fn frames(self, cut_after: Option<usize>, hold_open: Option<Duration>) -> Vec<Frame> {
         let StreamScript {
             head,
             mut deltas,
@@ -82,6 +80,7 @@ impl StreamScript {
             None => {
                 frames.extend(deltas.into_iter().map(Frame::Data));
                 frames.extend(tail.into_iter().map(Frame::Data));
+                frames.extend(hold_open.map(Frame::Hold));
             }
         }
         frames
@@ -145,16 +144,24 @@ mod tests {
             .map(|f| match f {
                 Frame::Data(b) => String::from_utf8_lossy(b).into_owned(),
                 Frame::Cut => "!".to_owned(),
+                Frame::Hold(d) => format!("~{}", d.as_millis()),
             })
             .collect()
     }
 
     #[test]
     fn frames_full_and_cut() {
-        assert_eq!(render(&script().frames(None)), "h123t");
-        assert_eq!(render(&script().frames(Some(2))), "h12!");
-        assert_eq!(render(&script().frames(Some(0))), "h!");
-        assert_eq!(render(&script().frames(Some(9))), "h123!");
+        assert_eq!(render(&script().frames(None, None)), "h123t");
+        assert_eq!(render(&script().frames(Some(2), None)), "h12!");
+        assert_eq!(render(&script().frames(Some(0), None)), "h!");
+        assert_eq!(render(&script().frames(Some(9), None)), "h123!");
+        let hold = Some(Duration::from_millis(5));
+        assert_eq!(render(&script().frames(None, hold)), "h123t~5");
+        assert_eq!(
+            render(&script().frames(Some(1), hold)),
+            "h1!",
+            "a cut never holds"
+        );
     }
 
     #[test]
