@@ -9,6 +9,7 @@
 //! - [`snapshot`]: the in-memory control plane the request path reads; [`state`] holds it
 //!   in an `ArcSwap` with the store, write queue and upstream client.
 //! - [`error`]: [`ApiError`], answered in the caller's protocol shape.
+//! - [`throttle`]: failed-login throttling per account and client address.
 //! - [`server`]: building the state and serving with graceful shutdown.
 
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod routes;
 pub mod server;
 pub mod snapshot;
 pub mod state;
+pub mod throttle;
 
 pub use config::ServerConfig;
 pub use error::{ApiError, Surface};

@@ -54,6 +54,7 @@ impl Server {
             queue,
             http: http_client(&config)?,
             estimates: TaskTracker::new(),
+            login_throttle: Default::default(),
             config,
         });
         Ok(Server {
@@ -86,6 +87,8 @@ impl Server {
                 tracing::debug!(error = %err, "could not set TCP_NODELAY");
             }
         });
+        // Connection info: login throttling counts failures per client address.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;

@@ -24,6 +24,8 @@ pub struct Inner {
     /// Tasks that finish a request's records after its response is gone (token estimates
     /// for streams cut short); shutdown waits for them before the queue's last flush.
     pub estimates: tokio_util::task::TaskTracker,
+    /// Failed logins per account and client address.
+    pub login_throttle: crate::throttle::LoginThrottle,
     pub config: ServerConfig,
 }
 

@@ -200,3 +200,83 @@ async fn health_endpoints() {
     assert_eq!(resp.status(), 404);
     assert!(json(resp).await["error"].is_string());
 }
+
+async fn login(app: &TestApp, name: &str, password: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/login"))
+        .json(&json!({"name": name, "password": password}))
+        .send()
+        .await
+        .expect("request")
+}
+
+/// Five failed logins for an account within 15 minutes: the next attempt, even with the
+/// right password, is 429 with `retry-after`, and no password is checked. Other accounts
+/// are unaffected; a success clears the account's count.
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let resp = login(&app, "alice", "wrong").await;
+        assert_eq!(resp.status(), 401);
+        assert_eq!(resp.headers()["x-should-retry"], "false");
+    }
+    for password in ["wrong", "alice-pw"] {
+        let resp = login(&app, "alice", password).await;
+        assert_eq!(resp.status(), 429);
+        let wait: u64 = resp.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((800..=900).contains(&wait), "{wait}");
+        assert!(json(resp).await["error"].is_string());
+    }
+    // bob: a success clears the count.
+    for _ in 0..4 {
+        assert_eq!(login(&app, "bob", "wrong").await.status(), 401);
+    }
+    assert_eq!(login(&app, "bob", "bob-pw").await.status(), 200);
+    for _ in 0..4 {
+        assert_eq!(login(&app, "bob", "wrong").await.status(), 401);
+    }
+    assert_eq!(login(&app, "bob", "bob-pw").await.status(), 200);
+}
+
+/// One address guessing across many accounts is stopped too (20 failures), unknown names
+/// included.
+#[tokio::test]
+async fn failed_logins_are_throttled_per_address() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        assert_eq!(login(&app, &format!("nobody-{i}"), "x").await.status(), 401);
+    }
+    let resp = login(&app, "dave", "dave-pw").await;
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+}
+
+/// An unknown name takes as long as a wrong password (both verify an Argon2 hash), so
+/// response times do not reveal which accounts exist.
+#[tokio::test]
+async fn unknown_names_take_as_long_as_wrong_passwords() {
+    let app = spawn_app().await;
+    let mut known = std::time::Duration::ZERO;
+    let mut unknown = std::time::Duration::ZERO;
+    // Alternate, so load on the machine affects both alike; 3 tries per account stays
+    // under the per-account limit, 12 failures under the per-address one.
+    for i in 0..6 {
+        let (name, who) = if i % 2 == 0 {
+            (["alice", "bob", "dave"][i / 2], &mut known)
+        } else {
+            ("no-such-user", &mut unknown)
+        };
+        let started = std::time::Instant::now();
+        assert_eq!(login(&app, name, "wrong-password").await.status(), 401);
+        *who += started.elapsed();
+    }
+    assert!(
+        unknown * 3 >= known,
+        "unknown names answer much faster ({unknown:?}) than wrong passwords ({known:?})"
+    );
+}

@@ -1,13 +1,18 @@
 //! `POST /login {"name","password"}` → `{"api_key": ...}`: the user's first enabled key,
-//! or a new one when the user has none.
+//! or a new one when the user has none. Failed logins are throttled per account and per
+//! client address ([`crate::throttle`]), and an unknown name costs as much as a wrong
+//! password (a dummy hash is verified), so neither guessing nor timing reveals accounts.
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::Extensions;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 #[derive(Deserialize)]
 pub struct LoginRequest {
@@ -19,6 +24,26 @@ pub struct LoginRequest {
 pub fn generate_api_key() -> String {
     let bytes: [u8; 24] = rand::random();
     format!("sk-gp-{}", hex::encode(bytes))
+}
+
+/// An Argon2 hash of a random password with the default parameters (those new passwords
+/// are hashed with), verified for unknown names so they take as long as a wrong password.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let salt_bytes: [u8; 16] = rand::random();
+        let password: [u8; 16] = rand::random();
+        SaltString::encode_b64(&salt_bytes)
+            .ok()
+            .and_then(|salt| {
+                argon2::Argon2::default()
+                    .hash_password(&password, &salt)
+                    .ok()
+                    .map(|h| h.to_string())
+            })
+            .unwrap_or_default()
+    })
 }
 
 /// Verifies a password against an Argon2 PHC string.
@@ -33,6 +58,7 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 
 pub async fn login(
     State(state): State<AppState>,
+    extensions: Extensions,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(req) = body.map_err(|e| {
@@ -41,17 +67,32 @@ pub async fn login(
             e.body_text()
         ))
     })?;
+    let address = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    if let Err(wait) = state.login_throttle.check(&req.name, address) {
+        return Err(ApiError::too_many_requests(
+            "too many failed logins: try again later",
+            wait.as_secs().max(1),
+        ));
+    }
     let snap = state.snapshot();
     let denied = || ApiError::unauthorized("invalid name or password");
-    let (user_id, enabled, hash) = snap.login_user(&req.name).ok_or_else(denied)?;
-    let hash = hash.to_owned();
-    // Argon2 is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &req.password))
-        .await
-        .unwrap_or(false);
-    if !ok {
+    let user = snap.login_user(&req.name);
+    let hash = user.map(|(_, _, h)| h.to_owned());
+    let password = req.password;
+    // Argon2 is deliberately slow: keep it off the async workers. An unknown name is
+    // checked against a dummy hash so it takes as long as a wrong password.
+    let ok = tokio::task::spawn_blocking(move || {
+        verify_password(hash.as_deref().unwrap_or_else(|| dummy_hash()), &password)
+    })
+    .await
+    .unwrap_or(false);
+    let Some((user_id, enabled, _)) = user.filter(|_| ok) else {
+        state.login_throttle.failed(&req.name, address);
         return Err(denied());
-    }
+    };
+    state.login_throttle.succeeded(&req.name);
     if !enabled {
         return Err(ApiError::forbidden("this user is disabled"));
     }
