@@ -7,16 +7,17 @@ use anyhow::Context;
 use gproxy_server::{AppState, Server};
 use gproxy_storage::model::{Seed, SeedKey, SeedPermission, SeedUser};
 use gproxy_storage::{SeaStore, Sealer, Store, key_digest};
+use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// An admin account created at this start, whose key must be shown once.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct GeneratedAdmin {
     pub name: String,
-    pub api_key: String,
+    pub api_key: SecretString,
 }
 
 /// A started gateway, bound and ready to serve.
@@ -35,7 +36,7 @@ impl App {
             })?;
         }
         let sealer = match &settings.master_key {
-            Some(k) => Sealer::from_base64(k)?,
+            Some(k) => Sealer::from_base64(k.expose_secret())?,
             None => {
                 tracing::warn!(
                     "GPROXY_MASTER_KEY is not set: provider credentials and API keys are stored in plaintext"
@@ -110,10 +111,13 @@ async fn ensure_admin(store: &dyn Store, s: &Settings) -> anyhow::Result<Option<
     let explicit_key = s.admin_api_key.clone().or(s.admin_key.clone());
     if let Some(admin) = cp.users.iter().find(|u| u.is_admin) {
         if let Some(key) = explicit_key
-            && !cp.keys.iter().any(|k| k.digest == key_digest(&key))
+            && !cp
+                .keys
+                .iter()
+                .any(|k| k.digest == key_digest(key.expose_secret()))
         {
             store
-                .add_user_key(admin.id, &key, Some("admin_key"))
+                .add_user_key(admin.id, key.expose_secret(), Some("admin_key"))
                 .await?;
             tracing::info!(user = %admin.name, "added the configured admin key");
         }
@@ -121,15 +125,16 @@ async fn ensure_admin(store: &dyn Store, s: &Settings) -> anyhow::Result<Option<
     }
     let name = s.admin_user.clone().unwrap_or_else(|| "admin".into());
     let generated = explicit_key.is_none();
-    let api_key = explicit_key.unwrap_or_else(gproxy_server::generate_api_key);
+    let api_key = explicit_key.unwrap_or_else(|| gproxy_server::generate_api_key().into());
     let password = s
         .admin_password
         .clone()
         .or(s.admin_key.clone())
         .unwrap_or_else(|| api_key.clone());
-    let password_hash = tokio::task::spawn_blocking(move || password_hash(&password))
-        .await?
-        .map_err(|e| anyhow::anyhow!("hashing the admin password: {e}"))?;
+    let password_hash =
+        tokio::task::spawn_blocking(move || password_hash(password.expose_secret()))
+            .await?
+            .map_err(|e| anyhow::anyhow!("hashing the admin password: {e}"))?;
     let seed = Seed {
         users: vec![SeedUser {
             name: name.clone(),

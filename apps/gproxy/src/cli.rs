@@ -3,7 +3,14 @@
 
 use clap::Parser;
 use clap::builder::BoolishValueParser;
+use secrecy::SecretString;
 use std::path::PathBuf;
+
+/// Secret flags are held as [`SecretString`] from the moment they are parsed, so `Debug`
+/// of the flags never shows them.
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
 
 /// gproxy: a self-hosted LLM gateway.
 #[derive(Debug, Default, Parser)]
@@ -31,11 +38,11 @@ pub struct Cli {
     #[arg(long, env = "GPROXY_PROXY", hide_env_values = true)]
     pub proxy: Option<String>,
     /// Admin key: the bootstrap admin's API key and password.
-    #[arg(long, env = "GPROXY_ADMIN_KEY", hide_env_values = true)]
-    pub admin_key: Option<String>,
+    #[arg(long, env = "GPROXY_ADMIN_KEY", hide_env_values = true, value_parser = secret)]
+    pub admin_key: Option<SecretString>,
     /// Base64 of 32 bytes sealing secrets at rest.
-    #[arg(long, env = "GPROXY_MASTER_KEY", hide_env_values = true)]
-    pub master_key: Option<String>,
+    #[arg(long, env = "GPROXY_MASTER_KEY", hide_env_values = true, value_parser = secret)]
+    pub master_key: Option<SecretString>,
     #[arg(long, env = "GPROXY_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     #[arg(long, env = "GPROXY_MASK_SENSITIVE_INFO", value_parser = BoolishValueParser::new())]
@@ -73,17 +80,17 @@ pub struct Cli {
     pub storage_write_aggregate_window_ms: Option<u64>,
     #[arg(long, env = "GPROXY_SPOOF_EMULATION")]
     pub spoof_emulation: Option<String>,
-    #[arg(long, env = "GPROXY_HF_TOKEN", hide_env_values = true)]
-    pub hf_token: Option<String>,
+    #[arg(long, env = "GPROXY_HF_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub hf_token: Option<SecretString>,
     #[arg(long, env = "GPROXY_HF_URL")]
     pub hf_url: Option<String>,
     /// Bootstrap admin's user name (when the seed has no admin).
     #[arg(long, env = "GPROXY_ADMIN_USER")]
     pub admin_user: Option<String>,
     /// Bootstrap admin's password.
-    #[arg(long, env = "GPROXY_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: Option<String>,
+    #[arg(long, env = "GPROXY_ADMIN_PASSWORD", hide_env_values = true, value_parser = secret)]
+    pub admin_password: Option<SecretString>,
     /// Bootstrap admin's API key.
-    #[arg(long, env = "GPROXY_ADMIN_API_KEY", hide_env_values = true)]
-    pub admin_api_key: Option<String>,
+    #[arg(long, env = "GPROXY_ADMIN_API_KEY", hide_env_values = true, value_parser = secret)]
+    pub admin_api_key: Option<SecretString>,
 }

@@ -5,6 +5,7 @@ use crate::cli::Cli;
 use crate::file::FileConfig;
 use gproxy_server::ServerConfig;
 use gproxy_storage::QueueConfig;
+use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -39,11 +40,11 @@ pub struct Settings {
     pub port: u16,
     pub data_dir: PathBuf,
     pub dsn: String,
-    pub master_key: Option<String>,
-    pub admin_key: Option<String>,
+    pub master_key: Option<SecretString>,
+    pub admin_key: Option<SecretString>,
     pub admin_user: Option<String>,
-    pub admin_password: Option<String>,
-    pub admin_api_key: Option<String>,
+    pub admin_password: Option<SecretString>,
+    pub admin_api_key: Option<SecretString>,
     pub bootstrap_force_config: bool,
     pub redis_url: Option<String>,
     pub server: ServerConfig,
@@ -89,10 +90,23 @@ fn read_seed(cli: &Cli) -> Result<Option<SeedSource>, ConfigError> {
         Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(ConfigError::Read { path, source }),
     };
-    let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-        path: path.clone(),
-        message: e.to_string().trim_end().to_owned(),
-    })?;
+    let file: FileConfig = match toml::from_str(&text) {
+        Ok(file) => file,
+        // The message and line only: toml's full error quotes the offending source line,
+        // which may hold a key or password.
+        Err(e) => {
+            let message = e.message().trim_end().to_owned();
+            let Some(span) = e.span() else {
+                return Err(ConfigError::Parse { path, message });
+            };
+            let src = SeedSource {
+                path,
+                text,
+                file: FileConfig::default(),
+            };
+            return Err(src.invalid(span.start, message));
+        }
+    };
     Ok(Some(SeedSource { path, text, file }))
 }
 
@@ -162,9 +176,10 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
     let master_key = cli
         .master_key
         .or(g.master_key.clone())
-        .filter(|k| !k.is_empty());
+        .filter(|k| !k.expose_secret().is_empty());
     if let Some(k) = &master_key {
-        gproxy_storage::Sealer::from_base64(k).map_err(|e| value("master_key", e.to_string()))?;
+        gproxy_storage::Sealer::from_base64(k.expose_secret())
+            .map_err(|e| value("master_key", e.to_string()))?;
     }
     let proxy = cli.proxy.or(g.proxy.clone()).filter(|p| !p.is_empty());
     if let Some(p) = &proxy
@@ -284,10 +299,10 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
         admin_key: cli
             .admin_key
             .or(g.admin_key.clone())
-            .filter(|k| !k.is_empty()),
+            .filter(|k| !k.expose_secret().is_empty()),
         admin_user: cli.admin_user.filter(|u| !u.is_empty()),
-        admin_password: cli.admin_password.filter(|p| !p.is_empty()),
-        admin_api_key: cli.admin_api_key.filter(|k| !k.is_empty()),
+        admin_password: cli.admin_password.filter(|p| !p.expose_secret().is_empty()),
+        admin_api_key: cli.admin_api_key.filter(|k| !k.expose_secret().is_empty()),
         bootstrap_force_config: cli.bootstrap_force_config.unwrap_or(false),
         redis_url,
         server,

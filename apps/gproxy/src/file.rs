@@ -1,6 +1,7 @@
 //! The `gproxy.toml` seed file as written (see `reference/004_*`). Every table rejects
 //! unknown fields so a typo stops start-up with its line, instead of being ignored.
 
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
@@ -44,11 +45,11 @@ pub struct GlobalFile {
     pub dsn: Option<String>,
     pub data_dir: Option<String>,
     pub persistence: Option<String>,
-    pub admin_key: Option<String>,
-    pub master_key: Option<String>,
+    pub admin_key: Option<SecretString>,
+    pub master_key: Option<SecretString>,
     pub redis_url: Option<String>,
     pub mask_sensitive_info: Option<bool>,
-    pub hf_token: Option<String>,
+    pub hf_token: Option<SecretString>,
     pub hf_url: Option<String>,
     pub max_request_body_bytes: Option<usize>,
     pub upstream_timeout_secs: Option<u64>,
@@ -64,7 +65,8 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+/// A `[[providers]]` entry; its `Debug` leaves the credentials out.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderFile {
     pub name: String,
@@ -72,10 +74,22 @@ pub struct ProviderFile {
     pub channel: Spanned<String>,
     #[serde(default)]
     pub settings: Option<Value>,
+    /// Secret: each holds an upstream key.
     #[serde(default)]
     pub credentials: Vec<Value>,
     #[serde(default = "yes")]
     pub enabled: bool,
+}
+
+impl std::fmt::Debug for ProviderFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderFile")
+            .field("name", &self.name)
+            .field("channel", &self.channel)
+            .field("credentials", &self.credentials.len())
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `[[models]]`; prices are decimal numbers in the file and kept as exact decimal text.
@@ -109,7 +123,7 @@ pub struct AliasFile {
 pub struct UserFile {
     pub name: String,
     /// Plain text (hashed on import) or an Argon2 PHC string.
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     #[serde(default)]
     pub is_admin: bool,
     #[serde(default = "yes")]
@@ -121,7 +135,7 @@ pub struct UserFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyFile {
-    pub api_key: String,
+    pub api_key: SecretString,
     pub label: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,

@@ -51,7 +51,9 @@ fn banner(app: &App) -> std::io::Result<()> {
         writeln!(
             out,
             "created admin user `{}` with API key (shown once): {}",
-            admin.name, admin.api_key
+            admin.name,
+            // The one place a secret is shown, on purpose: the operator must learn it.
+            secrecy::ExposeSecret::expose_secret(&admin.api_key)
         )?;
         writeln!(
             out,

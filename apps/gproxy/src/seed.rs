@@ -4,9 +4,11 @@
 
 use crate::config::{ConfigError, SeedSource};
 use gproxy_channels::{ChannelKind, ChannelSettings, Credential};
+use gproxy_storage::key_digest;
 use gproxy_storage::model::{
     Seed, SeedAlias, SeedKey, SeedModel, SeedPermission, SeedProvider, SeedUser,
 };
+use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
@@ -144,11 +146,13 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
         let password = u
             .password
             .clone()
-            .unwrap_or_else(gproxy_server::generate_api_key);
-        let password_hash = password_hash(&password).map_err(|e| here(format!("password: {e}")))?;
+            .unwrap_or_else(|| gproxy_server::generate_api_key().into());
+        let password_hash =
+            password_hash(password.expose_secret()).map_err(|e| here(format!("password: {e}")))?;
         let mut seed_keys = Vec::new();
         for (j, k) in u.keys.iter().enumerate() {
-            if k.api_key.is_empty() || !keys.insert(k.api_key.clone()) {
+            let key = k.api_key.expose_secret();
+            if key.is_empty() || !keys.insert(key_digest(key)) {
                 return Err(here(format!("keys[{j}].api_key is empty or used twice")));
             }
             seed_keys.push(SeedKey {

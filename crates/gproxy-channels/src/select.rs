@@ -56,7 +56,7 @@ mod tests {
                     (
                         i,
                         Credential {
-                            api_key: format!("k{i}"),
+                            api_key: format!("k{i}").into(),
                         },
                     )
                 })

@@ -2,6 +2,7 @@
 //! the database hold. Unknown setting keys are kept (later features read them).
 
 use crate::ChannelKind;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -78,18 +79,10 @@ impl ChannelSettings {
 }
 
 /// One upstream credential of a provider.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Credential {
-    /// The upstream API key.
-    pub api_key: String,
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credential")
-            .field("api_key", &"<redacted>")
-            .finish()
-    }
+    /// The upstream API key; its `Debug` is redacted.
+    pub api_key: SecretString,
 }
 
 #[derive(Deserialize)]
@@ -111,13 +104,16 @@ impl Credential {
             .or(raw.secret)
             .filter(|k| !k.is_empty())
             .ok_or(SettingsError::MissingKey(index))?;
-        Ok(Credential { api_key })
+        Ok(Credential {
+            api_key: SecretString::from(api_key),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use serde_json::json;
 
     #[test]
@@ -154,12 +150,13 @@ mod tests {
     #[test]
     fn credentials_need_a_key_and_never_print_it() {
         let c = Credential::parse(0, &json!({"api_key": "sk-1"})).expect("key");
-        assert_eq!(c.api_key, "sk-1");
+        assert_eq!(c.api_key.expose_secret(), "sk-1");
         assert!(!format!("{c:?}").contains("sk-1"));
         assert_eq!(
             Credential::parse(0, &json!({"secret": "s"}))
                 .expect("secret")
-                .api_key,
+                .api_key
+                .expose_secret(),
             "s"
         );
         assert!(matches!(

@@ -104,18 +104,21 @@ pub fn apply_auth(
     headers: &mut HeaderMap,
     api_key: &str,
 ) -> Result<(), http::Error> {
+    // Sensitive: never HPACK-indexed by HTTP/2, and `Debug` of the header map hides it.
+    let sensitive = |value: &str| -> Result<HeaderValue, http::Error> {
+        let mut v = HeaderValue::try_from(value)?;
+        v.set_sensitive(true);
+        Ok(v)
+    };
     match kind.protocol() {
         Protocol::OpenAi => {
             headers.insert(
                 http::header::AUTHORIZATION,
-                HeaderValue::try_from(format!("Bearer {api_key}"))?,
+                sensitive(&format!("Bearer {api_key}"))?,
             );
         }
         Protocol::Anthropic => {
-            headers.insert(
-                HeaderName::from_static("x-api-key"),
-                HeaderValue::try_from(api_key)?,
-            );
+            headers.insert(HeaderName::from_static("x-api-key"), sensitive(api_key)?);
             headers
                 .entry(HeaderName::from_static("anthropic-version"))
                 .or_insert(HeaderValue::from_static(ANTHROPIC_VERSION));
@@ -123,7 +126,7 @@ pub fn apply_auth(
         Protocol::Gemini => {
             headers.insert(
                 HeaderName::from_static("x-goog-api-key"),
-                HeaderValue::try_from(api_key)?,
+                sensitive(api_key)?,
             );
         }
     }
@@ -297,6 +300,8 @@ mod tests {
         let mut h = HeaderMap::new();
         apply_auth(ChannelKind::AiStudio, &mut h, "k").expect("valid");
         assert_eq!(h["x-goog-api-key"], "k");
+        assert!(h["x-goog-api-key"].is_sensitive());
+        assert!(!format!("{h:?}").contains("\"k\""), "{h:?}");
         assert!(apply_auth(ChannelKind::OpenAi, &mut HeaderMap::new(), "bad\nkey").is_err());
     }
 }

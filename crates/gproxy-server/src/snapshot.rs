@@ -5,6 +5,7 @@
 use crate::glob;
 use gproxy_channels::{ChannelKind, ChannelSettings, Credential, CredentialPool};
 use gproxy_storage::model::ControlPlane;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -79,7 +80,7 @@ pub struct Snapshot {
     /// Key digest -> key.
     keys: HashMap<String, KeyEntry>,
     /// User id -> first enabled key in plaintext (what `/login` hands back).
-    login_keys: HashMap<i64, String>,
+    login_keys: HashMap<i64, SecretString>,
     permissions: HashMap<i64, Vec<Permission>>,
 }
 
@@ -225,7 +226,9 @@ impl Snapshot {
 
     /// The key `/login` hands back for a user.
     pub fn login_key(&self, user_id: i64) -> Option<&str> {
-        self.login_keys.get(&user_id).map(String::as_str)
+        self.login_keys
+            .get(&user_id)
+            .map(ExposeSecret::expose_secret)
     }
 
     /// Whether `user_id` may call every model of `provider` (a `*` grant for it or for all

@@ -1,6 +1,7 @@
 //! Plain data the store takes and returns: the seed to import, the control-plane rows the
 //! server builds its in-memory snapshot from, and the records the write queue persists.
 
+use secrecy::SecretString;
 use serde_json::Value;
 
 pub use crate::entity::{
@@ -10,14 +11,26 @@ pub use crate::entity::{
     usage::Model as UsageRow, user::Model as UserRow,
 };
 
-/// A provider to import.
-#[derive(Clone, Debug, PartialEq)]
+/// A provider to import; its `Debug` leaves the credentials out.
+#[derive(Clone, PartialEq)]
 pub struct SeedProvider {
     pub name: String,
     pub channel: String,
     pub settings: Value,
+    /// Each `{ api_key = ..., label?, enabled? }`: secret.
     pub credentials: Vec<Value>,
     pub enabled: bool,
+}
+
+impl std::fmt::Debug for SeedProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedProvider")
+            .field("name", &self.name)
+            .field("channel", &self.channel)
+            .field("credentials", &self.credentials.len())
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A model to import.
@@ -41,24 +54,15 @@ pub struct SeedAlias {
 }
 
 /// An API key to import, in plaintext (it is digested and sealed on the way in).
-#[derive(Clone, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct SeedKey {
-    pub api_key: String,
+    pub api_key: SecretString,
     pub label: Option<String>,
     pub enabled: bool,
 }
 
-impl std::fmt::Debug for SeedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeedKey")
-            .field("label", &self.label)
-            .field("enabled", &self.enabled)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A user to import; `password_hash` is already an Argon2 PHC string.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct SeedUser {
     pub name: String,
     pub password_hash: String,
@@ -77,7 +81,7 @@ pub struct SeedPermission {
 
 /// Everything a seed config imports. Import is an upsert by name: providers, models,
 /// aliases and users that exist are updated, their credentials and permissions replaced.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Seed {
     pub providers: Vec<SeedProvider>,
     pub models: Vec<SeedModel>,
@@ -107,24 +111,14 @@ impl std::fmt::Debug for CredentialRecord {
 }
 
 /// A user key as the server needs it: digest for lookup, the plaintext for `/login`.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct KeyRecord {
     pub id: i64,
     pub user_id: i64,
     pub digest: String,
-    pub api_key: String,
+    pub api_key: SecretString,
     pub label: Option<String>,
     pub enabled: bool,
-}
-
-impl std::fmt::Debug for KeyRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRecord")
-            .field("id", &self.id)
-            .field("user_id", &self.user_id)
-            .field("enabled", &self.enabled)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The whole control plane, loaded at start-up and on change.

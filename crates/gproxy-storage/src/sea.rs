@@ -16,6 +16,7 @@ use sea_orm::{
     DatabaseTransaction, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -268,7 +269,7 @@ impl SeaStore {
             };
             user_ids.insert(u.name.clone(), id);
             for k in &u.keys {
-                let digest = key_digest(&k.api_key);
+                let digest = key_digest(k.api_key.expose_secret());
                 let existing = user_key::Entity::find()
                     .filter(user_key::Column::Digest.eq(&digest))
                     .one(txn)
@@ -291,7 +292,7 @@ impl SeaStore {
                             id: NotSet,
                             user_id: Set(id),
                             digest: Set(digest),
-                            secret: Set(self.sealer.seal(&k.api_key)?),
+                            secret: Set(self.sealer.seal(k.api_key.expose_secret())?),
                             label: Set(k.label.clone()),
                             enabled: Set(k.enabled),
                             created_at: Set(now),
@@ -410,7 +411,7 @@ impl Store for SeaStore {
             .into_iter()
             .map(|k| {
                 Ok(KeyRecord {
-                    api_key: self.sealer.open(&k.secret)?,
+                    api_key: SecretString::from(self.sealer.open(&k.secret)?),
                     id: k.id,
                     user_id: k.user_id,
                     digest: k.digest,

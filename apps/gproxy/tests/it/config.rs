@@ -185,6 +185,15 @@ async fn bad_configuration_stops_start_up_naming_field_and_line() {
     let err = start_error(&mut gproxy(dir.path(), &["--port", "0"], &[]));
     assert!(err.contains("base_url is required"), "{err}");
 
+    // A parse error names the line but never quotes it: the line may hold a secret.
+    write("[[users]]\nname = \"x\"\nkeys = [{ api_key = \"sk-secret-in-config\", bogus = 1 }]\n");
+    let err = start_error(&mut gproxy(dir.path(), &["--port", "0"], &[]));
+    assert!(
+        err.contains("line 3") && err.contains("unknown field `bogus`"),
+        "{err}"
+    );
+    assert!(!err.contains("sk-secret-in-config"), "{err}");
+
     // A provider name the gateway's own routes would shadow.
     for name in ["v1", "admin", "healthz", "openapi.json", "../x"] {
         write(&format!(

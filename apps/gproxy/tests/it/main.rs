@@ -10,5 +10,6 @@ mod gemini;
 mod helpers;
 mod openai;
 mod paths;
+mod secrets;
 mod streams;
 mod usage;

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
 use gproxy_channels::upstream::apply_auth;
 use gproxy_storage::model::{Record, UpstreamRecord};
+use secrecy::ExposeSecret;
 use std::time::Instant;
 
 /// A request ready to go upstream, minus the credential.
@@ -56,7 +57,12 @@ pub async fn send(
     for (attempt, (credential_id, credential)) in provider.credentials.attempt_order().enumerate() {
         let is_last = attempt + 1 == total;
         let mut headers = call.headers.clone();
-        apply_auth(provider.kind, &mut headers, &credential.api_key).map_err(|_| {
+        apply_auth(
+            provider.kind,
+            &mut headers,
+            credential.api_key.expose_secret(),
+        )
+        .map_err(|_| {
             ApiError::internal(format!(
                 "provider `{}` has a malformed credential",
                 provider.name

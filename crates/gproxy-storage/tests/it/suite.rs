@@ -4,6 +4,7 @@ use crate::backends::{MASTER_KEY, TestDb};
 use gproxy_storage::model::*;
 use gproxy_storage::{QueueConfig, SeaStore, Sealer, Store, WriteQueue, key_digest};
 use sea_orm::{ConnectionTrait, Statement};
+use secrecy::ExposeSecret;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,7 +117,11 @@ pub async fn seed_round_trips_with_secrets_sealed(db: TestDb) {
     assert_eq!(cp.aliases[0].alias, "chat-default");
     assert_eq!(cp.users[0].name, "alice");
     assert_eq!(cp.keys[0].digest, key_digest("sk-alice-1"));
-    assert_eq!(cp.keys[0].api_key, "sk-alice-1");
+    assert_eq!(cp.keys[0].api_key.expose_secret(), "sk-alice-1");
+    assert!(
+        !format!("{:?}", cp.keys[0]).contains("sk-alice-1"),
+        "Debug redacts the key"
+    );
     assert_eq!(cp.permissions[0].provider_id, Some(pid));
     assert_eq!(cp.permissions[0].model_pattern, "gpt-*");
 
