@@ -86,12 +86,14 @@ def test_query_key_credential(gw: str, gemini_mock: Mock) -> None:
     assert gemini_mock.requests() == []
 
     gemini_mock.push({"text": "query key ok"})
-    good = httpx.post(url, params={"key": CLIENT_KEY, "foo": "bar"}, json=body, trust_env=False)
+    good = httpx.post(
+        url, params={"key": CLIENT_KEY, "foo": "bar", "alt": "json"}, json=body, trust_env=False
+    )
     assert good.status_code == 200, good.text
     assert good.json()["candidates"][0]["content"]["parts"][0]["text"] == "query key ok"
     sent = gemini_mock.only_request()
     assert_upstream(gemini_mock, sent, "/v1beta/models/gemini-2.5-flash:generateContent")
-    assert sent["query"] == "foo=bar", "other query parameters pass, the key does not"
+    assert sent["query"] == "alt=json", "what the operation defines passes; the key and the rest do not"
 
 
 def test_missing_key_is_401_in_each_shape(gw: str, stack) -> None:

@@ -284,7 +284,7 @@ impl Stream for Relay {
                     }
                 }
                 Poll::Ready(Some(Err(err))) => {
-                    tracing::warn!(error = %err.without_url(), "upstream stream broke off");
+                    tracing::debug!(error = %err.without_url(), "upstream stream broke off");
                     if let Some(tail) = this.framer.finish() {
                         this.take_frames(vec![tail]);
                     }
