@@ -26,7 +26,7 @@ async fn messages(call: Call) -> Response {
     let model = call.model();
     let response = if call.stream() {
         stream(&id, &model, &answer, call.reply.usage, call.reply.chunks)
-            .into_response(&call.reply, "text/event-stream")
+            .into_response(&call, "text/event-stream")
     } else {
         let (content, stop_reason) = match &answer {
             Answer::Text(text) => (json!({"type": "text", "text": text}), "end_turn"),

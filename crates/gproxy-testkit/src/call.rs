@@ -2,6 +2,8 @@
 //! JSON body, takes the next scripted reply and waits out the latency, so handlers only render.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use axum::body::to_bytes;
 use axum::extract::{FromRequest, Query, Request};
@@ -26,6 +28,8 @@ pub(crate) struct Call {
     pub body: Value,
     /// Decoded query parameters.
     pub query: HashMap<String, String>,
+    /// Bumped when this request's stream is dropped before its last event.
+    pub abandoned: Arc<AtomicU64>,
 }
 
 /// A non-error reply, borrowed from [`Call::reply`].
@@ -132,6 +136,7 @@ impl FromRequest<AppState> for Call {
             reply,
             body,
             query,
+            abandoned: state.abandoned(),
         })
     }
 }

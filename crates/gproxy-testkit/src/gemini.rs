@@ -60,9 +60,9 @@ pub(crate) async fn action(Path(model_action): Path<String>, call: Call) -> Resp
             let sse = call.query.get("alt").is_some_and(|alt| alt == "sse");
             let chunks = stream_chunks(model, &response_id, &answer, usage, call.reply.chunks);
             if sse {
-                sse_script(&chunks).into_response(&call.reply, "text/event-stream")
+                sse_script(&chunks).into_response(&call, "text/event-stream")
             } else {
-                array_script(&chunks).into_response(&call.reply, "application/json")
+                array_script(&chunks).into_response(&call, "application/json")
             }
         }
         "countTokens" => Json(json!({"totalTokens": usage.input})).into_response(),

@@ -41,7 +41,7 @@ async fn chat(call: Call) -> Response {
             .unwrap_or(false);
         let chunks = call.reply.chunks;
         chat_stream(&meta, &answer, call.reply.usage, chunks, include_usage)
-            .into_response(&call.reply, "text/event-stream")
+            .into_response(&call, "text/event-stream")
     } else {
         Json(chat_completion(&meta, &answer, call.reply.usage)).into_response()
     }

@@ -42,7 +42,7 @@ async fn create(call: Call) -> Response {
     };
     if call.stream() {
         stream(&meta, &answer, call.reply.usage, call.reply.chunks)
-            .into_response(&call.reply, "text/event-stream")
+            .into_response(&call, "text/event-stream")
     } else {
         let output = vec![item(&meta, &answer, true)];
         Json(response(&meta, "completed", output, Some(call.reply.usage))).into_response()

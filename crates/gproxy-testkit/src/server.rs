@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     requests: Mutex<VecDeque<RecordedRequest>>,
     /// How many requests arrived since start or the last reset (numbers replies).
     seq: AtomicU64,
+    /// Streams whose reader went away before their last event (the client cancelled).
+    abandoned: Arc<AtomicU64>,
 }
 
 /// Locks ignoring poison: the guarded data stays consistent even if a holder panicked.
@@ -61,6 +63,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub fn options(&self) -> &MockOptions {
         &self.options
+    }
+
+    /// The counter of abandoned streams, for a stream to bump when dropped early.
+    pub fn abandoned(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.abandoned)
     }
 
     /// Pops the next scripted reply, or the default one.
@@ -157,6 +164,7 @@ impl MockUpstream {
             script: Mutex::new(VecDeque::new()),
             requests: Mutex::new(VecDeque::new()),
             seq: AtomicU64::new(0),
+            abandoned: Arc::new(AtomicU64::new(0)),
         });
         let (stop, mut stopped) = watch::channel(false);
         let app = router(shared.clone());
@@ -210,6 +218,12 @@ impl MockUpstream {
     /// Forgets the request log and every pending reply (what `DELETE /__mock/requests` does).
     pub fn reset(&self) {
         self.shared.reset();
+    }
+
+    /// How many streams were dropped by their reader before their last event: a client
+    /// (the gateway) that cancelled the request mid-stream.
+    pub fn abandoned_streams(&self) -> u64 {
+        self.shared.abandoned.load(Ordering::Relaxed)
     }
 
     /// The most recent request, if any.

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::script::Reply;
+use crate::call::Call;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A rendered stream: frames before the content deltas, the deltas themselves, and the
 /// finishing frames. Only `deltas` count towards [`Reply::cut_after`].
@@ -47,10 +49,16 @@ impl std::fmt::Display for CutError {
 impl std::error::Error for CutError {}
 
 impl StreamScript {
-    /// Plays the script as a `200` response with `content_type`.
-    pub fn into_response(self, reply: &Reply, content_type: &'static str) -> Response {
+    /// Plays the script as a `200` response with `content_type`, counting it in
+    /// `call.abandoned` if its reader goes away before the end.
+    pub fn into_response(self, call: &Call, content_type: &'static str) -> Response {
+        let reply = &call.reply;
         let frames = self.frames(reply.cut_after, reply.hold_open);
-        let body = Body::from_stream(play(frames, reply.chunk_delay));
+        let watch = EndWatch {
+            abandoned: Arc::clone(&call.abandoned),
+            ended: false,
+        };
+        let body = Body::from_stream(play(frames, reply.chunk_delay, watch));
         (
             StatusCode::OK,
             [
@@ -87,30 +95,58 @@ impl StreamScript {
     }
 }
 
+/// Counts a stream as abandoned when it is dropped before its end.
+struct EndWatch {
+    abandoned: Arc<AtomicU64>,
+    /// The script ran to its end (or its scripted cut).
+    ended: bool,
+}
+
+impl EndWatch {
+    /// The stream reached its scripted end: not abandoned.
+    fn end(&mut self) {
+        self.ended = true;
+    }
+}
+
+impl Drop for EndWatch {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.abandoned.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Yields `frames` one by one, sleeping `delay` between two frames. The stream is lazy, so each
 /// frame is produced only when hyper asks for it: the body is really incremental.
 fn play(
     frames: Vec<Frame>,
     delay: Duration,
+    watch: EndWatch,
 ) -> impl futures_util::Stream<Item = Result<Bytes, CutError>> + Send + 'static {
-    let state = (frames.into_iter(), false);
-    futures_util::stream::unfold(state, move |(mut frames, started)| async move {
-        let frame = frames.next()?;
+    let state = (frames.into_iter(), false, watch);
+    futures_util::stream::unfold(state, move |(mut frames, started, mut watch)| async move {
+        let Some(frame) = frames.next() else {
+            watch.end();
+            return None;
+        };
         if started && !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
         match frame {
-            Frame::Data(bytes) => Some((Ok(bytes), (frames, true))),
+            Frame::Data(bytes) => Some((Ok(bytes), (frames, true, watch))),
             Frame::Hold(hold) => {
                 tokio::time::sleep(hold).await;
+                watch.end();
                 None
             }
             Frame::Cut => {
                 // Return Pending once so hyper flushes the frames it buffered: an error polled
                 // straight after them would drop them (and even the headers) unsent.
                 tokio::task::yield_now().await;
+                watch.end();
                 // Emptying the iterator makes the next poll end the stream after the error.
-                Some((Err(CutError), (Vec::new().into_iter(), true)))
+                Some((Err(CutError), (Vec::new().into_iter(), true, watch)))
             }
         }
     })

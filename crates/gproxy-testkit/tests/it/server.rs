@@ -222,6 +222,28 @@ async fn chunk_delay_streams_incrementally() -> anyhow::Result<()> {
         "first event early: {first_at:?}"
     );
     assert!(String::from_utf8_lossy(&received).ends_with("data: [DONE]\n\n"));
+    assert_eq!(mock.abandoned_streams(), 0, "read to the end");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_stream_dropped_by_its_reader_counts_as_abandoned() -> anyhow::Result<()> {
+    let mock = MockUpstream::start().await?;
+    mock.push(
+        Reply::text("a b c d")
+            .with_chunks(4)
+            .with_chunk_delay(Duration::from_millis(100)),
+    );
+    let url = format!("{}/v1/chat/completions", mock.base_url());
+    let resp = post(&url, &json!({"model": "m", "stream": true})).await?;
+    let mut stream = resp.bytes_stream();
+    let _first = stream.next().await;
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while mock.abandoned_streams() == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(mock.abandoned_streams(), 1);
     Ok(())
 }
 
