@@ -281,3 +281,84 @@ async fn an_upstream_too_slow_to_answer_is_504() {
         "{v}"
     );
 }
+
+/// The gateway's own errors tell SDKs and coding agents what to do: the ones a retry cannot
+/// fix carry `x-should-retry: false` on every surface, its own 503 carries `retry-after`.
+/// (Upstream errors are relayed with the upstream's headers.)
+#[tokio::test]
+async fn the_gateways_own_errors_carry_retry_advice() {
+    let app = spawn_with(
+        |_| {},
+        |mock| {
+            format!(
+                r#"
+[[providers]]
+name = "keyless"
+channel = "openai"
+settings = {{ base_url = "{mock}/v1" }}
+credentials = []
+"#
+            )
+        },
+    )
+    .await;
+    let chat = json!({"model": "gpt-4.1", "messages": []});
+    let msg = json!({"model": "claude-sonnet-4-5", "max_tokens": 1, "messages": []});
+    let gem = json!({"contents": []});
+    let cases = [
+        // 401, each surface.
+        app.post("/openai-main/v1/chat/completions", "sk-nope", chat.clone())
+            .await,
+        app.post_with(
+            "/anthropic-main/v1/messages",
+            "x-api-key",
+            "sk-nope",
+            msg.clone(),
+        )
+        .await,
+        app.post_with(
+            "/gemini-main/v1beta/models/gemini-2.5-flash:generateContent",
+            "x-goog-api-key",
+            "sk-nope",
+            gem.clone(),
+        )
+        .await,
+        // 403, 404, 400, 501.
+        app.post("/anthropic-main/v1/messages", BOB, msg.clone())
+            .await,
+        app.post("/nope/v1/chat/completions", ALICE, chat.clone())
+            .await,
+        app.post(
+            "/gemini-main/v1beta/models/..%2Fx:generateContent",
+            ALICE,
+            gem,
+        )
+        .await,
+        app.post("/openai-main/v1/messages", ALICE, msg).await,
+    ];
+    let statuses: Vec<u16> = cases.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses, [401, 401, 401, 403, 404, 400, 501]);
+    for resp in &cases {
+        assert_eq!(
+            resp.headers()["x-should-retry"],
+            "false",
+            "{}",
+            resp.status()
+        );
+    }
+    let resp = app.post("/keyless/v1/chat/completions", ALICE, chat).await;
+    assert_eq!(resp.status(), 503);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert!(resp.headers().get("x-should-retry").is_none());
+    // An upstream's own 4xx is relayed as the upstream sent it.
+    app.mock.push(gproxy_testkit::Reply::error(400, "bad"));
+    let resp = app
+        .post(
+            "/openai-main/v1/chat/completions",
+            ALICE,
+            json!({"model": "gpt-4.1", "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert!(resp.headers().get("x-should-retry").is_none());
+}
