@@ -208,20 +208,17 @@ async fn connection_failure_is_502_in_shape() {
 
 #[tokio::test]
 async fn failover_to_the_next_credential() {
-    let app = spawn_with(
-        |_| {},
-        |mock| {
-            format!(
-                r#"
+    let app = spawn_with_seed(|mock| {
+        format!(
+            r#"
 [[providers]]
 name = "pool"
 channel = "openai"
 settings = {{ base_url = "{mock}/v1" }}
 credentials = [ {{ api_key = "sk-up-a" }}, {{ api_key = "sk-up-b" }} ]
 "#
-            )
-        },
-    )
+        )
+    })
     .await;
 
     app.mock.push(Reply::error(500, "boom"));
@@ -287,20 +284,17 @@ async fn an_upstream_too_slow_to_answer_is_504() {
 /// (Upstream errors are relayed with the upstream's headers.)
 #[tokio::test]
 async fn the_gateways_own_errors_carry_retry_advice() {
-    let app = spawn_with(
-        |_| {},
-        |mock| {
-            format!(
-                r#"
+    let app = spawn_with_seed(|mock| {
+        format!(
+            r#"
 [[providers]]
 name = "keyless"
 channel = "openai"
 settings = {{ base_url = "{mock}/v1" }}
 credentials = []
 "#
-            )
-        },
-    )
+        )
+    })
     .await;
     let chat = json!({"model": "gpt-4.1", "messages": []});
     let msg = json!({"model": "claude-sonnet-4-5", "max_tokens": 1, "messages": []});

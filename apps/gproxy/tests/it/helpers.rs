@@ -137,6 +137,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Starts the app with the standard seed plus the TOML `extra` makes from the mock's base
+/// URL.
+pub async fn spawn_with_seed(extra: impl FnOnce(&str) -> String) -> TestApp {
+    spawn_with(|_| {}, extra).await
+}
+
+/// Starts the app with the standard seed plus the TOML `extra` makes from the mock's base
 /// URL, letting `tweak` adjust flags.
 pub async fn spawn_with(
     tweak: impl FnOnce(&mut Cli),

@@ -145,20 +145,17 @@ async fn query_is_allow_listed_and_keys_never_leave() {
 /// allows them.
 #[tokio::test]
 async fn billing_scope_headers_need_the_providers_consent() {
-    let app = spawn_with(
-        |_| {},
-        |mock| {
-            format!(
-                r#"
+    let app = spawn_with_seed(|mock| {
+        format!(
+            r#"
 [[providers]]
 name = "openai-orgs"
 channel = "openai"
 settings = {{ base_url = "{mock}/v1", forward_billing_headers = true }}
 credentials = [ {{ api_key = "sk-up-orgs" }} ]
 "#
-            )
-        },
-    )
+        )
+    })
     .await;
     for (provider, forwarded) in [("openai-main", false), ("openai-orgs", true)] {
         let resp = app
@@ -188,10 +185,8 @@ credentials = [ {{ api_key = "sk-up-orgs" }} ]
 /// operator's key, and sees only the models they may use in a forwarded list.
 #[tokio::test]
 async fn model_lookups_and_lists_are_permission_checked() {
-    let app = spawn_with(
-        |_| {},
-        |_| {
-            r#"
+    let app = spawn_with_seed(|_| {
+        r#"
 [[users]]
 name = "erin"
 password = "erin-pw"
@@ -203,9 +198,8 @@ user_name = "erin"
 provider_name = "openai-main"
 model_pattern = "gpt-4.1"
 "#
-            .into()
-        },
-    )
+        .into()
+    })
     .await;
     // bob: gpt-* on openai-main only.
     for (path, version) in [

@@ -350,11 +350,9 @@ async fn compressing_upstream() -> String {
 #[tokio::test]
 async fn compressed_upstream_bodies_are_decoded_or_refused() {
     let upstream = compressing_upstream().await;
-    let app = spawn_with(
-        |_| {},
-        |_| {
-            format!(
-                r#"
+    let app = spawn_with_seed(|_| {
+        format!(
+            r#"
 [[providers]]
 name = "gz"
 channel = "custom"
@@ -367,9 +365,8 @@ channel = "custom"
 settings = {{ base_url = "{upstream}/br/v1" }}
 credentials = [ {{ api_key = "sk-up-br" }} ]
 "#
-            )
-        },
-    )
+        )
+    })
     .await;
     let chat = json!({"model": "gpt-4.1", "messages": []});
     let resp = app
