@@ -172,6 +172,13 @@ impl UsageSink {
         }
     }
 
+    /// Lets go of the request body once the upstream reported the input tokens (Anthropic's
+    /// `message_start`, Gemini's first chunk): no estimate will need it, and a long stream
+    /// should not hold a large prompt.
+    pub fn release_request(&mut self) {
+        self.request = Bytes::new();
+    }
+
     /// Whether the upstream answered with success (only then can output have been relayed).
     pub fn succeeded(&self) -> bool {
         (200..300).contains(&self.record.status)

@@ -82,6 +82,8 @@ pub struct Relay {
     terminal_seen: bool,
     /// The terminal event was handed to the client.
     terminal_relayed: bool,
+    /// The sink let go of the request body (the upstream reported the input tokens).
+    request_released: bool,
     /// When the upstream last sent a chunk (or the stream started).
     last_chunk: Instant,
     /// Fires when the idle limit may have passed; re-armed lazily from `last_chunk`, so a
@@ -115,6 +117,7 @@ impl Relay {
             clean_end: false,
             terminal_seen: false,
             terminal_relayed: false,
+            request_released: false,
             last_chunk: now,
             closing: None,
         }
@@ -139,6 +142,13 @@ impl Relay {
             let terminal = is_terminal(self.plan.endpoint, &frame);
             if let Some(data) = &frame.data {
                 self.usage.observe(data);
+                if !self.request_released
+                    && self.usage.usage().is_some_and(|u| u.input_tokens > 0)
+                    && let Some(sink) = self.sink.as_mut()
+                {
+                    sink.release_request();
+                    self.request_released = true;
+                }
                 // Gemini reports usage in every chunk: text is only needed until it does.
                 if self.protocol() != Protocol::Gemini || !self.usage.reported() {
                     self.text.observe(data);
