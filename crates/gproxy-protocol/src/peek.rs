@@ -68,12 +68,17 @@ pub fn force_include_usage(body: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let [options] = top_level_values(body, ["stream_options"]);
-    let Some(options) = options.filter(|r| body[r.start] == b'{') else {
-        // No usable `stream_options`: add one. (A non-object one is replaced.)
-        return Some(match top_level_values(body, ["stream_options"]) {
-            [Some(range)] => splice(body, &[range], br#"{"include_usage":true}"#),
-            [None] => insert_after(body, open, br#""stream_options":{"include_usage":true}"#),
-        });
+    let options = match options {
+        Some(r) if body[r.start] == b'{' => r,
+        // Not an object (`null`): replaced.
+        Some(r) => return Some(splice(body, &[r], br#"{"include_usage":true}"#)),
+        None => {
+            return Some(insert_after(
+                body,
+                open,
+                br#""stream_options":{"include_usage":true}"#,
+            ));
+        }
     };
     let inner = &body[options.clone()];
     match top_level_values(inner, ["include_usage"]) {
@@ -144,7 +149,8 @@ fn splice(body: &[u8], ranges: &[Range<usize>], with: &[u8]) -> Vec<u8> {
 }
 
 /// The byte ranges of the values of the top-level `keys` of a JSON object, in one pass.
-/// Keys are compared as written (a key spelled with escapes is not recognized).
+/// Keys are compared as JSON reads them: a key spelled with escapes (`"mod\u0065l"`) is
+/// the same key, as it is to the upstream's parser.
 fn top_level_values<const N: usize>(body: &[u8], keys: [&str; N]) -> [Option<Range<usize>>; N] {
     let mut found: [Option<Range<usize>>; N] = std::array::from_fn(|_| None);
     let Some(open) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
@@ -162,7 +168,14 @@ fn top_level_values<const N: usize>(body: &[u8], keys: [&str; N]) -> [Option<Ran
         let Some(key_end) = string_end(body, i) else {
             return found;
         };
-        let key = &body[i + 1..key_end - 1];
+        let raw_key = &body[i + 1..key_end - 1];
+        let decoded;
+        let key: &[u8] = if raw_key.contains(&b'\\') {
+            decoded = serde_json::from_slice::<String>(&body[i..key_end]).ok();
+            decoded.as_deref().map_or(raw_key, str::as_bytes)
+        } else {
+            raw_key
+        };
         i = skip_ws(body, key_end);
         if body.get(i) != Some(&b':') {
             return found;
@@ -347,6 +360,24 @@ mod tests {
             "already asks"
         );
         assert_eq!(force_include_usage(b"[1]"), None);
+    }
+
+    #[test]
+    fn escaped_keys_are_the_same_keys() {
+        let body = br#"{"stream\u005foptions":{"include\u005fusage":false},"mod\u0065l":"alias"}"#;
+        let p = peek_request(body).expect("valid");
+        assert_eq!(p.model.as_deref(), Some("alias"));
+        let out = force_include_usage(body).expect("rewritten");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["stream_options"]["include_usage"], true, "{v}");
+        assert_eq!(
+            v.as_object().map(|o| o.len()),
+            Some(2),
+            "no duplicate key: {v}"
+        );
+        let out = replace_top_level_string(body, "model", "gpt-4o-mini").expect("found");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["model"], "gpt-4o-mini");
     }
 
     #[test]

@@ -29,6 +29,11 @@ impl OutputText {
         &self.text
     }
 
+    /// Takes the text relayed so far, leaving none.
+    pub fn take_text(&mut self) -> String {
+        std::mem::take(&mut self.text)
+    }
+
     /// Takes the text generated in one event's JSON data. Events that carry none (usage,
     /// lifecycle, pings) are skipped by a byte search, without parsing.
     pub fn observe(&mut self, data: &[u8]) {

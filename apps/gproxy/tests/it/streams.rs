@@ -390,3 +390,80 @@ credentials = [ {{ api_key = "sk-up-br" }} ]
         "{v}"
     );
 }
+
+/// An upstream that answers every chat call with `sse` as a whole, then closes cleanly.
+async fn fixed_sse_upstream(sse: &'static str) -> String {
+    use axum::http::header;
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(
+            move || async move { ([(header::CONTENT_TYPE, "text/event-stream")], sse) },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+/// A stream the upstream closes cleanly before its terminal event was cut short: not
+/// complete, and estimated. A complete stream whose upstream never reported usage (it
+/// ignored `stream_options`) is estimated too: output was produced, it is not free.
+#[tokio::test]
+async fn clean_closes_before_the_end_and_streams_without_usage_are_estimated() {
+    let truncated = fixed_sse_upstream(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one two three\"}}]}\n\n",
+    )
+    .await;
+    let no_usage = fixed_sse_upstream(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one two three\"}}]}\n\n\
+         data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n\
+         data: [DONE]\n\n",
+    )
+    .await;
+    let app = spawn_with_seed(|_| {
+        format!(
+            r#"
+[[providers]]
+name = "truncated"
+channel = "custom"
+settings = {{ base_url = "{truncated}/v1" }}
+credentials = [ {{ api_key = "sk-up-t" }} ]
+
+[[providers]]
+name = "nousage"
+channel = "custom"
+settings = {{ base_url = "{no_usage}/v1" }}
+credentials = [ {{ api_key = "sk-up-n" }} ]
+"#
+        )
+    })
+    .await;
+    let chat = json!({"model": "m", "stream": true,
+                      "messages": [{"role": "user", "content": "count to three"}]});
+    for (n, (provider, complete)) in [("truncated", false), ("nousage", true)]
+        .into_iter()
+        .enumerate()
+    {
+        let resp = app
+            .post(
+                &format!("/{provider}/v1/chat/completions"),
+                ALICE,
+                chat.clone(),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        let _ = resp.text().await.expect("body");
+        let rows = app.wait_usages(n + 1).await;
+        let u = rows
+            .iter()
+            .find(|r| r.provider == provider)
+            .expect("a record");
+        assert_eq!(u.complete, complete, "{provider}");
+        assert!(u.estimated, "{provider}");
+        assert_eq!(u.output_tokens, 3, "{provider}: `one two three`");
+        assert!(u.input_tokens > 0, "{provider}");
+    }
+}

@@ -185,10 +185,12 @@ async fn run(
     check_dispatch(provider, endpoint)?;
 
     let (body, rewrite): (Bytes, ModelRewrite) = match (&target.client_model, spec.protocol) {
+        // The body names the client's model (an alias, `provider/model`): the upstream
+        // must get the resolved id, never the unchecked original.
         (Some(client), Protocol::OpenAi | Protocol::Anthropic) => (
             replace_top_level_string(&body, "model", &model_id)
                 .map(Bytes::from)
-                .unwrap_or(body),
+                .ok_or_else(|| ApiError::bad_request("`model` must be a top-level string"))?,
             Some((model_id.clone(), client.clone())),
         ),
         _ => (body, None),

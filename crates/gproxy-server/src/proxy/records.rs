@@ -231,20 +231,22 @@ impl UsageSink {
     }
 
     /// Writes the record of a stream that ended before its terminal event (client gone,
-    /// upstream cut): what the upstream reported, completed with estimates of the input
-    /// (from the request) and the output (from `relayed`, the text the client received)
-    /// where it reported less. Tokenizing runs on the blocking pool; callable from `Drop`.
+    /// upstream cut), or without any usage reported: what the upstream reported, completed
+    /// with estimates of the input (from the request) and the output (from `relayed`, the
+    /// text the client received) where it reported less. Tokenizing runs on the blocking
+    /// pool; callable from `Drop`.
     pub fn finish_estimated(
         mut self,
         reported: Option<Usage>,
         relayed: String,
         ttfb: Option<Duration>,
+        complete: bool,
     ) {
         if self.queue.is_none() {
             return;
         }
         if !self.succeeded() {
-            self.finish_detached(reported, false, ttfb);
+            self.finish_detached(reported, complete, ttfb);
             return;
         }
         let tracker = self.estimates.clone();
@@ -252,7 +254,7 @@ impl UsageSink {
         let latency = self.started.elapsed();
         let mut job = move || {
             let (usage, estimated) = estimate::complete_usage(reported, &self.request, &relayed);
-            if let Some((queue, mut record)) = self.take(Some(usage), false, ttfb, estimated) {
+            if let Some((queue, mut record)) = self.take(Some(usage), complete, ttfb, estimated) {
                 if let Record::Usage(r) = &mut record {
                     r.latency_ms = ms(latency);
                 }

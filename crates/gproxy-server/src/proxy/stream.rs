@@ -76,8 +76,6 @@ pub struct Relay {
     /// The upstream stream is over (ended, failed or cut off by a limit); only `pending`
     /// remains.
     done: bool,
-    /// The upstream ended the stream itself, without error.
-    clean_end: bool,
     /// The terminal event was framed (it is in `pending` or already handed over).
     terminal_seen: bool,
     /// The terminal event was handed to the client.
@@ -114,7 +112,6 @@ impl Relay {
             ttfb: None,
             relayed_element: false,
             done: false,
-            clean_end: false,
             terminal_seen: false,
             terminal_relayed: false,
             request_released: false,
@@ -217,24 +214,37 @@ impl Relay {
         }
     }
 
-    /// The stream reached its end for the client: the terminal event was relayed, or the
-    /// upstream closed cleanly and everything it sent was relayed.
+    /// The stream reached its end for the client: its terminal event was relayed. An
+    /// upstream that closes before it (even cleanly) cut the stream short.
     fn complete(&self) -> bool {
-        self.terminal_relayed
-            || (self.done && self.pending.is_empty() && (self.terminal_seen || self.clean_end))
+        self.terminal_relayed || (self.terminal_seen && self.done && self.pending.is_empty())
+    }
+
+    /// Whether the record needs estimated counts: the stream ended early, or the upstream
+    /// never reported usage (a provider that ignores `stream_options`).
+    fn needs_estimate(&self) -> bool {
+        !self.complete() || !self.usage.reported()
+    }
+
+    /// Writes the record with estimates where the upstream reported less than happened;
+    /// the tokenizer runs off the async workers.
+    fn settle_estimated(&mut self) {
+        let complete = self.complete();
+        if let Some(sink) = self.sink.take() {
+            let relayed = self.text.take_text();
+            sink.finish_estimated(self.usage.usage(), relayed, self.ttfb, complete);
+        }
     }
 
     /// Settles the usage record once the stream is over. A complete stream waits for a
     /// slot in the record queue (so a slow store slows the stream's end rather than piling
-    /// up records); an incomplete one has its missing counts estimated off the workers.
+    /// up records); one that needs an estimate is finished off the workers.
     fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(sink) = self.sink.as_ref() else {
             return Poll::Ready(());
         };
-        if !self.complete() {
-            if let Some(sink) = self.sink.take() {
-                sink.finish_estimated(self.usage.usage(), self.text.text().to_owned(), self.ttfb);
-            }
+        if self.needs_estimate() {
+            self.settle_estimated();
             return Poll::Ready(());
         }
         let closing = match &mut self.closing {
@@ -294,22 +304,17 @@ impl Stream for Relay {
                     }
                 }
                 Poll::Ready(Some(Err(err))) => {
+                    // A half-received event is dropped: relayed, it would garble the error
+                    // event that follows it.
                     tracing::debug!(error = %err.without_url(), "upstream stream broke off");
-                    if let Some(tail) = this.framer.finish() {
-                        this.take_frames(vec![tail]);
-                    }
-                    if !this.done {
-                        this.fail("the upstream stream ended unexpectedly");
-                    }
+                    this.fail("the upstream stream ended unexpectedly");
                 }
                 Poll::Ready(None) => {
+                    // A last event without its closing blank line is still whole.
                     if let Some(tail) = this.framer.finish() {
                         this.take_frames(vec![tail]);
                     }
-                    if !this.done {
-                        this.done = true;
-                        this.clean_end = true;
-                    }
+                    this.done = true;
                 }
             }
         }
@@ -319,12 +324,10 @@ impl Stream for Relay {
 impl Drop for Relay {
     fn drop(&mut self) {
         // The client went away before the stream's end was settled.
-        if let Some(sink) = self.sink.take() {
-            if self.complete() {
-                sink.finish_detached(self.usage.usage(), true, self.ttfb);
-            } else {
-                sink.finish_estimated(self.usage.usage(), self.text.text().to_owned(), self.ttfb);
-            }
+        if self.needs_estimate() {
+            self.settle_estimated();
+        } else if let Some(sink) = self.sink.take() {
+            sink.finish_detached(self.usage.usage(), true, self.ttfb);
         }
     }
 }
