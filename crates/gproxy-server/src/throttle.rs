@@ -1,7 +1,10 @@
 //! Failed-login throttling: per account (5 failures in 15 minutes, DESIGN.md §9) and per
 //! client address (20 in 15 minutes, so one address cannot spray many accounts). While a
 //! limit is reached, logins for that account or from that address are answered 429 with
-//! `retry-after` before any password is checked. Kept in memory, bounded in size.
+//! `retry-after` before any password is checked. An attempt counts as a failure from the
+//! moment it is admitted (so parallel guesses cannot all slip under the limit) and is taken
+//! back when the password was right. At most [`CONCURRENT_VERIFIES`] password hashes are
+//! checked at once (each Argon2 check takes ~19 MiB). Kept in memory, bounded in size.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -15,6 +18,8 @@ pub const ACCOUNT_FAILURES: usize = 5;
 pub const ADDRESS_FAILURES: usize = 20;
 /// How long a failure counts.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Password checks running at once; more wait their turn.
+pub const CONCURRENT_VERIFIES: usize = 4;
 /// Most accounts or addresses tracked at once; beyond it the stalest entries are dropped
 /// (a spray of random names cannot grow memory without bound).
 const MAX_TRACKED: usize = 50_000;
@@ -56,6 +61,18 @@ impl<K: Hash + Eq + Clone> Failures<K> {
             .flatten()
     }
 
+    /// Takes back one failure recorded at `at` (the attempt succeeded).
+    fn forget(&mut self, key: &K, at: Instant) {
+        if let Some(times) = self.by_key.get_mut(key) {
+            if let Some(i) = times.iter().position(|t| *t == at) {
+                times.remove(i);
+            }
+            if times.is_empty() {
+                self.by_key.remove(key);
+            }
+        }
+    }
+
     fn record(&mut self, key: K, now: Instant) {
         if self.by_key.len() >= MAX_TRACKED && !self.by_key.contains_key(&key) {
             self.prune(now);
@@ -92,6 +109,16 @@ impl<K: Hash + Eq + Clone> Failures<K> {
 #[derive(Debug)]
 pub struct LoginThrottle {
     state: Mutex<State>,
+    /// Slots for password checks.
+    verifies: tokio::sync::Semaphore,
+}
+
+/// An admitted login attempt, already counted as a failure until [`LoginThrottle::succeeded`].
+#[derive(Debug)]
+pub struct Attempt {
+    account: String,
+    address: Option<IpAddr>,
+    at: Instant,
 }
 
 #[derive(Debug)]
@@ -107,6 +134,7 @@ impl Default for LoginThrottle {
                 accounts: Failures::new(ACCOUNT_FAILURES),
                 addresses: Failures::new(ADDRESS_FAILURES),
             }),
+            verifies: tokio::sync::Semaphore::new(CONCURRENT_VERIFIES),
         }
     }
 }
@@ -118,35 +146,44 @@ impl LoginThrottle {
         f(&mut guard)
     }
 
-    /// `Err(wait)` when `account` or `address` has reached its limit: the attempt is
-    /// refused without checking the password.
-    pub fn check(&self, account: &str, address: Option<IpAddr>) -> Result<(), Duration> {
+    /// Admits an attempt, counting it as a failure until it succeeds; `Err(wait)` when
+    /// `account` or `address` has reached its limit (the password is then not checked).
+    pub fn begin(&self, account: &str, address: Option<IpAddr>) -> Result<Attempt, Duration> {
         let now = Instant::now();
+        let account = account.to_owned();
         self.with(|s| {
-            let by_account = s.accounts.blocked(&account.to_owned(), now);
+            let by_account = s.accounts.blocked(&account, now);
             let by_address = address.and_then(|a| s.addresses.blocked(&a, now));
-            match by_account.into_iter().chain(by_address).max() {
-                Some(wait) => Err(wait),
-                None => Ok(()),
+            if let Some(wait) = by_account.into_iter().chain(by_address).max() {
+                return Err(wait);
             }
+            s.accounts.record(account.clone(), now);
+            if let Some(a) = address {
+                s.addresses.record(a, now);
+            }
+            Ok(Attempt {
+                account,
+                address,
+                at: now,
+            })
         })
     }
 
-    /// Counts a failed attempt (wrong password or unknown account).
-    pub fn failed(&self, account: &str, address: Option<IpAddr>) {
-        let now = Instant::now();
+    /// A correct password clears the account's failures and takes this attempt back from
+    /// the address's (only this one: a valid account must not reset an address that is
+    /// guessing others).
+    pub fn succeeded(&self, attempt: Attempt) {
         self.with(|s| {
-            s.accounts.record(account.to_owned(), now);
-            if let Some(a) = address {
-                s.addresses.record(a, now);
+            s.accounts.by_key.remove(&attempt.account);
+            if let Some(a) = attempt.address {
+                s.addresses.forget(&a, attempt.at);
             }
         });
     }
 
-    /// A correct password clears the account's failures (not the address's: one valid
-    /// account must not reset an address that is guessing others).
-    pub fn succeeded(&self, account: &str) {
-        self.with(|s| s.accounts.by_key.remove(account));
+    /// Waits for a slot to check a password in.
+    pub async fn verify_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.verifies.acquire().await.ok()
     }
 }
 
@@ -159,14 +196,19 @@ mod tests {
         let t = LoginThrottle::default();
         let ip: IpAddr = "10.0.0.1".parse().expect("ip");
         for _ in 0..ACCOUNT_FAILURES {
-            assert!(t.check("alice", Some(ip)).is_ok());
-            t.failed("alice", Some(ip));
+            t.begin("alice", Some(ip)).expect("admitted");
         }
-        let wait = t.check("alice", Some(ip)).expect_err("throttled");
+        let wait = t.begin("alice", Some(ip)).expect_err("throttled");
         assert!(wait > WINDOW - Duration::from_secs(5) && wait <= WINDOW);
-        assert!(t.check("bob", Some(ip)).is_ok(), "other accounts are not");
-        t.succeeded("alice");
-        assert!(t.check("alice", Some(ip)).is_ok());
+        let bob = t.begin("bob", Some(ip)).expect("other accounts are not");
+        t.succeeded(bob);
+        let other: IpAddr = "10.0.0.9".parse().expect("ip");
+        assert!(
+            t.begin("alice", Some(other)).is_err(),
+            "per account, any address"
+        );
+        t.with(|s| s.accounts.by_key.remove("alice"));
+        assert!(t.begin("alice", Some(ip)).is_ok());
     }
 
     #[test]
@@ -174,13 +216,24 @@ mod tests {
         let t = LoginThrottle::default();
         let ip: IpAddr = "10.0.0.2".parse().expect("ip");
         for i in 0..ADDRESS_FAILURES {
-            t.failed(&format!("user{i}"), Some(ip));
+            t.begin(&format!("user{i}"), Some(ip)).expect("admitted");
         }
-        assert!(t.check("fresh", Some(ip)).is_err());
+        assert!(t.begin("fresh", Some(ip)).is_err());
         assert!(
-            t.check("fresh", Some("10.0.0.3".parse().expect("ip")))
+            t.begin("fresh", Some("10.0.0.3".parse().expect("ip")))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn successes_do_not_use_up_the_address() {
+        let t = LoginThrottle::default();
+        let ip: IpAddr = "10.0.0.4".parse().expect("ip");
+        for _ in 0..(ADDRESS_FAILURES * 2) {
+            let attempt = t.begin("office", Some(ip)).expect("admitted");
+            t.succeeded(attempt);
+        }
+        assert!(t.begin("office", Some(ip)).is_ok());
     }
 
     #[test]

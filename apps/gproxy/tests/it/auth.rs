@@ -280,3 +280,35 @@ async fn unknown_names_take_as_long_as_wrong_passwords() {
         "unknown names answer much faster ({unknown:?}) than wrong passwords ({known:?})"
     );
 }
+
+/// Guesses sent in parallel cannot slip under the limit: an attempt counts from the moment
+/// it is admitted, not when its hash check ends.
+#[tokio::test]
+async fn parallel_guesses_are_throttled_too() {
+    let app = spawn_app().await;
+    let guesses = (0..20).map(|i| {
+        let app = &app;
+        async move {
+            login(app, "alice", &format!("guess-{i}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 15), "{statuses:?}");
+    let resp = app
+        .http
+        .post(app.url("/login"))
+        .json(&json!({"name": "x".repeat(300), "password": "p"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        resp.status(),
+        400,
+        "names longer than any account are refused"
+    );
+}

@@ -20,6 +20,9 @@ pub struct LoginRequest {
     password: String,
 }
 
+/// Longest user name accepted at login; a longer one names no account.
+const MAX_NAME_BYTES: usize = 256;
+
 /// Generates a new user API key.
 pub fn generate_api_key() -> String {
     let bytes: [u8; 24] = rand::random();
@@ -67,15 +70,23 @@ pub async fn login(
             e.body_text()
         ))
     })?;
+    if req.name.len() > MAX_NAME_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "`name` is longer than {MAX_NAME_BYTES} bytes"
+        )));
+    }
     let address = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    if let Err(wait) = state.login_throttle.check(&req.name, address) {
-        return Err(ApiError::too_many_requests(
-            "too many failed logins: try again later",
-            wait.as_secs().max(1),
-        ));
-    }
+    let attempt = state
+        .login_throttle
+        .begin(&req.name, address)
+        .map_err(|wait| {
+            ApiError::too_many_requests(
+                "too many failed logins: try again later",
+                wait.as_secs().max(1),
+            )
+        })?;
     let snap = state.snapshot();
     let denied = || ApiError::unauthorized("invalid name or password");
     let user = snap.login_user(&req.name);
@@ -83,16 +94,18 @@ pub async fn login(
     let password = req.password;
     // Argon2 is deliberately slow: keep it off the async workers. An unknown name is
     // checked against a dummy hash so it takes as long as a wrong password.
+    let slot = state.login_throttle.verify_slot().await;
     let ok = tokio::task::spawn_blocking(move || {
         verify_password(hash.as_deref().unwrap_or_else(|| dummy_hash()), &password)
     })
     .await
     .unwrap_or(false);
+    drop(slot);
+    // A failure stays counted (it was counted when the attempt was admitted).
     let Some((user_id, enabled, _)) = user.filter(|_| ok) else {
-        state.login_throttle.failed(&req.name, address);
         return Err(denied());
     };
-    state.login_throttle.succeeded(&req.name);
+    state.login_throttle.succeeded(attempt);
     if !enabled {
         return Err(ApiError::forbidden("this user is disabled"));
     }
