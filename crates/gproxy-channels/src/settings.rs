@@ -11,16 +11,14 @@ use serde_json::{Map, Value};
 pub enum SettingsError {
     #[error("settings.base_url is required for channel `{0}`")]
     MissingBaseUrl(ChannelKind),
-    #[error("settings.base_url `{0}` must start with http:// or https://")]
-    BadBaseUrl(String),
+    /// The URL is not quoted: it may carry credentials (`https://user:token@host`).
+    #[error("settings.base_url must start with http:// or https://")]
+    BadBaseUrl,
     #[error("invalid settings: {0}")]
     Settings(#[source] serde_json::Error),
-    #[error("credentials[{index}]: {source}")]
-    Credential {
-        index: usize,
-        #[source]
-        source: serde_json::Error,
-    },
+    /// The parse error is not quoted: it would repeat the value, a secret.
+    #[error("credentials[{0}]: must be an object such as {{ api_key = \"...\" }}")]
+    BadCredential(usize),
     #[error("credentials[{0}]: `api_key` (or `secret`) is required")]
     MissingKey(usize),
 }
@@ -68,7 +66,7 @@ impl ChannelSettings {
                 .to_owned(),
         };
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(SettingsError::BadBaseUrl(base_url));
+            return Err(SettingsError::BadBaseUrl);
         }
         Ok(ChannelSettings {
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -98,7 +96,7 @@ impl Credential {
     /// Reads credential `index` of a provider (`{ api_key = "..." }`).
     pub fn parse(index: usize, value: &Value) -> Result<Self, SettingsError> {
         let raw: RawCredential = serde_json::from_value(value.clone())
-            .map_err(|source| SettingsError::Credential { index, source })?;
+            .map_err(|_| SettingsError::BadCredential(index))?;
         let api_key = raw
             .api_key
             .or(raw.secret)
@@ -163,5 +161,13 @@ mod tests {
             Credential::parse(2, &json!({})),
             Err(SettingsError::MissingKey(2))
         ));
+        let err = Credential::parse(1, &json!("sk-live-secret")).expect_err("a bare string");
+        assert!(!err.to_string().contains("sk-live-secret"), "{err}");
+        let err = ChannelSettings::parse(
+            ChannelKind::Custom,
+            &json!({"base_url": "ftp://user:tok-secret@h"}),
+        )
+        .expect_err("scheme");
+        assert!(!err.to_string().contains("tok-secret"), "{err}");
     }
 }

@@ -49,8 +49,9 @@ pub fn url(
     let base = base_url.trim_end_matches('/');
     // The model as path text, for the operations whose path names one.
     let model_path = || -> Result<String, UrlError> {
+        // Callers strip Gemini's `models/` prefix once, before checking permissions, so the
+        // id checked is the id sent.
         let id = model.unwrap_or_default();
-        let id = id.strip_prefix("models/").unwrap_or(id);
         check_model_id(id)?;
         Ok(encode_model_path(id))
     };
@@ -243,7 +244,7 @@ mod tests {
             )
         };
         assert_eq!(
-            g("models/gemini-2.5-flash").as_deref().ok(),
+            g("gemini-2.5-flash").as_deref().ok(),
             Some("http://g/v1beta/models/gemini-2.5-flash:generateContent")
         );
         assert!(g("../../v1beta/corpora/x?delete").is_err());

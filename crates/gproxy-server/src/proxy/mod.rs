@@ -149,6 +149,9 @@ async fn run(
             })?;
             let op = Operation::from_gemini_action(method)
                 .ok_or_else(|| ApiError::not_found(format!("unknown Gemini method `{method}`")))?;
+            // `models/models%2Fx:...` names `x`: stripped here, once, so the id whose
+            // permission is checked is the id sent upstream.
+            let model = model.strip_prefix("models/").unwrap_or(model);
             // The path's model id names an upstream path: refuse traversal before anything.
             path::check_model_id(model).map_err(|e| ApiError::bad_request(e.to_string()))?;
             (
