@@ -82,6 +82,28 @@ async fn traversal_in_gemini_calls_is_refused() {
     assert!(app.mock.requests().is_empty());
 }
 
+/// A path parameter that is not UTF-8 once decoded is a 400 in the caller's shape, not a
+/// plain-text rejection.
+#[tokio::test]
+async fn undecodable_path_parameters_are_400_in_shape() {
+    let app = spawn_app().await;
+    let resp = app
+        .post_with(
+            "/gemini-main/v1beta/models/%FF%FE:generateContent",
+            "x-goog-api-key",
+            ALICE,
+            json!({"contents": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.headers()["x-should-retry"], "false");
+    assert_eq!(json(resp).await["error"]["status"], "INVALID_ARGUMENT");
+    let resp = app.get("/openai-main/v1/models/%C0", ALICE).await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(json(resp).await["error"]["type"], "invalid_request_error");
+    assert!(app.mock.requests().is_empty());
+}
+
 /// A model id with a slash (NVIDIA's `meta/...`) still works, under the operation's path,
 /// and `%` is encoded.
 #[tokio::test]

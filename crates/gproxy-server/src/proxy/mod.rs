@@ -49,6 +49,20 @@ pub struct PathParams {
     pub provider: Option<String>,
     /// `{id}`: a model id, or Gemini's `{model}:{method}`.
     pub id: Option<String>,
+    /// A parameter did not percent-decode to UTF-8.
+    pub undecodable: bool,
+}
+
+impl PathParams {
+    /// 400 for a path whose parameters are not UTF-8 once percent-decoded.
+    pub fn check(&self) -> Result<(), ApiError> {
+        if self.undecodable {
+            return Err(ApiError::bad_request(
+                "the path is not valid UTF-8 once percent-decoded",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Serves one proxy call and answers in the caller's protocol, success or not.
@@ -132,6 +146,7 @@ async fn run(
     let (parts, body) = req.into_parts();
     let principal = auth::authenticate(&snap, &parts.headers, parts.uri.query())?;
     ctx.principal = Some(principal.clone());
+    params.check()?;
     let body = read_body(&parts.headers, body, state.config.max_request_body_bytes).await?;
     if state.config.enable_downstream_log_body {
         ctx.request_body = Some(String::from_utf8_lossy(&body).into_owned());

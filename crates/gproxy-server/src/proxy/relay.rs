@@ -118,7 +118,7 @@ pub async fn respond(
     if let Some(encoding) = undecoded_encoding(&fwd.response) {
         let mut sink = sink;
         sink.answered(502, Some(fwd.credential_id));
-        sink.finish(None, true, Some(headers_after)).await;
+        sink.finish(None, false, Some(headers_after)).await;
         return Err(ApiError::bad_gateway(format!(
             "the upstream answered in content-encoding `{encoding}`, which the gateway cannot decode"
         )));
@@ -181,22 +181,30 @@ pub async fn respond(
         }
     };
     let body = if status.is_success() {
+        // A model list that cannot be read is not relayed: it could name models the caller
+        // may not use.
+        let body = match &visible_models {
+            Some(visible) => {
+                match retain_models(endpoint.protocol, &body, |id| visible.allows(id)) {
+                    Some(list) => Bytes::from(list),
+                    None => {
+                        let mut sink = sink;
+                        sink.answered(502, Some(fwd.credential_id));
+                        sink.finish(None, false, Some(headers_after)).await;
+                        return Err(ApiError::bad_gateway(
+                            "the upstream model list could not be read",
+                        ));
+                    }
+                }
+            }
+            None => body,
+        };
         sink.finish(usage::from_body(endpoint, &body), true, Some(headers_after))
             .await;
-        let body = match &rewrite {
+        match &rewrite {
             Some((from, to)) => rewrite_response_model(&body, from, to)
                 .map(Bytes::from)
                 .unwrap_or(body),
-            None => body,
-        };
-        match &visible_models {
-            // A list that cannot be read is not relayed: it could name models the caller
-            // may not use.
-            Some(visible) => Bytes::from(
-                retain_models(endpoint.protocol, &body, |id| visible.allows(id)).ok_or_else(
-                    || ApiError::bad_gateway("the upstream model list could not be read"),
-                )?,
-            ),
             None => body,
         }
     } else {

@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::proxy::{self, CallSpec, PathParams};
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{RawPathParams, Request, State};
 use axum::routing::{MethodRouter, get, post};
 use gproxy_protocol::{Operation, Protocol};
@@ -17,9 +18,15 @@ pub use login::generate_api_key;
 pub use models::ModelsSpec;
 pub use names::check_provider_name;
 
-fn path_params(raw: &RawPathParams) -> PathParams {
+/// Path parameters, percent-decoded; a parameter that does not decode to UTF-8 is marked,
+/// to be answered 400 in the caller's protocol shape (not axum's plain-text rejection).
+fn path_params(raw: Result<RawPathParams, RawPathParamsRejection>) -> PathParams {
     let mut params = PathParams::default();
-    for (key, value) in raw {
+    let Ok(raw) = raw else {
+        params.undecodable = true;
+        return params;
+    };
+    for (key, value) in &raw {
         match key {
             "provider" => params.provider = Some(value.to_owned()),
             "id" => params.id = Some(value.to_owned()),
@@ -31,16 +38,20 @@ fn path_params(raw: &RawPathParams) -> PathParams {
 
 fn proxy_post(spec: CallSpec) -> MethodRouter<AppState> {
     post(
-        move |State(state): State<AppState>, raw: RawPathParams, req: Request| async move {
-            proxy::handle(state, spec, path_params(&raw), req).await
+        move |State(state): State<AppState>,
+              raw: Result<RawPathParams, RawPathParamsRejection>,
+              req: Request| async move {
+            proxy::handle(state, spec, path_params(raw), req).await
         },
     )
 }
 
 fn models_get(spec: ModelsSpec) -> MethodRouter<AppState> {
     get(
-        move |State(state): State<AppState>, raw: RawPathParams, req: Request| async move {
-            models::handle(state, spec, path_params(&raw), req).await
+        move |State(state): State<AppState>,
+              raw: Result<RawPathParams, RawPathParamsRejection>,
+              req: Request| async move {
+            models::handle(state, spec, path_params(raw), req).await
         },
     )
 }

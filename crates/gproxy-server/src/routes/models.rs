@@ -80,6 +80,7 @@ async fn run(
     let (parts, _body) = req.into_parts();
     let principal = auth::authenticate(&snap, &parts.headers, parts.uri.query())?;
     ctx.principal = Some(principal.clone());
+    params.check()?;
     let op = if spec.get {
         Operation::ModelsGet
     } else {
