@@ -60,6 +60,19 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Whether the operation generates output (and is billed for it): a successful answer
+    /// without usage is estimated rather than recorded as free.
+    pub fn generates(self) -> bool {
+        matches!(
+            self,
+            Operation::ChatCompletions
+                | Operation::Responses
+                | Operation::Messages
+                | Operation::GenerateContent
+                | Operation::StreamGenerateContent
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Operation::ChatCompletions => "chat_completions",

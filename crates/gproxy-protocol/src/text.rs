@@ -1,4 +1,4 @@
-//! The text a request sends and a stream relays, for estimating tokens when the upstream
+//! The text a request sends and a response or stream relays, for estimating tokens when the upstream
 //! reported none (a client that went away before OpenAI's final usage chunk). Only what a
 //! tokenizer should count is kept: message text, reasoning, tool names and arguments; not
 //! JSON syntax, ids or inline binary data.
@@ -186,10 +186,10 @@ impl OutputText {
     }
 }
 
-/// The text of a request body a tokenizer should count: every string value (messages,
-/// system prompts, tool descriptions and schemas) except inline binary data, joined by
-/// newlines. Empty when the body is not JSON.
-pub fn request_text(body: &[u8]) -> String {
+/// The text of a JSON body a tokenizer should count: every string value (messages,
+/// system prompts, tool descriptions and schemas; a response's content) except ids and
+/// inline binary data, joined by newlines. Empty when the body is not JSON.
+pub fn body_text(body: &[u8]) -> String {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return String::new();
     };
@@ -291,12 +291,12 @@ mod tests {
     }
 
     #[test]
-    fn request_text_skips_ids_and_binary() {
+    fn body_text_skips_ids_and_binary() {
         let body = br#"{"model":"gpt-4.1","messages":[{"role":"user","content":[
             {"type":"text","text":"describe"},
             {"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}],
             "tools":[{"type":"function","function":{"name":"f","description":"does f"}}]}"#;
-        let text = request_text(body);
+        let text = body_text(body);
         assert!(
             text.contains("describe") && text.contains("does f"),
             "{text}"
@@ -305,6 +305,6 @@ mod tests {
             !text.contains("AAAA") && !text.contains("gpt-4.1"),
             "{text}"
         );
-        assert_eq!(request_text(b"not json"), "");
+        assert_eq!(body_text(b"not json"), "");
     }
 }

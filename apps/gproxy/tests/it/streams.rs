@@ -391,14 +391,12 @@ credentials = [ {{ api_key = "sk-up-br" }} ]
     );
 }
 
-/// An upstream that answers every chat call with `sse` as a whole, then closes cleanly.
-async fn fixed_sse_upstream(sse: &'static str) -> String {
+/// An upstream that answers every chat call with `body` as a whole, then closes cleanly.
+async fn fixed_upstream(content_type: &'static str, body: &'static str) -> String {
     use axum::http::header;
     let app = axum::Router::new().route(
         "/v1/chat/completions",
-        axum::routing::post(
-            move || async move { ([(header::CONTENT_TYPE, "text/event-stream")], sse) },
-        ),
+        axum::routing::post(move || async move { ([(header::CONTENT_TYPE, content_type)], body) }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -413,11 +411,13 @@ async fn fixed_sse_upstream(sse: &'static str) -> String {
 /// ignored `stream_options`) is estimated too: output was produced, it is not free.
 #[tokio::test]
 async fn clean_closes_before_the_end_and_streams_without_usage_are_estimated() {
-    let truncated = fixed_sse_upstream(
+    let truncated = fixed_upstream(
+        "text/event-stream",
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one two three\"}}]}\n\n",
     )
     .await;
-    let no_usage = fixed_sse_upstream(
+    let no_usage = fixed_upstream(
+        "text/event-stream",
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one two three\"}}]}\n\n\
          data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n\
          data: [DONE]\n\n",
@@ -466,4 +466,39 @@ credentials = [ {{ api_key = "sk-up-n" }} ]
         assert_eq!(u.output_tokens, 3, "{provider}: `one two three`");
         assert!(u.input_tokens > 0, "{provider}");
     }
+}
+
+/// A non-streamed answer without usage (a provider that omits it) is estimated from the
+/// request and the answer's text, not recorded as free.
+#[tokio::test]
+async fn a_body_without_usage_is_estimated() {
+    let upstream = fixed_upstream(
+        "application/json",
+        r#"{"id":"c1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"one two three four five six seven eight nine ten"},"finish_reason":"stop"}]}"#,
+    )
+    .await;
+    let app = spawn_with_seed(|_| {
+        format!(
+            r#"
+[[providers]]
+name = "quiet"
+channel = "custom"
+settings = {{ base_url = "{upstream}/v1" }}
+credentials = [ {{ api_key = "sk-up-q" }} ]
+"#
+        )
+    })
+    .await;
+    let resp = app
+        .post(
+            "/quiet/v1/chat/completions",
+            ALICE,
+            json!({"model": "m", "messages": [{"role": "user", "content": "count to ten"}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let u = &app.wait_usages(1).await[0];
+    assert!(u.complete && u.estimated, "{u:?}");
+    assert!((10..=20).contains(&u.output_tokens), "{}", u.output_tokens);
+    assert!(u.input_tokens > 0);
 }

@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use gproxy_protocol::Usage;
-use gproxy_protocol::text::request_text;
+use gproxy_protocol::text::body_text;
 
 /// Text is tokenized in pieces of at most this many bytes: BPE merging is quadratic in the
 /// length of one word, and a client could send a megabyte without a space.
@@ -66,7 +66,7 @@ pub fn complete_usage(reported: Option<Usage>, request: &Bytes, relayed: &str) -
     let mut usage = reported.unwrap_or_default();
     let mut estimated = false;
     if usage.input_tokens == 0 {
-        let input = count_tokens(&request_text(request));
+        let input = count_tokens(&body_text(request));
         if input > 0 {
             usage.input_tokens = input;
             estimated = true;

@@ -19,6 +19,7 @@ use futures_util::StreamExt;
 use gproxy_protocol::frame::Framing;
 use gproxy_protocol::models::retain_models;
 use gproxy_protocol::peek::rewrite_response_model;
+use gproxy_protocol::text::body_text;
 use gproxy_protocol::usage;
 use gproxy_protocol::{Endpoint, ErrorKind, Operation};
 use std::time::Duration;
@@ -199,8 +200,13 @@ pub async fn respond(
             }
             None => body,
         };
-        sink.finish(usage::from_body(endpoint, &body), true, Some(headers_after))
-            .await;
+        match usage::from_body(endpoint, &body) {
+            // Output was produced but the upstream reported no usage: estimated, not free.
+            None if endpoint.operation.generates() => {
+                sink.finish_estimated(None, body_text(&body), Some(headers_after), true);
+            }
+            reported => sink.finish(reported, true, Some(headers_after)).await,
+        }
         match &rewrite {
             Some((from, to)) => rewrite_response_model(&body, from, to)
                 .map(Bytes::from)
