@@ -12,15 +12,24 @@
 //! - [`text`]: the text a request sends and a stream relays, for token estimates when the
 //!   upstream reported no usage (the client went away first).
 //! - [`models`]: model-list bodies filtered to the models a caller may see.
+//!
+//! Translation between protocols (DESIGN.md §6) goes through one canonical form, [`ir`]:
+//! typed wire structs per protocol and role ([`openai::chat`], [`anthropic::messages`]),
+//! each decoding into and encoding from the IR, requests and responses as pure
+//! conversions and streams as pure state machines; [`translate`] holds their error.
 //! - [`error`]: the error bodies and in-stream error events each protocol's SDK can parse.
 
+pub mod anthropic;
 pub mod endpoint;
 pub mod error;
 pub mod frame;
+pub mod ir;
 pub mod models;
+pub mod openai;
 pub mod peek;
 pub mod terminal;
 pub mod text;
+pub mod translate;
 pub mod usage;
 
 pub use endpoint::{Endpoint, Operation, Protocol};

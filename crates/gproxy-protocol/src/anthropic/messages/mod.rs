@@ -1,0 +1,11 @@
+//! `POST /v1/messages`: the request ([`request`]), content blocks shared by requests and
+//! responses ([`content`]), the response ([`response`]) and the SSE stream ([`stream`]),
+//! each with its translation to and from the IR.
+
+pub mod content;
+pub mod request;
+pub mod response;
+pub mod stream;
+
+pub use request::MessagesRequest;
+pub use response::MessagesResponse;

@@ -1,0 +1,5 @@
+//! The Anthropic Messages API.
+
+pub mod messages;
+
+pub use messages::{MessagesRequest, MessagesResponse};

@@ -1,0 +1,5 @@
+//! The OpenAI APIs.
+
+pub mod chat;
+
+pub use chat::ChatRequest;
