@@ -20,8 +20,11 @@ pub enum ChannelKind {
 pub enum Dispatch {
     /// The upstream speaks the caller's protocol: bytes are relayed as they are.
     Passthrough,
-    /// The upstream has the operation in another protocol only; serving it needs
-    /// translation, which this build does not do yet.
+    /// The upstream serves the operation as this endpoint of its own protocol: requests
+    /// and answers are translated (through the IR).
+    Transform(Endpoint),
+    /// The upstream has the operation in another protocol only, and this build does not
+    /// translate that pair yet.
     NeedsTranslation,
     /// The upstream has no such operation at all.
     Unsupported,
@@ -112,7 +115,25 @@ impl ChannelKind {
                 Dispatch::Unsupported
             }
         } else {
-            Dispatch::NeedsTranslation
+            let generation = match self.protocol() {
+                Protocol::OpenAi => Some(Operation::ChatCompletions),
+                Protocol::Anthropic => Some(Operation::Messages),
+                Protocol::Gemini => None,
+            };
+            match generation.map(|op| Endpoint::new(self.protocol(), op)) {
+                Some(target) if gproxy_protocol::translate::supported(endpoint, target) => {
+                    Dispatch::Transform(target)
+                }
+                _ => Dispatch::NeedsTranslation,
+            }
+        }
+    }
+
+    /// Which Chat request fields the upstream understands.
+    pub fn chat_dialect(self) -> gproxy_protocol::openai::chat::Dialect {
+        match self {
+            ChannelKind::OpenAi => gproxy_protocol::openai::chat::Dialect::OpenAi,
+            _ => gproxy_protocol::openai::chat::Dialect::Compatible,
         }
     }
 }
@@ -165,6 +186,15 @@ mod tests {
         );
         assert_eq!(
             ChannelKind::Anthropic.dispatch(chat),
+            Dispatch::Transform(messages)
+        );
+        assert_eq!(
+            ChannelKind::OpenAi.dispatch(messages),
+            Dispatch::Transform(chat)
+        );
+        let responses = Endpoint::new(Protocol::OpenAi, Operation::Responses);
+        assert_eq!(
+            ChannelKind::Anthropic.dispatch(responses),
             Dispatch::NeedsTranslation
         );
         assert_eq!(ChannelKind::DeepSeek.dispatch(embed), Dispatch::Unsupported);

@@ -123,9 +123,9 @@ async fn a_protocol_the_channel_cannot_serve_is_a_clear_501() {
     let app = spawn_app().await;
     let resp = app
         .post(
-            "/anthropic-main/v1/chat/completions",
+            "/anthropic-main/v1/responses",
             ALICE,
-            json!({"model": "claude-sonnet-4-5", "messages": []}),
+            json!({"model": "claude-sonnet-4-5", "input": "hi"}),
         )
         .await;
     assert_eq!(resp.status(), 501);

@@ -328,7 +328,12 @@ credentials = []
             gem,
         )
         .await,
-        app.post("/openai-main/v1/messages", ALICE, msg).await,
+        app.post(
+            "/anthropic-main/v1/responses",
+            ALICE,
+            json!({"model": "m", "input": "hi"}),
+        )
+        .await,
     ];
     let statuses: Vec<u16> = cases.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses, [401, 401, 401, 403, 404, 400, 501]);

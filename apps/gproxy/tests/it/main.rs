@@ -12,4 +12,5 @@ mod openai;
 mod paths;
 mod secrets;
 mod streams;
+mod translate;
 mod usage;

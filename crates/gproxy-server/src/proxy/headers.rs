@@ -90,6 +90,24 @@ pub fn upstream_request(headers: &HeaderMap, billing_scope: bool) -> HeaderMap {
     out
 }
 
+/// Drops the headers of the client's `protocol` (`anthropic-*`, `openai-*`, `x-goog-*`)
+/// from a request translated for an upstream of another protocol.
+pub fn drop_protocol_headers(headers: &mut HeaderMap, protocol: gproxy_protocol::Protocol) {
+    let prefix = match protocol {
+        gproxy_protocol::Protocol::OpenAi => "openai-",
+        gproxy_protocol::Protocol::Anthropic => "anthropic-",
+        gproxy_protocol::Protocol::Gemini => "x-goog-",
+    };
+    let names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| n.as_str().starts_with(prefix))
+        .cloned()
+        .collect();
+    for name in names {
+        headers.remove(name);
+    }
+}
+
 /// The upstream's headers as relayed to the client.
 pub fn client_response(headers: &HeaderMap) -> HeaderMap {
     filtered(headers, DROP_RESPONSE)

@@ -11,6 +11,7 @@ pub mod records;
 pub mod relay;
 pub mod resolve;
 pub mod stream;
+pub mod translated;
 
 use crate::auth;
 use crate::error::{ApiError, Surface};
@@ -200,7 +201,23 @@ async fn run(
             principal.user_name, provider.name
         )));
     }
-    check_dispatch(provider, endpoint)?;
+    let upstream_endpoint = check_dispatch(provider, endpoint)?;
+    if upstream_endpoint != endpoint {
+        let call = translated::TranslatedCall {
+            provider,
+            client: endpoint,
+            upstream: upstream_endpoint,
+            model_id: &model_id,
+            client_model: target
+                .client_model
+                .clone()
+                .unwrap_or_else(|| model_id.clone()),
+            stream,
+            include_usage: peek.include_usage,
+            gemini_version: spec.gemini_version,
+        };
+        return translated::forward(state, ctx, call, &parts, body).await;
+    }
 
     let (body, rewrite): (Bytes, ModelRewrite) = match (&target.client_model, spec.protocol) {
         // The body names the client's model (an alias, `provider/model`): the upstream
@@ -225,7 +242,7 @@ async fn run(
         stream,
         rewrite,
         hide_usage_chunk: ask_usage,
-        visible_models: None,
+        ..RelayPlan::default()
     };
     let upstream = UpstreamTarget {
         provider,
@@ -236,10 +253,15 @@ async fn run(
     forward_and_respond(state, ctx, upstream, &parts, body, plan).await
 }
 
-/// 501 unless the provider serves `endpoint` as it is.
-pub(crate) fn check_dispatch(provider: &Provider, endpoint: Endpoint) -> Result<(), ApiError> {
+/// The upstream endpoint that serves the caller's `endpoint` (itself, or its translation);
+/// 501 when the provider cannot serve it.
+pub(crate) fn check_dispatch(
+    provider: &Provider,
+    endpoint: Endpoint,
+) -> Result<Endpoint, ApiError> {
     match provider.kind.dispatch(endpoint) {
-        Dispatch::Passthrough => Ok(()),
+        Dispatch::Passthrough => Ok(endpoint),
+        Dispatch::Transform(target) => Ok(target),
         Dispatch::NeedsTranslation => Err(ApiError::not_implemented(format!(
             "provider `{}` (channel {}) speaks the {} protocol; serving {} `{}` requests on it needs translation, which is not supported yet",
             provider.name,
@@ -297,10 +319,16 @@ pub(crate) async fn forward_and_respond(
         provider,
         method: parts.method.clone(),
         url,
-        headers: headers::upstream_request(
-            &parts.headers,
-            provider.settings.forward_billing_headers,
-        ),
+        headers: {
+            let mut h = headers::upstream_request(
+                &parts.headers,
+                provider.settings.forward_billing_headers,
+            );
+            if let Some(t) = &plan.translation {
+                headers::drop_protocol_headers(&mut h, t.client.protocol);
+            }
+            h
+        },
         body: body.clone(),
     };
     // The usage record exists before the call goes out, so a client that goes away while

@@ -20,6 +20,9 @@ use gproxy_protocol::frame::Framing;
 use gproxy_protocol::models::retain_models;
 use gproxy_protocol::peek::rewrite_response_model;
 use gproxy_protocol::text::body_text;
+use gproxy_protocol::translate::{
+    ClientStream, StreamTranslator, error_message, translate_response,
+};
 use gproxy_protocol::usage;
 use gproxy_protocol::{Endpoint, ErrorKind, Operation};
 use std::time::Duration;
@@ -30,8 +33,22 @@ const ERROR_EXCERPT: usize = 512;
 /// `(upstream model id, client's model name)`: responses name the model the client asked for.
 pub type ModelRewrite = Option<(String, String)>;
 
+/// The client's side of a translated call.
+#[derive(Debug)]
+pub struct Translation {
+    /// What the client called.
+    pub client: Endpoint,
+    /// The model name the client used (answers name it).
+    pub client_model: String,
+    /// An OpenAI chat client asked for the usage chunk.
+    pub include_usage: bool,
+    /// The request's input tokens, counted off the workers while the upstream works (for
+    /// Anthropic's `message_start`, which must carry them before the upstream reports any).
+    pub input_estimate: Option<tokio::task::JoinHandle<u64>>,
+}
+
 /// How the answer is relayed.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct RelayPlan {
     /// The client asked for a stream.
     pub stream: bool,
@@ -40,6 +57,8 @@ pub struct RelayPlan {
     pub hide_usage_chunk: bool,
     /// A model list: keep only the models the caller may use.
     pub visible_models: Option<ModelVisibility>,
+    /// The upstream speaks another protocol: answers are translated for the client.
+    pub translation: Option<Translation>,
 }
 
 /// Why a non-streamed upstream body could not be read.
@@ -97,6 +116,13 @@ fn undecoded_encoding(response: &reqwest::Response) -> Option<String> {
     (!text.is_empty() && !text.eq_ignore_ascii_case("identity")).then(|| text.to_owned())
 }
 
+/// Seconds since the Unix epoch (OpenAI's `created`).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Builds the client response for an upstream answer.
 pub async fn respond(
     ctx: &mut CallContext,
@@ -112,7 +138,11 @@ pub async fn respond(
         rewrite,
         hide_usage_chunk,
         visible_models,
+        translation,
     } = plan;
+    let client_protocol = translation
+        .as_ref()
+        .map_or(endpoint.protocol, |t| t.client.protocol);
     let status =
         StatusCode::from_u16(fwd.response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let headers_after = fwd.headers_at.duration_since(ctx.started);
@@ -140,9 +170,31 @@ pub async fn respond(
         } else {
             Framing::Sse
         };
+        let translator = match translation {
+            Some(t) => {
+                let input_estimate = match t.input_estimate {
+                    Some(task) => task.await.unwrap_or(0),
+                    None => 0,
+                };
+                let client = ClientStream {
+                    model: t.client_model,
+                    created: unix_now(),
+                    include_usage: t.include_usage,
+                    input_estimate,
+                };
+                Some(
+                    StreamTranslator::new(endpoint, t.client, client).ok_or_else(|| {
+                        ApiError::not_implemented("this stream cannot be translated")
+                    })?,
+                )
+            }
+            None => None,
+        };
         let plan = StreamPlan {
             framing,
             endpoint,
+            client_protocol,
+            translator,
             rewrite,
             hide_usage_chunk,
             limits: StreamLimits {
@@ -200,7 +252,32 @@ pub async fn respond(
             }
             None => body,
         };
-        match usage::from_body(endpoint, &body) {
+        let reported = usage::from_body(endpoint, &body);
+        let body = match &translation {
+            None => body,
+            Some(t) => {
+                match translate_response(endpoint, &body, t.client, &t.client_model, unix_now()) {
+                    Ok((translated, _)) => {
+                        resp_headers.insert(
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static("application/json"),
+                        );
+                        Bytes::from(translated)
+                    }
+                    // Never billed as a success, never relayed untranslated: the client gets a
+                    // clear error in its shape, the record the upstream's usage and the 502.
+                    Err(err) => {
+                        let mut sink = sink;
+                        sink.answered(502, Some(fwd.credential_id));
+                        sink.finish(reported, false, Some(headers_after)).await;
+                        return Err(ApiError::bad_gateway(format!(
+                            "the upstream answer could not be translated: {err}"
+                        )));
+                    }
+                }
+            }
+        };
+        match reported {
             // Output was produced but the upstream reported no usage: estimated, not free.
             None if endpoint.operation.generates() => {
                 sink.finish_estimated(None, body_text(&body), Some(headers_after), true);
@@ -215,20 +292,28 @@ pub async fn respond(
         }
     } else {
         sink.finish(None, true, Some(headers_after)).await;
-        if serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_object()) {
+        let json_object =
+            serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_object());
+        if json_object && translation.is_none() {
             body
         } else {
-            // A proxy or load balancer in front of the upstream answered in HTML or text:
-            // reshape it so the client's SDK can parse it.
-            let text = String::from_utf8_lossy(&body);
-            let excerpt: String = text.chars().take(ERROR_EXCERPT).collect();
-            let message = format!("upstream answered {status}: {}", excerpt.trim());
+            // A proxy or load balancer in front of the upstream answered in HTML or text, or
+            // the upstream speaks another protocol: reshape it so the client's SDK can
+            // parse it.
+            let message = match error_message(&body) {
+                Some(m) => format!("upstream answered {status}: {m}"),
+                None => {
+                    let text = String::from_utf8_lossy(&body);
+                    let excerpt: String = text.chars().take(ERROR_EXCERPT).collect();
+                    format!("upstream answered {status}: {}", excerpt.trim())
+                }
+            };
             resp_headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
             Bytes::from(gproxy_protocol::error::error_body(
-                endpoint.protocol,
+                client_protocol,
                 status.as_u16(),
                 ErrorKind::from_status(status.as_u16()),
                 &message,

@@ -17,6 +17,7 @@ use gproxy_protocol::frame::{Frame, Framer, Framing};
 use gproxy_protocol::peek::{is_usage_only_chunk, rewrite_response_model};
 use gproxy_protocol::terminal::is_terminal;
 use gproxy_protocol::text::OutputText;
+use gproxy_protocol::translate::StreamTranslator;
 use gproxy_protocol::usage::StreamUsage;
 use gproxy_protocol::{Endpoint, ErrorKind, Protocol};
 use gproxy_storage::RecordPermit;
@@ -41,7 +42,12 @@ pub struct StreamLimits {
 /// How the stream is relayed, fixed when it starts.
 pub struct StreamPlan {
     pub framing: Framing,
+    /// The upstream's endpoint (what its events are).
     pub endpoint: Endpoint,
+    /// The protocol the client speaks (its error events).
+    pub client_protocol: Protocol,
+    /// Translates the upstream's events into the client's protocol, when they differ.
+    pub translator: Option<StreamTranslator>,
     pub rewrite: ModelRewrite,
     /// Drop the usage-only chunk the gateway asked for on the client's behalf.
     pub hide_usage_chunk: bool,
@@ -150,6 +156,12 @@ impl Relay {
                 if self.protocol() != Protocol::Gemini || !self.usage.reported() {
                     self.text.observe(data);
                 }
+            }
+            if self.plan.translator.is_some() {
+                self.translate_step(Some(&frame));
+                continue;
+            }
+            if let Some(data) = &frame.data {
                 if self.plan.hide_usage_chunk && is_usage_only_chunk(data) {
                     continue;
                 }
@@ -166,12 +178,40 @@ impl Relay {
         }
     }
 
+    /// Queues the client's events for one upstream event (or, with `None`, for the end of
+    /// the upstream's stream). The event that carries the answer's stop is the terminal one;
+    /// a translator that ended in an error ends the stream.
+    fn translate_step(&mut self, frame: Option<&Frame>) {
+        let Some(t) = self.plan.translator.as_mut() else {
+            return;
+        };
+        let was_stopped = t.stopped();
+        let out = match frame {
+            Some(f) => t.push(f),
+            None => t.finish(),
+        };
+        let stopped_now = t.stopped() && !was_stopped;
+        let ended_in_error = t.ended() && !t.stopped();
+        let n = out.len();
+        for (i, bytes) in out.into_iter().enumerate() {
+            self.pending.push_back(Pending {
+                bytes,
+                terminal: stopped_now && i + 1 == n,
+            });
+        }
+        self.terminal_seen |= stopped_now;
+        if ended_in_error {
+            self.done = true;
+        }
+    }
+
     /// Ends the stream early: whatever the upstream sent after its terminal event is of no
     /// concern; before it, the client gets the protocol's error event.
     fn fail(&mut self, message: &str) {
         tracing::warn!(message, "upstream stream ended early");
+        let translated_end = self.plan.translator.as_ref().is_some_and(|t| t.ended());
         self.done = true;
-        if !self.terminal_seen {
+        if !self.terminal_seen && !translated_end {
             let tail = self.error_tail(message);
             self.pending.push_back(Pending {
                 bytes: tail,
@@ -183,11 +223,13 @@ impl Relay {
     /// The error to append when the upstream stream breaks off, framed for the client.
     fn error_tail(&self, message: &str) -> Bytes {
         match self.framer.framing() {
-            Framing::Sse => {
-                Bytes::from(stream_error_event(self.protocol(), ErrorKind::Api, message))
-            }
+            Framing::Sse => Bytes::from(stream_error_event(
+                self.plan.client_protocol,
+                ErrorKind::Api,
+                message,
+            )),
             Framing::JsonArray => {
-                let body = error_body(self.protocol(), 502, ErrorKind::Api, message);
+                let body = error_body(self.plan.client_protocol, 502, ErrorKind::Api, message);
                 let mut out = Vec::with_capacity(body.len() + 4);
                 out.extend_from_slice(if self.relayed_element { b",\r\n" } else { b"[" });
                 out.extend_from_slice(&body);
@@ -313,6 +355,9 @@ impl Stream for Relay {
                     // A last event without its closing blank line is still whole.
                     if let Some(tail) = this.framer.finish() {
                         this.take_frames(vec![tail]);
+                    }
+                    if !this.done {
+                        this.translate_step(None);
                     }
                     this.done = true;
                 }

@@ -1,0 +1,295 @@
+//! Translation between protocols through the gateway: Anthropic Messages clients on an
+//! OpenAI Chat upstream and Chat clients on an Anthropic upstream, streamed and not, with
+//! text, tool calls, tool results, usage and upstream errors.
+
+use crate::helpers::*;
+use gproxy_testkit::Reply;
+use serde_json::{Value, json};
+
+fn anthropic_body(stream: bool) -> Value {
+    json!({"model": "gpt-4.1", "max_tokens": 100, "stream": stream,
+           "system": "Be brief.",
+           "messages": [{"role": "user", "content": "What is the weather in Paris?"}],
+           "tools": [{"name": "get_weather", "description": "Weather for a city",
+                      "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]})
+}
+
+async fn anthropic_call(app: &TestApp, body: Value) -> reqwest::Response {
+    app.http
+        .post(app.url("/openai-main/v1/messages"))
+        .header("x-api-key", ALICE)
+        .header("anthropic-version", "2023-06-01")
+        .header("anthropic-beta", "tools-2024")
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// `(event, data)` pairs of an SSE body, checking each event's line equals its `type`.
+fn anthropic_events(body: &str) -> Vec<(String, Value)> {
+    let events = sse_events(body);
+    let data = sse_data(body);
+    assert_eq!(
+        events.len(),
+        data.len(),
+        "every event has its event: line\n{body}"
+    );
+    events
+        .into_iter()
+        .zip(data)
+        .map(|(e, d)| {
+            let v: Value = serde_json::from_str(&d).expect("json");
+            assert_eq!(v["type"], e.as_str(), "event line equals data.type");
+            (e, v)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn anthropic_client_on_a_chat_upstream() {
+    let app = spawn_app().await;
+    let resp = anthropic_call(&app, anthropic_body(false)).await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["type"], "message");
+    assert_eq!(v["role"], "assistant");
+    assert_eq!(v["model"], "gpt-4.1");
+    assert_eq!(v["content"][0]["type"], "text");
+    assert_eq!(v["content"][0]["text"], "Hello from mock!");
+    assert_eq!(v["stop_reason"], "end_turn");
+    // The mock reports 11 prompt tokens, 3 of them cached: Anthropic counts them apart.
+    assert_eq!(v["usage"]["input_tokens"], 8);
+    assert_eq!(v["usage"]["cache_read_input_tokens"], 3);
+    assert_eq!(v["usage"]["output_tokens"], 7);
+
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1/chat/completions");
+    assert_key_swapped(&sent, "authorization", UP_OPENAI);
+    assert!(sent.header("anthropic-version").is_none() && sent.header("anthropic-beta").is_none());
+    let body = sent.json();
+    assert_eq!(
+        body["messages"][0],
+        json!({"role": "system", "content": "Be brief."})
+    );
+    assert_eq!(body["messages"][1]["role"], "user");
+    assert_eq!(body["max_completion_tokens"], 100);
+    assert_eq!(body["tools"][0]["function"]["name"], "get_weather");
+    let u = &app.wait_usages(1).await[0];
+    assert_eq!((u.input_tokens, u.output_tokens, u.status), (11, 7, 200));
+}
+
+#[tokio::test]
+async fn anthropic_client_streams_a_tool_call_from_a_chat_upstream() {
+    let app = spawn_app().await;
+    app.mock
+        .push(Reply::tool_call("call_w1", "get_weather", json!({"city": "Paris"})).with_chunks(3));
+    let resp = anthropic_call(&app, anthropic_body(true)).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/event-stream")
+    );
+    let body = resp.text().await.expect("body");
+    let events = anthropic_events(&body);
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"message_start"));
+    assert_eq!(kinds.last(), Some(&"message_stop"));
+    assert_eq!(kinds[kinds.len() - 2], "message_delta");
+    let start = &events[0].1["message"];
+    assert_eq!(start["model"], "gpt-4.1");
+    assert!(
+        start["usage"]["input_tokens"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "estimated before the upstream reports: {start}"
+    );
+    let tool_start = events
+        .iter()
+        .find(|(k, v)| k == "content_block_start" && v["content_block"]["type"] == "tool_use")
+        .expect("a tool_use block");
+    assert_eq!(tool_start.1["content_block"]["id"], "call_w1");
+    assert_eq!(tool_start.1["content_block"]["name"], "get_weather");
+    let args: String = events
+        .iter()
+        .filter(|(k, v)| k == "content_block_delta" && v["delta"]["type"] == "input_json_delta")
+        .map(|(_, v)| {
+            v["delta"]["partial_json"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&args).expect("arguments json"),
+        json!({"city": "Paris"})
+    );
+    let delta = &events[events.len() - 2].1;
+    assert_eq!(delta["delta"]["stop_reason"], "tool_use");
+    assert_eq!(delta["usage"]["output_tokens"], 7);
+    let u = &app.wait_usages(1).await[0];
+    assert!(u.complete && !u.estimated, "{u:?}");
+    assert_eq!((u.input_tokens, u.output_tokens), (11, 7));
+}
+
+#[tokio::test]
+async fn tool_results_travel_back_as_chat_tool_messages() {
+    let app = spawn_app().await;
+    let body = json!({"model": "gpt-4.1", "max_tokens": 50, "messages": [
+        {"role": "user", "content": "Weather in Paris and Rome?"},
+        {"role": "assistant", "content": [
+            {"type": "text", "text": "Checking."},
+            {"type": "tool_use", "id": "toolu_a", "name": "get_weather", "input": {"city": "Paris"}},
+            {"type": "tool_use", "id": "toolu_b", "name": "get_weather", "input": {}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_a", "content": "sunny"},
+            {"type": "tool_result", "tool_use_id": "toolu_b", "content": [{"type": "text", "text": "no city"}], "is_error": true}]}]});
+    let resp = anthropic_call(&app, body).await;
+    assert_eq!(resp.status(), 200);
+    let sent = app.mock.last_request().expect("forwarded").json();
+    let msgs = sent["messages"].as_array().expect("messages");
+    assert_eq!(msgs[1]["role"], "assistant");
+    assert_eq!(msgs[1]["content"], "Checking.");
+    assert_eq!(msgs[1]["tool_calls"][0]["id"], "toolu_a");
+    assert_eq!(
+        serde_json::from_str::<Value>(
+            msgs[1]["tool_calls"][0]["function"]["arguments"]
+                .as_str()
+                .expect("args")
+        )
+        .expect("json"),
+        json!({"city": "Paris"})
+    );
+    assert_eq!(msgs[1]["tool_calls"][1]["function"]["arguments"], "{}");
+    assert_eq!(
+        msgs[2],
+        json!({"role": "tool", "content": "sunny", "tool_call_id": "toolu_a"})
+    );
+    assert_eq!(msgs[3]["role"], "tool");
+    assert_eq!(msgs[3]["tool_call_id"], "toolu_b");
+    assert_eq!(
+        msgs[3]["content"], "Error: no city",
+        "is_error survives as text"
+    );
+}
+
+#[tokio::test]
+async fn chat_client_on_an_anthropic_upstream() {
+    let app = spawn_app().await;
+    app.mock
+        .push(Reply::tool_call("toolu_9", "lookup", json!({"q": "rust"})));
+    let body = json!({"model": "claude-sonnet-4-5",
+        "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}],
+        "tools": [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}],
+        "max_tokens": 64});
+    let resp = app
+        .post("/anthropic-main/v1/chat/completions", ALICE, body.clone())
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["object"], "chat.completion");
+    assert_eq!(v["model"], "claude-sonnet-4-5");
+    assert_eq!(v["choices"][0]["finish_reason"], "tool_calls");
+    let call = &v["choices"][0]["message"]["tool_calls"][0];
+    assert_eq!(call["id"], "toolu_9");
+    assert_eq!(call["function"]["name"], "lookup");
+    assert_eq!(
+        serde_json::from_str::<Value>(call["function"]["arguments"].as_str().expect("args"))
+            .expect("json"),
+        json!({"q": "rust"})
+    );
+    // Anthropic's input excludes cache: chat's prompt tokens include it again.
+    assert_eq!(v["usage"]["prompt_tokens"], 14);
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1/messages");
+    assert_key_swapped(&sent, "x-api-key", UP_ANTHROPIC);
+    let sent = sent.json();
+    assert_eq!(sent["system"], "sys");
+    assert_eq!(sent["max_tokens"], 64);
+    assert_eq!(sent["tools"][0]["input_schema"], json!({"type": "object"}));
+
+    // Streamed, with the usage chunk asked for.
+    let mut stream_body = body;
+    stream_body["stream"] = json!(true);
+    stream_body["stream_options"] = json!({"include_usage": true});
+    let resp = app
+        .post("/anthropic-main/v1/chat/completions", ALICE, stream_body)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.expect("body");
+    let data = sse_data(&text);
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).expect("json"))
+        .collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    let content: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(content, "Hello from mock!");
+    let finish = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["finish_reason"].as_str())
+        .expect("finish");
+    assert_eq!(finish, "stop");
+    let usage = chunks.last().expect("usage chunk");
+    assert_eq!(usage["choices"], json!([]));
+    assert_eq!(usage["usage"]["completion_tokens"], 7);
+    let rows = app.wait_usages(2).await;
+    assert!(
+        rows.iter().all(|r| r.complete && r.status == 200),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn upstream_errors_and_untranslatable_requests_answer_in_the_clients_shape() {
+    let app = spawn_app().await;
+    app.mock.push(Reply::error(429, "slow down"));
+    let resp = anthropic_call(&app, anthropic_body(false)).await;
+    assert_eq!(resp.status(), 429);
+    let v = json(resp).await;
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["error"]["type"], "rate_limit_error");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("slow down")
+    );
+
+    // n > 1 cannot be expressed for Anthropic: a 400 naming the field, nothing sent.
+    let before = app.mock.requests().len();
+    let resp = app
+        .post(
+            "/anthropic-main/v1/chat/completions",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "n": 2, "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    let v = json(resp).await;
+    assert!(
+        v["error"]["message"].as_str().expect("msg").contains("`n`"),
+        "{v}"
+    );
+    // A server tool has no schema another provider could run.
+    let resp = anthropic_call(
+        &app,
+        json!({"model": "gpt-4.1", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}],
+               "tools": [{"type": "web_search_20250305", "name": "web_search"}]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        json(resp).await["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("tools[0]")
+    );
+    assert_eq!(app.mock.requests().len(), before);
+}

@@ -1,0 +1,138 @@
+//! Translation between protocols, through the IR: requests ([`decode_request`],
+//! [`encode_request`]), whole answers ([`translate_response`]) and streams
+//! ([`StreamTranslator`]); [`TranslateError`] says why something cannot be translated.
+
+/// A translation failure; shown to the client in its protocol's shape (400 for requests,
+/// 502 for upstream answers).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TranslateError {
+    /// The target protocol cannot express `field` (DESIGN.md §6: never a silent drop).
+    #[error("`{field}` cannot be translated for this provider: {reason}")]
+    Unsupported { field: String, reason: String },
+    /// The input is not a valid message of its protocol.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl TranslateError {
+    pub fn unsupported(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        TranslateError::Unsupported {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+mod stream;
+
+pub use stream::{ClientStream, StreamTranslator};
+
+use crate::anthropic::messages as anthropic;
+use crate::openai::chat;
+use crate::{Endpoint, Operation, Protocol, ir};
+
+/// The generation endpoints translation serves, by protocol.
+fn generation(endpoint: Endpoint) -> Option<Protocol> {
+    match (endpoint.protocol, endpoint.operation) {
+        (Protocol::OpenAi, Operation::ChatCompletions)
+        | (Protocol::Anthropic, Operation::Messages) => Some(endpoint.protocol),
+        _ => None,
+    }
+}
+
+/// Whether a client's `from` endpoint can be served by an upstream's `to` endpoint.
+pub fn supported(from: Endpoint, to: Endpoint) -> bool {
+    generation(from).is_some() && generation(to).is_some() && from.protocol != to.protocol
+}
+
+/// A client's request body decoded into the IR.
+pub fn decode_request(from: Endpoint, body: &[u8]) -> Result<ir::Request, TranslateError> {
+    let invalid =
+        |e: serde_json::Error| TranslateError::Invalid(format!("invalid request body: {e}"));
+    match generation(from) {
+        Some(Protocol::OpenAi) => ir::Request::try_from(
+            serde_json::from_slice::<chat::ChatRequest>(body).map_err(invalid)?,
+        ),
+        Some(Protocol::Anthropic) => ir::Request::try_from(
+            serde_json::from_slice::<anthropic::MessagesRequest>(body).map_err(invalid)?,
+        ),
+        _ => Err(TranslateError::unsupported(
+            from.operation.as_str(),
+            "this operation is not translated",
+        )),
+    }
+}
+
+/// The upstream's request body for `req`; `dialect` picks the fields a Chat upstream
+/// understands.
+pub fn encode_request(
+    to: Endpoint,
+    req: &ir::Request,
+    dialect: chat::Dialect,
+) -> Result<Vec<u8>, TranslateError> {
+    let encoded = match generation(to) {
+        Some(Protocol::OpenAi) => serde_json::to_vec(&chat::ChatRequest::from_ir(req, dialect)?),
+        Some(Protocol::Anthropic) => {
+            serde_json::to_vec(&anthropic::MessagesRequest::try_from(req)?)
+        }
+        _ => {
+            return Err(TranslateError::unsupported(
+                to.operation.as_str(),
+                "this operation is not translated",
+            ));
+        }
+    };
+    encoded.map_err(|e| TranslateError::Invalid(format!("encoding the request: {e}")))
+}
+
+/// An upstream's answer body (`to`'s protocol) as the client's (`from`'s), naming
+/// `client_model`; `created` stamps OpenAI bodies.
+pub fn translate_response(
+    to: Endpoint,
+    body: &[u8],
+    from: Endpoint,
+    client_model: &str,
+    created: u64,
+) -> Result<(Vec<u8>, crate::Usage), TranslateError> {
+    let invalid = |e: serde_json::Error| TranslateError::Invalid(format!("upstream answer: {e}"));
+    let mut answer = match generation(to) {
+        Some(Protocol::OpenAi) => {
+            chat::response::response_from_wire(&serde_json::from_slice(body).map_err(invalid)?)?
+        }
+        Some(Protocol::Anthropic) => ir::Response::try_from(
+            serde_json::from_slice::<anthropic::MessagesResponse>(body).map_err(invalid)?,
+        )?,
+        _ => {
+            return Err(TranslateError::Invalid(
+                "untranslatable upstream answer".into(),
+            ));
+        }
+    };
+    answer.model = client_model.to_owned();
+    let out = match generation(from) {
+        Some(Protocol::OpenAi) => {
+            serde_json::to_vec(&chat::response::response_to_wire(&answer, created))
+        }
+        Some(Protocol::Anthropic) => {
+            serde_json::to_vec(&anthropic::MessagesResponse::from(&answer))
+        }
+        _ => {
+            return Err(TranslateError::Invalid(
+                "untranslatable client protocol".into(),
+            ));
+        }
+    }
+    .map_err(|e| TranslateError::Invalid(format!("encoding the answer: {e}")))?;
+    Ok((out, answer.usage))
+}
+
+/// The message of an upstream error body in any protocol's shape (for re-shaping it
+/// into the client's).
+pub fn error_message(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let err = v.get("error")?;
+    err.get("message")
+        .and_then(serde_json::Value::as_str)
+        .or_else(|| err.as_str())
+        .map(str::to_owned)
+}

@@ -1,0 +1,147 @@
+//! A stream translator: the upstream protocol's decoder feeding the client protocol's
+//! encoder through IR events, one upstream event at a time.
+
+use super::{TranslateError, generation};
+use crate::anthropic::messages::stream as anthropic;
+use crate::frame::Frame;
+use crate::ir::StreamEvent;
+use crate::openai::chat::stream as chat;
+use crate::{Endpoint, ErrorKind, Protocol};
+use bytes::Bytes;
+
+#[derive(Debug)]
+enum Decoder {
+    Chat(chat::Decoder),
+    Anthropic(anthropic::Decoder),
+}
+
+#[derive(Debug)]
+enum Encoder {
+    Chat(chat::Encoder),
+    Anthropic(anthropic::Encoder),
+}
+
+impl Encoder {
+    fn push(&mut self, event: StreamEvent) -> Vec<Bytes> {
+        match self {
+            Encoder::Chat(e) => e.push(event),
+            Encoder::Anthropic(e) => e.push(event),
+        }
+    }
+
+    fn finish(&mut self) -> Vec<Bytes> {
+        match self {
+            Encoder::Chat(e) => e.finish(),
+            Encoder::Anthropic(e) => e.finish(),
+        }
+    }
+}
+
+/// Upstream events in, client events out.
+#[derive(Debug)]
+pub struct StreamTranslator {
+    decoder: Decoder,
+    encoder: Encoder,
+    /// The client's stream got its last event (its stop, or an error).
+    ended: bool,
+    /// The last event was the answer's stop: the client's stream is complete.
+    stopped: bool,
+}
+
+/// What the client's encoder needs to know.
+#[derive(Clone, Debug)]
+pub struct ClientStream {
+    /// The model name the client asked for.
+    pub model: String,
+    /// Unix time for OpenAI chunks.
+    pub created: u64,
+    /// OpenAI chat: the client asked for the usage chunk.
+    pub include_usage: bool,
+    /// Anthropic: input tokens for `message_start` when the upstream reports them late.
+    pub input_estimate: u64,
+}
+
+impl StreamTranslator {
+    /// A translator from `upstream` to `client` streams; `None` for a pair not translated.
+    pub fn new(upstream: Endpoint, client: Endpoint, stream: ClientStream) -> Option<Self> {
+        let decoder = match generation(upstream)? {
+            Protocol::OpenAi => Decoder::Chat(chat::Decoder::new()),
+            Protocol::Anthropic => Decoder::Anthropic(anthropic::Decoder::new()),
+            Protocol::Gemini => return None,
+        };
+        let encoder = match generation(client)? {
+            Protocol::OpenAi => Encoder::Chat(chat::Encoder::new(
+                stream.model,
+                stream.created,
+                stream.include_usage,
+            )),
+            Protocol::Anthropic => {
+                Encoder::Anthropic(anthropic::Encoder::new(stream.model, stream.input_estimate))
+            }
+            Protocol::Gemini => return None,
+        };
+        Some(StreamTranslator {
+            decoder,
+            encoder,
+            ended: false,
+            stopped: false,
+        })
+    }
+
+    /// Whether the client's stream has had its last event.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Whether the client's stream ended with the answer's stop (not an error).
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    fn encode(&mut self, events: Vec<StreamEvent>) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        for event in events {
+            if self.ended {
+                break;
+            }
+            let stop = matches!(event, StreamEvent::Stop(_));
+            let last = stop || matches!(event, StreamEvent::Error { .. });
+            out.extend(self.encoder.push(event));
+            self.ended |= last;
+            self.stopped |= stop;
+        }
+        out
+    }
+
+    /// The client events for one upstream event. An event that cannot be decoded ends the
+    /// client's stream with an error event.
+    pub fn push(&mut self, frame: &Frame) -> Vec<Bytes> {
+        let decoded: Result<Vec<StreamEvent>, TranslateError> =
+            match (&mut self.decoder, &frame.data) {
+                (Decoder::Chat(d), None) if frame.done => Ok(d.done()),
+                (_, None) => Ok(Vec::new()),
+                (Decoder::Chat(d), Some(data)) => d.push(data),
+                (Decoder::Anthropic(d), Some(data)) => d.push(data),
+            };
+        let events = decoded.unwrap_or_else(|e| {
+            vec![StreamEvent::Error {
+                kind: ErrorKind::Api,
+                message: format!("the upstream stream could not be translated: {e}"),
+            }]
+        });
+        self.encode(events)
+    }
+
+    /// The upstream's stream is over: an upstream that stopped without its stop event
+    /// leaves the client an error event, never a silently short stream.
+    pub fn finish(&mut self) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        if let Decoder::Chat(d) = &mut self.decoder {
+            let held = d.done();
+            out.extend(self.encode(held));
+        }
+        out.extend(self.encoder.finish());
+        self.ended = true;
+        out
+    }
+}

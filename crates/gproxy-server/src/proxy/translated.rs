@@ -1,0 +1,78 @@
+//! Calls served by an upstream of another protocol: the client's request is decoded into
+//! the IR and encoded for the upstream, and the answer is translated back on the way out
+//! ([`super::relay`], [`super::stream`]). A request that cannot be expressed for the
+//! upstream is a 400 in the client's shape, naming the field; nothing is dropped silently.
+
+use super::estimate;
+use super::records::CallContext;
+use super::relay::{RelayPlan, Translation};
+use super::{UpstreamTarget, forward_and_respond};
+use crate::error::ApiError;
+use crate::snapshot::Provider;
+use crate::state::AppState;
+use axum::http::request::Parts;
+use axum::response::Response;
+use bytes::Bytes;
+use gproxy_protocol::text::body_text;
+use gproxy_protocol::translate::{self, TranslateError};
+use gproxy_protocol::{Endpoint, Protocol};
+
+/// A call whose client and upstream speak different protocols.
+pub(crate) struct TranslatedCall<'a> {
+    pub provider: &'a Provider,
+    /// What the client called.
+    pub client: Endpoint,
+    /// What the upstream serves it as.
+    pub upstream: Endpoint,
+    /// The upstream model id.
+    pub model_id: &'a str,
+    /// The model name the client used.
+    pub client_model: String,
+    pub stream: bool,
+    /// An OpenAI chat client asked for the usage chunk.
+    pub include_usage: bool,
+    pub gemini_version: &'a str,
+}
+
+fn rejected(err: TranslateError) -> ApiError {
+    ApiError::bad_request(err.to_string())
+}
+
+/// Translates the request, sends it upstream and relays the translated answer.
+pub(crate) async fn forward(
+    state: &AppState,
+    ctx: &mut CallContext,
+    call: TranslatedCall<'_>,
+    parts: &Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let mut request = translate::decode_request(call.client, &body).map_err(rejected)?;
+    request.model = call.model_id.to_owned();
+    request.stream = call.stream;
+    let upstream_body =
+        translate::encode_request(call.upstream, &request, call.provider.kind.chat_dialect())
+            .map_err(rejected)?;
+    // An Anthropic client reads the input tokens from `message_start`, before a Chat
+    // upstream reports any: they are counted while the upstream works.
+    let input_estimate = (call.stream && call.client.protocol == Protocol::Anthropic).then(|| {
+        let body = body.clone();
+        tokio::task::spawn_blocking(move || estimate::count_tokens(&body_text(&body)))
+    });
+    let plan = RelayPlan {
+        stream: call.stream,
+        translation: Some(Translation {
+            client: call.client,
+            client_model: call.client_model,
+            include_usage: call.include_usage,
+            input_estimate,
+        }),
+        ..RelayPlan::default()
+    };
+    let target = UpstreamTarget {
+        provider: call.provider,
+        endpoint: call.upstream,
+        model: Some(call.model_id),
+        gemini_version: call.gemini_version,
+    };
+    forward_and_respond(state, ctx, target, parts, Bytes::from(upstream_body), plan).await
+}
