@@ -1,0 +1,185 @@
+"""Translation through the gateway with the official SDKs: the anthropic SDK on an OpenAI
+Chat provider and the openai SDK on an Anthropic provider, plain and streamed, and a tool
+conversation over two turns (call, then result), checking what each SDK parsed, the ids
+pairing, the usage, and what the upstream received."""
+
+from __future__ import annotations
+
+import json
+
+import anthropic
+import openai
+import pytest
+
+from harness import CLIENT_KEY, Mock, assert_upstream
+
+ARGS = {"city": "Paris"}
+ANTHROPIC_TOOLS = [
+    {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+]
+OPENAI_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Current weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
+USAGE = {"input": 25, "output": 12, "cache_read": 5, "cache_write": 0, "reasoning": 0}
+QUESTION = [{"role": "user", "content": "What is the weather in Paris?"}]
+
+
+@pytest.fixture
+def claude_on_openai(gw: str) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=f"{gw}/openai-main", api_key=CLIENT_KEY, max_retries=0)
+
+
+@pytest.fixture
+def gpt_on_anthropic(gw: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{gw}/anthropic-main/v1", api_key=CLIENT_KEY, max_retries=0)
+
+
+def test_anthropic_sdk_on_an_openai_provider(claude_on_openai: anthropic.Anthropic, openai_mock: Mock) -> None:
+    openai_mock.push({"text": "Sunny in Paris.", "usage": USAGE})
+    msg = claude_on_openai.messages.create(
+        model="gpt-4.1", max_tokens=256, system="Be brief.", messages=QUESTION
+    )
+    assert msg.type == "message" and msg.role == "assistant"
+    assert msg.content[0].type == "text" and msg.content[0].text == "Sunny in Paris."
+    assert msg.stop_reason == "end_turn"
+    # Chat's prompt tokens include the cached ones; Anthropic counts them apart.
+    assert (msg.usage.input_tokens, msg.usage.cache_read_input_tokens) == (20, 5)
+    assert msg.usage.output_tokens == 12
+    sent = openai_mock.only_request()
+    assert_upstream(openai_mock, sent, "/v1/chat/completions")
+    assert sent["body"]["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert sent["body"]["model"] == "gpt-4.1"
+
+
+def test_anthropic_stream_helper_on_an_openai_provider(
+    claude_on_openai: anthropic.Anthropic, openai_mock: Mock
+) -> None:
+    openai_mock.push({"text": "Sunny and warm in Paris today.", "chunks": 5, "usage": USAGE})
+    with claude_on_openai.messages.stream(model="gpt-4.1", max_tokens=256, messages=QUESTION) as s:
+        texts = list(s.text_stream)
+        final = s.get_final_message()
+    assert "".join(texts) == "Sunny and warm in Paris today."
+    assert len(texts) == 5
+    assert final.stop_reason == "end_turn"
+    assert final.usage.output_tokens == 12
+    assert openai_mock.only_request()["body"]["stream_options"] == {"include_usage": True}
+
+
+def test_anthropic_tool_conversation_on_an_openai_provider(
+    claude_on_openai: anthropic.Anthropic, openai_mock: Mock
+) -> None:
+    openai_mock.push(
+        {"tool_call": {"id": "call_w1", "name": "get_weather", "arguments": ARGS}, "chunks": 3}
+    )
+    with claude_on_openai.messages.stream(
+        model="gpt-4.1", max_tokens=256, messages=QUESTION, tools=ANTHROPIC_TOOLS
+    ) as s:
+        first = s.get_final_message()
+    assert first.stop_reason == "tool_use"
+    call = next(b for b in first.content if b.type == "tool_use")
+    assert (call.id, call.name, call.input) == ("call_w1", "get_weather", ARGS)
+
+    openai_mock.clear()
+    openai_mock.push({"text": "It is sunny."})
+    history = QUESTION + [
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "sunny, 24C"}]},
+    ]
+    second = claude_on_openai.messages.create(
+        model="gpt-4.1", max_tokens=256, messages=history, tools=ANTHROPIC_TOOLS
+    )
+    assert second.content[0].text == "It is sunny."
+    msgs = openai_mock.only_request()["body"]["messages"]
+    assistant = next(m for m in msgs if m["role"] == "assistant")
+    assert assistant["tool_calls"][0]["id"] == "call_w1"
+    assert json.loads(assistant["tool_calls"][0]["function"]["arguments"]) == ARGS
+    tool = next(m for m in msgs if m["role"] == "tool")
+    assert tool == {"role": "tool", "content": "sunny, 24C", "tool_call_id": "call_w1"}
+
+
+def test_openai_sdk_on_an_anthropic_provider(gpt_on_anthropic: openai.OpenAI, anthropic_mock: Mock) -> None:
+    anthropic_mock.push({"text": "Sunny in Paris.", "usage": USAGE})
+    resp = gpt_on_anthropic.chat.completions.create(
+        model="claude-sonnet-4-5",
+        messages=[{"role": "system", "content": "Be brief."}] + QUESTION,
+        max_tokens=100,
+    )
+    assert resp.choices[0].message.content == "Sunny in Paris."
+    assert resp.choices[0].finish_reason == "stop"
+    assert resp.model == "claude-sonnet-4-5"
+    # Anthropic's input excludes the cache reads; chat's prompt tokens include them.
+    assert resp.usage.prompt_tokens == 30
+    assert resp.usage.prompt_tokens_details.cached_tokens == 5
+    assert resp.usage.completion_tokens == 12
+    sent = anthropic_mock.only_request()
+    assert_upstream(anthropic_mock, sent, "/v1/messages")
+    assert sent["body"]["system"] == "Be brief."
+    assert sent["body"]["max_tokens"] == 100
+
+
+def test_openai_stream_and_tool_conversation_on_an_anthropic_provider(
+    gpt_on_anthropic: openai.OpenAI, anthropic_mock: Mock
+) -> None:
+    anthropic_mock.push(
+        {"tool_call": {"id": "toolu_1", "name": "get_weather", "arguments": ARGS}, "chunks": 3, "usage": USAGE}
+    )
+    stream = gpt_on_anthropic.chat.completions.create(
+        model="claude-sonnet-4-5",
+        messages=QUESTION,
+        tools=OPENAI_TOOLS,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    calls = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
+    assert calls[0].id == "toolu_1" and calls[0].function.name == "get_weather"
+    assert all(tc.index == 0 for tc in calls)
+    assert json.loads("".join(tc.function.arguments or "" for tc in calls)) == ARGS
+    finish = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finish == ["tool_calls"]
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 12
+
+    anthropic_mock.clear()
+    anthropic_mock.push({"text": "It is sunny."})
+    second = gpt_on_anthropic.chat.completions.create(
+        model="claude-sonnet-4-5",
+        tools=OPENAI_TOOLS,
+        messages=QUESTION
+        + [
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "toolu_1", "type": "function", "function": {"name": "get_weather", "arguments": json.dumps(ARGS)}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "toolu_1", "content": "sunny, 24C"},
+        ],
+    )
+    assert second.choices[0].message.content == "It is sunny."
+    msgs = anthropic_mock.only_request()["body"]["messages"]
+    assert msgs[1]["content"][0] == {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": ARGS}
+    assert msgs[2]["role"] == "user"
+    assert msgs[2]["content"][0] == {"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny, 24C"}
+
+
+def test_openai_stream_helper_on_an_anthropic_provider(
+    gpt_on_anthropic: openai.OpenAI, anthropic_mock: Mock
+) -> None:
+    anthropic_mock.push({"text": "Sunny and warm.", "chunks": 4})
+    with gpt_on_anthropic.chat.completions.stream(model="claude-sonnet-4-5", messages=QUESTION) as s:
+        final = s.get_final_completion()
+    assert final.choices[0].message.content == "Sunny and warm."
+    assert final.choices[0].finish_reason == "stop"
