@@ -115,16 +115,18 @@ impl ChannelKind {
                 Dispatch::Unsupported
             }
         } else {
+            // Generation is served by the channel's own generation endpoint (Gemini's
+            // streaming variant is picked per request).
             let generation = match self.protocol() {
-                Protocol::OpenAi => Some(Operation::ChatCompletions),
-                Protocol::Anthropic => Some(Operation::Messages),
-                Protocol::Gemini => None,
+                Protocol::OpenAi => Operation::ChatCompletions,
+                Protocol::Anthropic => Operation::Messages,
+                Protocol::Gemini => Operation::GenerateContent,
             };
-            match generation.map(|op| Endpoint::new(self.protocol(), op)) {
-                Some(target) if gproxy_protocol::translate::supported(endpoint, target) => {
-                    Dispatch::Transform(target)
-                }
-                _ => Dispatch::NeedsTranslation,
+            let target = Endpoint::new(self.protocol(), generation);
+            if gproxy_protocol::translate::supported(endpoint, target) {
+                Dispatch::Transform(target)
+            } else {
+                Dispatch::NeedsTranslation
             }
         }
     }
@@ -196,6 +198,16 @@ mod tests {
         assert_eq!(
             ChannelKind::Anthropic.dispatch(responses),
             Dispatch::NeedsTranslation
+        );
+        let generate = Endpoint::new(Protocol::Gemini, Operation::GenerateContent);
+        let stream = Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent);
+        assert_eq!(
+            ChannelKind::AiStudio.dispatch(chat),
+            Dispatch::Transform(generate)
+        );
+        assert_eq!(
+            ChannelKind::OpenAi.dispatch(stream),
+            Dispatch::Transform(chat)
         );
         assert_eq!(ChannelKind::DeepSeek.dispatch(embed), Dispatch::Unsupported);
         assert_eq!(ChannelKind::Nvidia.dispatch(embed), Dispatch::Passthrough);

@@ -14,7 +14,8 @@
 //! - [`models`]: model-list bodies filtered to the models a caller may see.
 //!
 //! Translation between protocols (DESIGN.md §6) goes through one canonical form, [`ir`]:
-//! typed wire structs per protocol and role ([`openai::chat`], [`anthropic::messages`]),
+//! typed wire structs per protocol and role ([`openai::chat`], [`anthropic::messages`],
+//! [`gemini::generate`]),
 //! each decoding into and encoding from the IR, requests and responses as pure
 //! conversions and streams as pure state machines; [`translate`] holds their error.
 //! - [`error`]: the error bodies and in-stream error events each protocol's SDK can parse.
@@ -23,6 +24,7 @@ pub mod anthropic;
 pub mod endpoint;
 pub mod error;
 pub mod frame;
+pub mod gemini;
 pub mod ir;
 pub mod models;
 pub mod openai;

@@ -293,3 +293,171 @@ async fn upstream_errors_and_untranslatable_requests_answer_in_the_clients_shape
     );
     assert_eq!(app.mock.requests().len(), before);
 }
+
+fn gemini_body() -> Value {
+    json!({"contents": [{"role": "user", "parts": [{"text": "Weather in Paris?"}]}],
+           "systemInstruction": {"parts": [{"text": "Be brief."}]},
+           "tools": [{"functionDeclarations": [{"name": "get_weather",
+               "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}}}}]}],
+           "generationConfig": {"maxOutputTokens": 64, "temperature": 0.2}})
+}
+
+#[tokio::test]
+async fn gemini_client_on_a_chat_upstream() {
+    let app = spawn_app().await;
+    let resp = app
+        .post_with(
+            "/openai-main/v1beta/models/gpt-4.1:generateContent",
+            "x-goog-api-key",
+            ALICE,
+            gemini_body(),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(
+        v["candidates"][0]["content"]["parts"][0]["text"],
+        "Hello from mock!"
+    );
+    assert_eq!(v["candidates"][0]["finishReason"], "STOP");
+    assert_eq!(v["usageMetadata"]["promptTokenCount"], 11);
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1/chat/completions");
+    assert_key_swapped(&sent, "authorization", UP_OPENAI);
+    let body = sent.json();
+    assert_eq!(body["model"], "gpt-4.1");
+    assert_eq!(body["messages"][0]["content"], "Be brief.");
+    assert_eq!(
+        body["tools"][0]["function"]["parameters"]["properties"]["city"]["type"], "string",
+        "Gemini's capitalized types become JSON Schema"
+    );
+
+    // Streamed as SSE (alt=sse) and as one JSON array (no alt), with a function call.
+    for (query, sse) in [("?alt=sse", true), ("", false)] {
+        app.mock.push(Reply::tool_call(
+            "call_g",
+            "get_weather",
+            json!({"city": "Paris"}),
+        ));
+        let resp = app
+            .post_with(
+                &format!("/openai-main/v1beta/models/gpt-4.1:streamGenerateContent{query}"),
+                "x-goog-api-key",
+                ALICE,
+                gemini_body(),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        let ct = resp.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let text = resp.text().await.expect("body");
+        let chunks: Vec<Value> = if sse {
+            assert!(ct.starts_with("text/event-stream"), "{ct}");
+            sse_data(&text)
+                .iter()
+                .map(|d| serde_json::from_str(d).expect("json"))
+                .collect()
+        } else {
+            assert!(ct.starts_with("application/json"), "{ct}");
+            serde_json::from_str::<Vec<Value>>(&text).expect("one JSON array")
+        };
+        let call = chunks
+            .iter()
+            .find_map(|c| c["candidates"][0]["content"]["parts"][0].get("functionCall"))
+            .expect("a function call");
+        assert_eq!(call["name"], "get_weather");
+        assert_eq!(call["args"], json!({"city": "Paris"}));
+        let last = chunks.last().expect("chunks");
+        assert_eq!(last["candidates"][0]["finishReason"], "STOP");
+        // 7 completion tokens, 2 of them reasoning: Gemini counts thoughts apart.
+        assert_eq!(last["usageMetadata"]["candidatesTokenCount"], 5);
+        assert_eq!(last["usageMetadata"]["thoughtsTokenCount"], 2);
+    }
+}
+
+#[tokio::test]
+async fn chat_client_on_a_gemini_upstream() {
+    let app = spawn_app().await;
+    let body = json!({"model": "gemini-2.5-flash", "max_tokens": 50,
+        "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}],
+        "tools": [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]});
+    let resp = app
+        .post("/gemini-main/v1/chat/completions", ALICE, body.clone())
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["choices"][0]["message"]["content"], "Hello from mock!");
+    assert_eq!(v["model"], "gemini-2.5-flash");
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+    assert_key_swapped(&sent, "x-goog-api-key", UP_GEMINI);
+    let g = sent.json();
+    assert_eq!(g["systemInstruction"]["parts"][0]["text"], "sys");
+    assert_eq!(
+        g["contents"][0],
+        json!({"role": "user", "parts": [{"text": "hi"}]})
+    );
+    assert_eq!(g["generationConfig"]["maxOutputTokens"], 50);
+    assert_eq!(
+        g["tools"][0]["functionDeclarations"][0]["parametersJsonSchema"],
+        json!({"type": "object"})
+    );
+
+    // Streamed: the upstream is asked for SSE; a call comes back as chat tool-call deltas,
+    // and its turn goes back with the documented skip value for the lost signature.
+    app.mock
+        .push(Reply::tool_call("ignored", "lookup", json!({"q": "rust"})));
+    let mut stream_body = body.clone();
+    stream_body["stream"] = json!(true);
+    let resp = app
+        .post("/gemini-main/v1/chat/completions", ALICE, stream_body)
+        .await;
+    let text = resp.text().await.expect("body");
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(
+        sent.path,
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
+    );
+    assert_eq!(sent.query.as_deref(), Some("alt=sse"));
+    let data = sse_data(&text);
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).expect("json"))
+        .collect();
+    let call = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+        .expect("tool call");
+    let id = call["id"].as_str().expect("a minted id").to_owned();
+    assert_eq!(call["function"]["name"], "lookup");
+    let finish = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["finish_reason"].as_str())
+        .expect("finish");
+    assert_eq!(finish, "tool_calls");
+
+    let mut next = body;
+    next["messages"] = json!([
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": null, "tool_calls": [
+            {"id": id, "type": "function", "function": {"name": "lookup", "arguments": "{\"q\":\"rust\"}"}}]},
+        {"role": "tool", "tool_call_id": id, "content": "{\"hits\": 3}"}]);
+    let resp = app
+        .post("/gemini-main/v1/chat/completions", ALICE, next)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let g = app.mock.last_request().expect("forwarded").json();
+    let model_turn = &g["contents"][1];
+    assert_eq!(model_turn["role"], "model");
+    assert_eq!(model_turn["parts"][0]["functionCall"]["name"], "lookup");
+    assert_eq!(
+        model_turn["parts"][0]["thoughtSignature"],
+        "skip_thought_signature_validator"
+    );
+    let result = &g["contents"][2]["parts"][0]["functionResponse"];
+    assert_eq!(result["name"], "lookup", "results name their function");
+    assert_eq!(result["response"], json!({"result": {"hits": 3}}));
+}

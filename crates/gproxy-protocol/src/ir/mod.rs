@@ -40,10 +40,12 @@ pub enum Part {
         name: Option<String>,
     },
     /// A call the assistant makes; `arguments` is a JSON object as text (`{}` when none).
+    /// `signature` is Gemini's `thoughtSignature` for the call (opaque, Gemini only).
     ToolCall {
         id: String,
         name: String,
         arguments: String,
+        signature: Option<String>,
     },
     /// The result of a call, sent back by the user side.
     ToolResult {

@@ -28,6 +28,7 @@ mod stream;
 pub use stream::{ClientStream, StreamTranslator};
 
 use crate::anthropic::messages as anthropic;
+use crate::gemini::generate as gemini;
 use crate::openai::chat;
 use crate::{Endpoint, Operation, Protocol, ir};
 
@@ -35,7 +36,10 @@ use crate::{Endpoint, Operation, Protocol, ir};
 fn generation(endpoint: Endpoint) -> Option<Protocol> {
     match (endpoint.protocol, endpoint.operation) {
         (Protocol::OpenAi, Operation::ChatCompletions)
-        | (Protocol::Anthropic, Operation::Messages) => Some(endpoint.protocol),
+        | (Protocol::Anthropic, Operation::Messages)
+        | (Protocol::Gemini, Operation::GenerateContent | Operation::StreamGenerateContent) => {
+            Some(endpoint.protocol)
+        }
         _ => None,
     }
 }
@@ -56,7 +60,11 @@ pub fn decode_request(from: Endpoint, body: &[u8]) -> Result<ir::Request, Transl
         Some(Protocol::Anthropic) => ir::Request::try_from(
             serde_json::from_slice::<anthropic::MessagesRequest>(body).map_err(invalid)?,
         ),
-        _ => Err(TranslateError::unsupported(
+        Some(Protocol::Gemini) => gemini::request::request_from_wire(
+            &serde_json::from_slice(body).map_err(invalid)?,
+            from.operation == Operation::StreamGenerateContent,
+        ),
+        None => Err(TranslateError::unsupported(
             from.operation.as_str(),
             "this operation is not translated",
         )),
@@ -75,7 +83,8 @@ pub fn encode_request(
         Some(Protocol::Anthropic) => {
             serde_json::to_vec(&anthropic::MessagesRequest::try_from(req)?)
         }
-        _ => {
+        Some(Protocol::Gemini) => serde_json::to_vec(&gemini::request::request_to_wire(req)),
+        None => {
             return Err(TranslateError::unsupported(
                 to.operation.as_str(),
                 "this operation is not translated",
@@ -102,7 +111,10 @@ pub fn translate_response(
         Some(Protocol::Anthropic) => ir::Response::try_from(
             serde_json::from_slice::<anthropic::MessagesResponse>(body).map_err(invalid)?,
         )?,
-        _ => {
+        Some(Protocol::Gemini) => {
+            gemini::response::response_from_wire(&serde_json::from_slice(body).map_err(invalid)?)?
+        }
+        None => {
             return Err(TranslateError::Invalid(
                 "untranslatable upstream answer".into(),
             ));
@@ -116,7 +128,8 @@ pub fn translate_response(
         Some(Protocol::Anthropic) => {
             serde_json::to_vec(&anthropic::MessagesResponse::from(&answer))
         }
-        _ => {
+        Some(Protocol::Gemini) => serde_json::to_vec(&gemini::response::response_to_wire(&answer)),
+        None => {
             return Err(TranslateError::Invalid(
                 "untranslatable client protocol".into(),
             ));

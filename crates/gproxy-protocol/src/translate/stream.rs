@@ -3,7 +3,8 @@
 
 use super::{TranslateError, generation};
 use crate::anthropic::messages::stream as anthropic;
-use crate::frame::Frame;
+use crate::frame::{Frame, Framing};
+use crate::gemini::generate::stream as gemini;
 use crate::ir::StreamEvent;
 use crate::openai::chat::stream as chat;
 use crate::{Endpoint, ErrorKind, Protocol};
@@ -13,12 +14,14 @@ use bytes::Bytes;
 enum Decoder {
     Chat(chat::Decoder),
     Anthropic(anthropic::Decoder),
+    Gemini(gemini::Decoder),
 }
 
 #[derive(Debug)]
 enum Encoder {
     Chat(chat::Encoder),
     Anthropic(anthropic::Encoder),
+    Gemini(gemini::Encoder),
 }
 
 impl Encoder {
@@ -26,6 +29,7 @@ impl Encoder {
         match self {
             Encoder::Chat(e) => e.push(event),
             Encoder::Anthropic(e) => e.push(event),
+            Encoder::Gemini(e) => e.push(event),
         }
     }
 
@@ -33,6 +37,7 @@ impl Encoder {
         match self {
             Encoder::Chat(e) => e.finish(),
             Encoder::Anthropic(e) => e.finish(),
+            Encoder::Gemini(e) => e.finish(),
         }
     }
 }
@@ -59,6 +64,8 @@ pub struct ClientStream {
     pub include_usage: bool,
     /// Anthropic: input tokens for `message_start` when the upstream reports them late.
     pub input_estimate: u64,
+    /// Gemini: SSE (`alt=sse`) or one JSON array.
+    pub framing: Framing,
 }
 
 impl StreamTranslator {
@@ -67,7 +74,7 @@ impl StreamTranslator {
         let decoder = match generation(upstream)? {
             Protocol::OpenAi => Decoder::Chat(chat::Decoder::new()),
             Protocol::Anthropic => Decoder::Anthropic(anthropic::Decoder::new()),
-            Protocol::Gemini => return None,
+            Protocol::Gemini => Decoder::Gemini(gemini::Decoder::new()),
         };
         let encoder = match generation(client)? {
             Protocol::OpenAi => Encoder::Chat(chat::Encoder::new(
@@ -78,7 +85,7 @@ impl StreamTranslator {
             Protocol::Anthropic => {
                 Encoder::Anthropic(anthropic::Encoder::new(stream.model, stream.input_estimate))
             }
-            Protocol::Gemini => return None,
+            Protocol::Gemini => Encoder::Gemini(gemini::Encoder::new(stream.model, stream.framing)),
         };
         Some(StreamTranslator {
             decoder,
@@ -122,6 +129,7 @@ impl StreamTranslator {
                 (_, None) => Ok(Vec::new()),
                 (Decoder::Chat(d), Some(data)) => d.push(data),
                 (Decoder::Anthropic(d), Some(data)) => d.push(data),
+                (Decoder::Gemini(d), Some(data)) => d.push(data),
             };
         let events = decoded.unwrap_or_else(|e| {
             vec![StreamEvent::Error {

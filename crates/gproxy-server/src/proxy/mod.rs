@@ -249,6 +249,7 @@ async fn run(
         endpoint,
         model: Some(&model_id),
         gemini_version: spec.gemini_version,
+        query: None,
     };
     forward_and_respond(state, ctx, upstream, &parts, body, plan).await
 }
@@ -283,6 +284,9 @@ pub(crate) struct UpstreamTarget<'a> {
     pub endpoint: Endpoint,
     pub model: Option<&'a str>,
     pub gemini_version: &'a str,
+    /// The query to send instead of the client's (a translated call speaks the upstream's
+    /// protocol, not the client's); still filtered by the operation's allow-list.
+    pub query: Option<&'a str>,
 }
 
 /// Sends the call upstream and relays the answer; settles the usage record either way.
@@ -299,6 +303,7 @@ pub(crate) async fn forward_and_respond(
         endpoint,
         model,
         gemini_version,
+        query,
     } = target;
     let url = upstream::url(
         provider.kind,
@@ -306,7 +311,7 @@ pub(crate) async fn forward_and_respond(
         endpoint,
         model,
         gemini_version,
-        parts.uri.query(),
+        query.or(parts.uri.query()),
     )
     .map_err(|err| match err {
         UrlError::Path(err) => ApiError::bad_request(err.to_string()),

@@ -45,6 +45,8 @@ pub struct Translation {
     /// The request's input tokens, counted off the workers while the upstream works (for
     /// Anthropic's `message_start`, which must carry them before the upstream reports any).
     pub input_estimate: Option<tokio::task::JoinHandle<u64>>,
+    /// How the client's stream is framed (a Gemini client without `alt=sse`: one array).
+    pub client_framing: Framing,
 }
 
 /// How the answer is relayed.
@@ -181,7 +183,15 @@ pub async fn respond(
                     created: unix_now(),
                     include_usage: t.include_usage,
                     input_estimate,
+                    framing: t.client_framing,
                 };
+                resp_headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(match t.client_framing {
+                        Framing::Sse => "text/event-stream",
+                        Framing::JsonArray => "application/json",
+                    }),
+                );
                 Some(
                     StreamTranslator::new(endpoint, t.client, client).ok_or_else(|| {
                         ApiError::not_implemented("this stream cannot be translated")

@@ -13,9 +13,10 @@ use crate::state::AppState;
 use axum::http::request::Parts;
 use axum::response::Response;
 use bytes::Bytes;
+use gproxy_protocol::frame::Framing;
 use gproxy_protocol::text::body_text;
 use gproxy_protocol::translate::{self, TranslateError};
-use gproxy_protocol::{Endpoint, Protocol};
+use gproxy_protocol::{Endpoint, Operation, Protocol};
 
 /// A call whose client and upstream speak different protocols.
 pub(crate) struct TranslatedCall<'a> {
@@ -49,8 +50,20 @@ pub(crate) async fn forward(
     let mut request = translate::decode_request(call.client, &body).map_err(rejected)?;
     request.model = call.model_id.to_owned();
     request.stream = call.stream;
+    // Gemini streams at its own method, as SSE when asked with `alt=sse`.
+    let gemini_stream = call.upstream.protocol == Protocol::Gemini && call.stream;
+    let upstream = if gemini_stream {
+        Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent)
+    } else {
+        call.upstream
+    };
+    // A Gemini client chose its framing by `alt=sse`; everyone else gets SSE.
+    let client_sse = call.client.protocol != Protocol::Gemini
+        || parts.uri.query().is_some_and(|q| {
+            form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "alt" && v == "sse")
+        });
     let upstream_body =
-        translate::encode_request(call.upstream, &request, call.provider.kind.chat_dialect())
+        translate::encode_request(upstream, &request, call.provider.kind.chat_dialect())
             .map_err(rejected)?;
     // An Anthropic client reads the input tokens from `message_start`, before a Chat
     // upstream reports any: they are counted while the upstream works.
@@ -65,14 +78,20 @@ pub(crate) async fn forward(
             client_model: call.client_model,
             include_usage: call.include_usage,
             input_estimate,
+            client_framing: if client_sse {
+                Framing::Sse
+            } else {
+                Framing::JsonArray
+            },
         }),
         ..RelayPlan::default()
     };
     let target = UpstreamTarget {
         provider: call.provider,
-        endpoint: call.upstream,
+        endpoint: upstream,
         model: Some(call.model_id),
         gemini_version: call.gemini_version,
+        query: Some(if gemini_stream { "alt=sse" } else { "" }),
     };
     forward_and_respond(state, ctx, target, parts, Bytes::from(upstream_body), plan).await
 }

@@ -125,6 +125,7 @@ async fn run(
                 endpoint,
                 model,
                 gemini_version: if spec.gemini_only { "v1beta" } else { "v1" },
+                query: None,
             };
             return proxy::forward_and_respond(state, ctx, target, &parts, Bytes::new(), plan)
                 .await;

@@ -123,6 +123,7 @@ pub fn parts_from_blocks(blocks: Vec<Block>, at: &str) -> Result<Vec<Part>, Tran
             Block::ToolUse { id, name, input } => Part::ToolCall {
                 id,
                 name,
+                signature: None,
                 arguments: if input.is_null() {
                     "{}".into()
                 } else {
@@ -186,6 +187,7 @@ pub fn blocks_from_parts(parts: &[Part]) -> Vec<Block> {
                     id,
                     name,
                     arguments,
+                    ..
                 } => Block::ToolUse {
                     id: id.clone(),
                     name: name.clone(),

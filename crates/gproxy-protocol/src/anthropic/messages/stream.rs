@@ -325,7 +325,9 @@ impl Encoder {
                 }
             }
             StreamEvent::SignatureDelta { index, signature } => {
-                if let Some(b) = self.open.get(&index) {
+                // Only thinking blocks carry Anthropic signatures (a Gemini call's
+                // signature has no place here).
+                if let Some(b) = self.open.get(&index).filter(|b| b.reasoning) {
                     out.push(frame(
                         "content_block_delta",
                         &json!({"type": "content_block_delta", "index": b.index,

@@ -222,6 +222,7 @@ impl TryFrom<ChatRequest> for ir::Request {
                     for (k, call) in m.tool_calls.iter().flatten().enumerate() {
                         let arguments = str_at(call, &["function", "arguments"]).unwrap_or("");
                         parts.push(Part::ToolCall {
+                            signature: None,
                             id: str_at(call, &["id"])
                                 .map(str::to_owned)
                                 .unwrap_or_else(|| format!("call_{i}_{k}")),
@@ -456,6 +457,7 @@ impl ChatRequest {
                                 id,
                                 name,
                                 arguments,
+                                ..
                             } => Some(json!({"id": id, "type": "function",
                                 "function": {"name": name, "arguments": arguments}})),
                             _ => None,

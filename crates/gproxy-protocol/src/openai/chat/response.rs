@@ -105,6 +105,7 @@ pub fn response_from_wire(body: &Value) -> Result<ir::Response, TranslateError> 
         let f = call.get("function").cloned().unwrap_or_default();
         let arguments = f.get("arguments").and_then(Value::as_str).unwrap_or("");
         parts.push(Part::ToolCall {
+            signature: None,
             id: call
                 .get("id")
                 .and_then(Value::as_str)
@@ -169,6 +170,7 @@ pub fn response_to_wire(r: &ir::Response, created: u64) -> Value {
                 id,
                 name,
                 arguments,
+                ..
             } => Some(json!({"id": id, "type": "function",
                              "function": {"name": name, "arguments": arguments}})),
             _ => None,

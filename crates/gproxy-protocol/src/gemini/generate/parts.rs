@@ -1,0 +1,194 @@
+//! Gemini content parts and their IR parts.
+
+use crate::ir::{Media, Part};
+use crate::translate::TranslateError;
+use serde_json::{Map, Value, json};
+
+/// The value Google documents for a function call whose thought signature a client lost
+/// (it came through another protocol): the call is accepted without validation.
+pub const SKIP_SIGNATURE: &str = "skip_thought_signature_validator";
+
+fn media(mime: &str, data: Media) -> Part {
+    if mime.starts_with("image/") {
+        Part::Image(data)
+    } else {
+        Part::Document {
+            media: data,
+            name: None,
+        }
+    }
+}
+
+/// The IR parts of a Gemini content's `parts`. Calls without an id get `call_{turn}_{k}`;
+/// results without one are paired with the latest call of their name (`calls`: ids by
+/// name, in order, across the conversation).
+pub fn parts_from_wire(
+    parts: &[Value],
+    turn: usize,
+    calls: &mut Vec<(String, String)>,
+    at: &str,
+) -> Result<Vec<Part>, TranslateError> {
+    let mut out = Vec::with_capacity(parts.len());
+    for (k, p) in parts.iter().enumerate() {
+        let thought = p.get("thought").and_then(Value::as_bool).unwrap_or(false);
+        if let Some(text) = p.get("text").and_then(Value::as_str) {
+            out.push(if thought {
+                Part::Reasoning {
+                    text: text.to_owned(),
+                    signature: None,
+                    redacted: None,
+                }
+            } else {
+                Part::Text(text.to_owned())
+            });
+        } else if let Some(d) = p.get("inlineData") {
+            let mime = d
+                .get("mimeType")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            out.push(media(
+                mime,
+                Media::Base64 {
+                    media_type: mime.to_owned(),
+                    data: d
+                        .get("data")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                },
+            ));
+        } else if let Some(d) = p.get("fileData") {
+            let mime = d
+                .get("mimeType")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let uri = d.get("fileUri").and_then(Value::as_str).unwrap_or_default();
+            out.push(media(mime, Media::Url(uri.to_owned())));
+        } else if let Some(c) = p.get("functionCall") {
+            let name = c
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let id = c
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("call_{turn}_{k}"));
+            calls.push((name.clone(), id.clone()));
+            out.push(Part::ToolCall {
+                id,
+                name,
+                arguments: c
+                    .get("args")
+                    .filter(|a| a.is_object())
+                    .map_or_else(|| "{}".to_owned(), Value::to_string),
+                signature: p
+                    .get("thoughtSignature")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
+        } else if let Some(r) = p.get("functionResponse") {
+            let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+            let id = match r.get("id").and_then(Value::as_str) {
+                Some(id) => id.to_owned(),
+                None => calls
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, id)| id.clone())
+                    .unwrap_or_else(|| format!("call_{name}")),
+            };
+            let response = r.get("response").cloned().unwrap_or(Value::Null);
+            // `{"result": ...}` / `{"output": ...}` wrap the result; `{"error": ...}` says it failed.
+            let is_error = response.get("error").is_some();
+            let text = match response
+                .get("result")
+                .or_else(|| response.get("output"))
+                .or_else(|| response.get("error"))
+            {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => response.to_string(),
+            };
+            out.push(Part::ToolResult {
+                id,
+                content: vec![Part::Text(text)],
+                is_error,
+            });
+        } else if p.get("thoughtSignature").is_some() || p.as_object().is_some_and(Map::is_empty) {
+            // A bare signature or an empty part carries nothing to translate.
+        } else {
+            return Err(TranslateError::unsupported(
+                format!("{at}.parts[{k}]"),
+                "this part type exists only on Gemini",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The Gemini parts of IR `parts`; `names` maps call ids to function names (results need
+/// the name). Reasoning is not sent (Gemini takes back only the signatures on calls).
+/// `upstream`: the parts go to Gemini, so a call without its signature gets
+/// [`SKIP_SIGNATURE`]; a client gets signatures only where Gemini made them.
+pub fn parts_to_wire(parts: &[Part], names: &[(String, String)], upstream: bool) -> Vec<Value> {
+    let mut out = Vec::with_capacity(parts.len());
+    for p in parts {
+        match p {
+            Part::Text(t) => out.push(json!({"text": t})),
+            Part::Image(m) | Part::Document { media: m, .. } => out.push(match m {
+                Media::Base64 { media_type, data } => {
+                    json!({"inlineData": {"mimeType": media_type, "data": data}})
+                }
+                Media::Url(url) => json!({"fileData": {"fileUri": url,
+                    "mimeType": if matches!(p, Part::Image(_)) { "image/*" } else { "application/pdf" }}}),
+            }),
+            Part::ToolCall {
+                id,
+                name,
+                arguments,
+                signature,
+            } => {
+                let args: Value = serde_json::from_str(arguments)
+                    .ok()
+                    .filter(Value::is_object)
+                    .unwrap_or_else(|| json!({}));
+                let mut part = json!({"functionCall": {"name": name, "args": args, "id": id}});
+                let signature = match signature {
+                    Some(s) => Some(s.as_str()),
+                    None => upstream.then_some(SKIP_SIGNATURE),
+                };
+                if let Some(s) = signature {
+                    part["thoughtSignature"] = Value::String(s.to_owned());
+                }
+                out.push(part);
+            }
+            Part::ToolResult {
+                id,
+                content,
+                is_error,
+            } => {
+                let text: String = content
+                    .iter()
+                    .filter_map(|c| match c {
+                        Part::Text(t) => Some(t.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let name = names
+                    .iter()
+                    .find(|(call_id, _)| call_id == id)
+                    .map_or("", |(_, n)| n.as_str());
+                let value = serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .filter(Value::is_object)
+                    .unwrap_or(Value::String(text));
+                let key = if *is_error { "error" } else { "result" };
+                out.push(json!({"functionResponse": {"name": name, "id": id, "response": {key: value}}}));
+            }
+            Part::Reasoning { .. } => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,3 @@
+//! The Gemini API (`generateContent` family).
+
+pub mod generate;
