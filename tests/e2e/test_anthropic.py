@@ -250,11 +250,11 @@ def test_upstream_529_on_a_stream_request(client: anthropic.Anthropic, anthropic
     assert_upstream(anthropic_mock, anthropic_mock.only_request(), "/v1/messages")
 
 
-def test_anthropic_sdk_against_a_gemini_provider_is_501(gw: str, gemini_mock: Mock) -> None:
-    """Messages to a Gemini upstream is not translated yet: a clear 501 in the SDK's shape."""
-    c = anthropic.Anthropic(base_url=f"{gw}/gemini-main", api_key=CLIENT_KEY, max_retries=0)
+def test_anthropic_count_tokens_against_an_openai_provider_is_501(gw: str, openai_mock: Mock) -> None:
+    """Token counting across protocols is not translated yet: a clear 501 in the SDK's shape."""
+    c = anthropic.Anthropic(base_url=f"{gw}/openai-main", api_key=CLIENT_KEY, max_retries=0)
     with pytest.raises(anthropic.APIStatusError) as info:
-        create(c, model="gemini-2.5-flash")
+        c.messages.count_tokens(model="gpt-4.1", messages=MSGS)
     assert info.value.status_code == 501
     assert info.value.body["type"] == "error"
-    assert gemini_mock.requests() == []
+    assert openai_mock.requests() == []

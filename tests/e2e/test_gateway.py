@@ -117,12 +117,13 @@ def test_missing_key_is_401_in_each_shape(gw: str, stack) -> None:
         assert mock.requests() == []
 
 
-def test_gemini_sdk_against_openai_provider_is_501(gw: str, openai_mock: Mock) -> None:
+def test_gemini_embeddings_against_an_openai_provider_is_501(gw: str, openai_mock: Mock) -> None:
+    """Embeddings across protocols are not translated yet: a clear 501."""
     c = genai.Client(
         api_key=CLIENT_KEY, http_options=types.HttpOptions(base_url=f"{gw}/openai-main")
     )
     with pytest.raises(errors.ServerError) as info:
-        c.models.generate_content(model="gpt-4.1", contents="hi")
+        c.models.embed_content(model="text-embedding-3-small", contents="hi")
     assert info.value.code == 501
     assert openai_mock.requests() == []
 

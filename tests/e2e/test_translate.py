@@ -1,7 +1,8 @@
-"""Translation through the gateway with the official SDKs: the anthropic SDK on an OpenAI
-Chat provider and the openai SDK on an Anthropic provider, plain and streamed, and a tool
-conversation over two turns (call, then result), checking what each SDK parsed, the ids
-pairing, the usage, and what the upstream received."""
+"""Translation through the gateway with the official SDKs: the anthropic SDK on OpenAI Chat
+and Gemini providers, the openai SDK on Anthropic and Gemini providers, google-genai on an
+OpenAI Chat provider; plain and streamed, and tool conversations over two turns (call, then
+result), checking what each SDK parsed, the ids pairing, the usage, and what the upstream
+received."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 import anthropic
 import openai
 import pytest
+from google import genai
+from google.genai import types
 
 from harness import CLIENT_KEY, Mock, assert_upstream
 
@@ -183,3 +186,101 @@ def test_openai_stream_helper_on_an_anthropic_provider(
         final = s.get_final_completion()
     assert final.choices[0].message.content == "Sunny and warm."
     assert final.choices[0].finish_reason == "stop"
+
+
+GEMINI_TOOL = types.Tool(
+    function_declarations=[
+        types.FunctionDeclaration(
+            name="get_weather",
+            description="Current weather for a city",
+            parameters_json_schema={"type": "object", "properties": {"city": {"type": "string"}}},
+        )
+    ]
+)
+
+
+@pytest.mark.parametrize("version", ["v1beta", None], ids=["v1beta", "default-v1"])
+def test_google_genai_on_an_openai_provider(gw: str, openai_mock: Mock, version) -> None:
+    options = {"base_url": f"{gw}/openai-main"}
+    if version:
+        options["api_version"] = version
+    c = genai.Client(api_key=CLIENT_KEY, http_options=types.HttpOptions(**options))
+    openai_mock.push({"text": "Sunny in Paris.", "usage": USAGE})
+    r = c.models.generate_content(
+        model="gpt-4.1",
+        contents="What is the weather in Paris?",
+        config=types.GenerateContentConfig(system_instruction="Be brief.", max_output_tokens=64),
+    )
+    assert r.text == "Sunny in Paris."
+    assert r.usage_metadata.prompt_token_count == 25
+    assert r.usage_metadata.cached_content_token_count == 5
+    sent = openai_mock.only_request()
+    assert_upstream(openai_mock, sent, "/v1/chat/completions")
+    assert sent["body"]["messages"][0] == {"role": "system", "content": "Be brief."}
+
+    openai_mock.clear()
+    openai_mock.push({"text": "Sunny and warm.", "chunks": 3})
+    pieces = [chunk.text for chunk in c.models.generate_content_stream(model="gpt-4.1", contents="Weather?")]
+    assert "".join(p for p in pieces if p) == "Sunny and warm."
+
+
+def test_google_genai_function_call_on_an_openai_provider(gw: str, openai_mock: Mock) -> None:
+    c = genai.Client(api_key=CLIENT_KEY, http_options=types.HttpOptions(base_url=f"{gw}/openai-main"))
+    openai_mock.push({"tool_call": {"id": "call_g1", "name": "get_weather", "arguments": ARGS}, "chunks": 2})
+    config = types.GenerateContentConfig(
+        tools=[GEMINI_TOOL],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )
+    chunks = list(c.models.generate_content_stream(model="gpt-4.1", contents="Weather in Paris?", config=config))
+    calls = [fc for ch in chunks for fc in (ch.function_calls or [])]
+    assert [(fc.name, fc.args) for fc in calls] == [("get_weather", ARGS)]
+
+    openai_mock.clear()
+    openai_mock.push({"text": "It is sunny."})
+    r = c.models.generate_content(
+        model="gpt-4.1",
+        contents=[
+            types.Content(role="user", parts=[types.Part(text="Weather in Paris?")]),
+            types.Content(role="model", parts=[types.Part(function_call=calls[0])]),
+            types.Content(
+                role="user",
+                parts=[types.Part.from_function_response(name="get_weather", response={"result": "sunny"})],
+            ),
+        ],
+        config=config,
+    )
+    assert r.text == "It is sunny."
+    msgs = openai_mock.only_request()["body"]["messages"]
+    assistant = next(m for m in msgs if m["role"] == "assistant")
+    tool = next(m for m in msgs if m["role"] == "tool")
+    assert tool["tool_call_id"] == assistant["tool_calls"][0]["id"], "call and result paired"
+    assert tool["content"] == "sunny"
+
+
+def test_openai_sdk_on_a_gemini_provider(gw: str, gemini_mock: Mock) -> None:
+    c = openai.OpenAI(base_url=f"{gw}/gemini-main/v1", api_key=CLIENT_KEY, max_retries=0)
+    gemini_mock.push({"text": "Sunny in Paris."})
+    resp = c.chat.completions.create(model="gemini-2.5-flash", messages=QUESTION)
+    assert resp.choices[0].message.content == "Sunny in Paris."
+    assert_upstream(gemini_mock, gemini_mock.only_request(), "/v1beta/models/gemini-2.5-flash:generateContent")
+
+    gemini_mock.clear()
+    gemini_mock.push({"tool_call": {"id": "unused", "name": "get_weather", "arguments": ARGS}})
+    with c.chat.completions.stream(model="gemini-2.5-flash", messages=QUESTION, tools=OPENAI_TOOLS) as s:
+        final = s.get_final_completion()
+    (call,) = final.choices[0].message.tool_calls
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == ARGS
+    assert final.choices[0].finish_reason == "tool_calls"
+    sent = gemini_mock.only_request()
+    assert sent["path"].endswith(":streamGenerateContent") and sent["query"] == "alt=sse"
+
+
+def test_anthropic_sdk_on_a_gemini_provider(gw: str, gemini_mock: Mock) -> None:
+    c = anthropic.Anthropic(base_url=f"{gw}/gemini-main", api_key=CLIENT_KEY, max_retries=0)
+    gemini_mock.push({"text": "Sunny and warm in Paris.", "chunks": 3})
+    with c.messages.stream(model="gemini-2.5-flash", max_tokens=100, messages=QUESTION) as s:
+        text = "".join(s.text_stream)
+        final = s.get_final_message()
+    assert text == "Sunny and warm in Paris."
+    assert final.stop_reason == "end_turn"
+    assert final.usage.output_tokens > 0
