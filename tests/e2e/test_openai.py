@@ -369,11 +369,11 @@ def test_upstream_429_on_a_stream_request(client: openai.OpenAI, openai_mock: Mo
     assert_upstream(openai_mock, openai_mock.only_request(), "/v1/chat/completions")
 
 
-def test_openai_responses_against_an_anthropic_provider_is_501(gw: str, anthropic_mock: Mock) -> None:
-    """Responses to an Anthropic upstream is not translated yet: a clear 501, no retry."""
+def test_openai_embeddings_against_an_anthropic_provider_is_501(gw: str, anthropic_mock: Mock) -> None:
+    """Anthropic has no embeddings: a clear 501, no retry."""
     c = openai.OpenAI(base_url=f"{gw}/anthropic-main/v1", api_key=CLIENT_KEY, max_retries=0)
     with pytest.raises(openai.APIStatusError) as info:
-        c.responses.create(model="claude-sonnet-4-5", input="hi")
+        c.embeddings.create(model="claude-sonnet-4-5", input="hi")
     assert info.value.status_code == 501
     assert info.value.response.headers["x-should-retry"] == "false"
     assert anthropic_mock.requests() == []

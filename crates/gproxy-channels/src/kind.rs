@@ -109,8 +109,12 @@ impl ChannelKind {
     /// How this channel serves a caller's endpoint.
     pub fn dispatch(self, endpoint: Endpoint) -> Dispatch {
         if endpoint.protocol == self.protocol() {
+            let chat = Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions);
             if self.has_native(endpoint.operation) {
                 Dispatch::Passthrough
+            } else if gproxy_protocol::translate::supported(endpoint, chat) {
+                // Responses on a Chat-only server (DeepSeek, NVIDIA): through Chat.
+                Dispatch::Transform(chat)
             } else {
                 Dispatch::Unsupported
             }
@@ -197,6 +201,19 @@ mod tests {
         let responses = Endpoint::new(Protocol::OpenAi, Operation::Responses);
         assert_eq!(
             ChannelKind::Anthropic.dispatch(responses),
+            Dispatch::Transform(messages)
+        );
+        assert_eq!(
+            ChannelKind::DeepSeek.dispatch(responses),
+            Dispatch::Transform(chat)
+        );
+        assert_eq!(
+            ChannelKind::OpenAi.dispatch(responses),
+            Dispatch::Passthrough
+        );
+        let count = Endpoint::new(Protocol::Anthropic, Operation::CountTokens);
+        assert_eq!(
+            ChannelKind::OpenAi.dispatch(count),
             Dispatch::NeedsTranslation
         );
         let generate = Endpoint::new(Protocol::Gemini, Operation::GenerateContent);

@@ -123,7 +123,7 @@ async fn a_protocol_the_channel_cannot_serve_is_a_clear_501() {
     let app = spawn_app().await;
     let resp = app
         .post(
-            "/anthropic-main/v1/responses",
+            "/anthropic-main/v1/embeddings",
             ALICE,
             json!({"model": "claude-sonnet-4-5", "input": "hi"}),
         )

@@ -329,7 +329,7 @@ credentials = []
         )
         .await,
         app.post(
-            "/anthropic-main/v1/responses",
+            "/anthropic-main/v1/embeddings",
             ALICE,
             json!({"model": "m", "input": "hi"}),
         )

@@ -461,3 +461,115 @@ async fn chat_client_on_a_gemini_upstream() {
     assert_eq!(result["name"], "lookup", "results name their function");
     assert_eq!(result["response"], json!({"result": {"hits": 3}}));
 }
+
+/// `(event, data)` of a Responses stream, checking event lines and sequence numbers.
+fn responses_events(body: &str) -> Vec<(String, Value)> {
+    let events = anthropic_events(body);
+    for (i, (_, data)) in events.iter().enumerate() {
+        assert_eq!(data["sequence_number"], i, "sequence numbers count up");
+    }
+    events
+}
+
+/// Codex CLI's shape of request: Responses, streamed, `store: false`, instructions as a
+/// developer item, function tools; served by an Anthropic upstream and by a Chat-only one.
+#[tokio::test]
+async fn responses_client_on_anthropic_and_chat_only_upstreams() {
+    let app = spawn_app().await;
+    let body = json!({"model": "claude-sonnet-4-5", "stream": true, "store": false,
+        "include": ["reasoning.encrypted_content"],
+        "input": [
+            {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "You are Codex."}]},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "list files"}]}],
+        "tools": [{"type": "function", "name": "shell", "description": "run a command",
+                   "parameters": {"type": "object", "properties": {"command": {"type": "array"}}}}]});
+    app.mock.push(Reply::tool_call(
+        "toolu_s",
+        "shell",
+        json!({"command": ["ls"]}),
+    ));
+    let resp = app
+        .post("/anthropic-main/v1/responses", ALICE, body.clone())
+        .await;
+    assert_eq!(resp.status(), 200);
+    let events = responses_events(&resp.text().await.expect("body"));
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(&kinds[..2], ["response.created", "response.in_progress"]);
+    assert_eq!(kinds.last(), Some(&"response.completed"));
+    let done = &events.last().expect("events").1["response"];
+    let call = done["output"]
+        .as_array()
+        .expect("output")
+        .iter()
+        .find(|o| o["type"] == "function_call")
+        .expect("the call is in response.completed");
+    assert_eq!(call["call_id"], "toolu_s");
+    assert_eq!(call["name"], "shell");
+    assert_eq!(
+        serde_json::from_str::<Value>(call["arguments"].as_str().expect("args")).expect("json"),
+        json!({"command": ["ls"]})
+    );
+    assert!(
+        done["usage"]["total_tokens"]
+            .as_u64()
+            .is_some_and(|n| n > 0)
+    );
+    let sent = app.mock.last_request().expect("forwarded").json();
+    assert_eq!(sent["system"], "You are Codex.");
+    assert_eq!(sent["tools"][0]["name"], "shell");
+
+    // The next turn: the call's output goes back as an Anthropic tool_result.
+    let next = json!({"model": "claude-sonnet-4-5", "store": false, "input": [
+        {"type": "message", "role": "user", "content": "list files"},
+        {"type": "function_call", "call_id": "toolu_s", "name": "shell", "arguments": "{\"command\":[\"ls\"]}"},
+        {"type": "function_call_output", "call_id": "toolu_s", "output": "a.txt\nb.txt"}]});
+    let resp = app.post("/anthropic-main/v1/responses", ALICE, next).await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["object"], "response");
+    assert_eq!(v["status"], "completed");
+    assert_eq!(v["output"][0]["content"][0]["text"], "Hello from mock!");
+    let sent = app.mock.last_request().expect("forwarded").json();
+    assert_eq!(sent["messages"][1]["content"][0]["type"], "tool_use");
+    assert_eq!(
+        sent["messages"][2]["content"][0],
+        json!({"type": "tool_result", "tool_use_id": "toolu_s", "content": "a.txt\nb.txt"})
+    );
+
+    // A Chat-only server (DeepSeek) serves Responses through Chat.
+    let resp = app
+        .post(
+            "/deepseek-main/v1/responses",
+            ALICE,
+            json!({"model": "deepseek-chat", "input": "hi", "stream": true}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let events = responses_events(&resp.text().await.expect("body"));
+    let text: String = events
+        .iter()
+        .filter(|(k, _)| k == "response.output_text.delta")
+        .map(|(_, v)| v["delta"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(text, "Hello from mock!");
+    assert_eq!(
+        app.mock.last_request().expect("sent").path,
+        "/v1/chat/completions"
+    );
+
+    // Stored state exists only at OpenAI: refused, naming the field.
+    let resp = app
+        .post(
+            "/anthropic-main/v1/responses",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "input": "hi", "previous_response_id": "resp_1"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        json(resp).await["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("previous_response_id")
+    );
+}

@@ -29,8 +29,14 @@ pub use stream::{ClientStream, StreamTranslator};
 
 use crate::anthropic::messages as anthropic;
 use crate::gemini::generate as gemini;
-use crate::openai::chat;
+use crate::openai::{self, chat};
 use crate::{Endpoint, Operation, Protocol, ir};
+
+/// A Responses client: its requests decode into the IR and its answers encode from it
+/// (it is never an upstream: OpenAI channels serve it natively).
+fn responses_client(endpoint: Endpoint) -> bool {
+    endpoint.protocol == Protocol::OpenAi && endpoint.operation == Operation::Responses
+}
 
 /// The generation endpoints translation serves, by protocol.
 fn generation(endpoint: Endpoint) -> Option<Protocol> {
@@ -46,6 +52,9 @@ fn generation(endpoint: Endpoint) -> Option<Protocol> {
 
 /// Whether a client's `from` endpoint can be served by an upstream's `to` endpoint.
 pub fn supported(from: Endpoint, to: Endpoint) -> bool {
+    if responses_client(from) {
+        return generation(to).is_some();
+    }
     generation(from).is_some() && generation(to).is_some() && from.protocol != to.protocol
 }
 
@@ -53,6 +62,11 @@ pub fn supported(from: Endpoint, to: Endpoint) -> bool {
 pub fn decode_request(from: Endpoint, body: &[u8]) -> Result<ir::Request, TranslateError> {
     let invalid =
         |e: serde_json::Error| TranslateError::Invalid(format!("invalid request body: {e}"));
+    if responses_client(from) {
+        return openai::responses::request::request_from_wire(
+            &serde_json::from_slice(body).map_err(invalid)?,
+        );
+    }
     match generation(from) {
         Some(Protocol::OpenAi) => ir::Request::try_from(
             serde_json::from_slice::<chat::ChatRequest>(body).map_err(invalid)?,
@@ -121,6 +135,12 @@ pub fn translate_response(
         }
     };
     answer.model = client_model.to_owned();
+    if responses_client(from) {
+        let body = openai::responses::response::response_to_wire(&answer, created);
+        let out = serde_json::to_vec(&body)
+            .map_err(|e| TranslateError::Invalid(format!("encoding the answer: {e}")))?;
+        return Ok((out, answer.usage));
+    }
     let out = match generation(from) {
         Some(Protocol::OpenAi) => {
             serde_json::to_vec(&chat::response::response_to_wire(&answer, created))

@@ -7,6 +7,7 @@ use crate::frame::{Frame, Framing};
 use crate::gemini::generate::stream as gemini;
 use crate::ir::StreamEvent;
 use crate::openai::chat::stream as chat;
+use crate::openai::responses::stream as responses;
 use crate::{Endpoint, ErrorKind, Protocol};
 use bytes::Bytes;
 
@@ -20,6 +21,7 @@ enum Decoder {
 #[derive(Debug)]
 enum Encoder {
     Chat(chat::Encoder),
+    Responses(responses::Encoder),
     Anthropic(anthropic::Encoder),
     Gemini(gemini::Encoder),
 }
@@ -28,6 +30,7 @@ impl Encoder {
     fn push(&mut self, event: StreamEvent) -> Vec<Bytes> {
         match self {
             Encoder::Chat(e) => e.push(event),
+            Encoder::Responses(e) => e.push(event),
             Encoder::Anthropic(e) => e.push(event),
             Encoder::Gemini(e) => e.push(event),
         }
@@ -36,6 +39,7 @@ impl Encoder {
     fn finish(&mut self) -> Vec<Bytes> {
         match self {
             Encoder::Chat(e) => e.finish(),
+            Encoder::Responses(e) => e.finish(),
             Encoder::Anthropic(e) => e.finish(),
             Encoder::Gemini(e) => e.finish(),
         }
@@ -76,16 +80,24 @@ impl StreamTranslator {
             Protocol::Anthropic => Decoder::Anthropic(anthropic::Decoder::new()),
             Protocol::Gemini => Decoder::Gemini(gemini::Decoder::new()),
         };
-        let encoder = match generation(client)? {
-            Protocol::OpenAi => Encoder::Chat(chat::Encoder::new(
-                stream.model,
-                stream.created,
-                stream.include_usage,
-            )),
-            Protocol::Anthropic => {
-                Encoder::Anthropic(anthropic::Encoder::new(stream.model, stream.input_estimate))
+        let encoder = if client.protocol == Protocol::OpenAi
+            && client.operation == crate::Operation::Responses
+        {
+            Encoder::Responses(responses::Encoder::new(stream.model, stream.created))
+        } else {
+            match generation(client)? {
+                Protocol::OpenAi => Encoder::Chat(chat::Encoder::new(
+                    stream.model,
+                    stream.created,
+                    stream.include_usage,
+                )),
+                Protocol::Anthropic => {
+                    Encoder::Anthropic(anthropic::Encoder::new(stream.model, stream.input_estimate))
+                }
+                Protocol::Gemini => {
+                    Encoder::Gemini(gemini::Encoder::new(stream.model, stream.framing))
+                }
             }
-            Protocol::Gemini => Encoder::Gemini(gemini::Encoder::new(stream.model, stream.framing)),
         };
         Some(StreamTranslator {
             decoder,
