@@ -284,3 +284,40 @@ def test_anthropic_sdk_on_a_gemini_provider(gw: str, gemini_mock: Mock) -> None:
     assert text == "Sunny and warm in Paris."
     assert final.stop_reason == "end_turn"
     assert final.usage.output_tokens > 0
+
+
+def test_openai_responses_sdk_on_an_anthropic_provider(gw: str, anthropic_mock: Mock) -> None:
+    c = openai.OpenAI(base_url=f"{gw}/anthropic-main/v1", api_key=CLIENT_KEY, max_retries=0)
+    anthropic_mock.push({"text": "Sunny in Paris.", "usage": USAGE})
+    r = c.responses.create(model="claude-sonnet-4-5", instructions="Be brief.", input="Weather in Paris?")
+    assert r.output_text == "Sunny in Paris."
+    assert r.status == "completed"
+    assert r.usage.input_tokens == 30 and r.usage.output_tokens == 12
+    assert anthropic_mock.only_request()["body"]["system"] == "Be brief."
+
+    anthropic_mock.clear()
+    anthropic_mock.push(
+        {"tool_call": {"id": "toolu_r", "name": "get_weather", "arguments": ARGS}, "chunks": 3}
+    )
+    tools = [{"type": "function", "name": "get_weather", "description": "Weather",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    with c.responses.stream(model="claude-sonnet-4-5", input="Weather in Paris?", tools=tools, store=False) as s:
+        final = s.get_final_response()
+    (call,) = [o for o in final.output if o.type == "function_call"]
+    assert (call.call_id, call.name, json.loads(call.arguments)) == ("toolu_r", "get_weather", ARGS)
+
+    anthropic_mock.clear()
+    anthropic_mock.push({"text": "It is sunny."})
+    second = c.responses.create(
+        model="claude-sonnet-4-5",
+        store=False,
+        tools=tools,
+        input=[
+            {"role": "user", "content": "Weather in Paris?"},
+            {"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments},
+            {"type": "function_call_output", "call_id": call.call_id, "output": "sunny"},
+        ],
+    )
+    assert second.output_text == "It is sunny."
+    msgs = anthropic_mock.only_request()["body"]["messages"]
+    assert msgs[2]["content"][0] == {"type": "tool_result", "tool_use_id": "toolu_r", "content": "sunny"}
