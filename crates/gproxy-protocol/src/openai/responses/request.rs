@@ -221,11 +221,17 @@ pub fn request_from_wire(body: &Value) -> Result<ir::Request, TranslateError> {
         .flatten()
         .enumerate()
     {
-        if str_of(t, "type") != Some("function") {
-            return Err(TranslateError::unsupported(
-                format!("tools[{i}].type"),
-                "only function tools can be translated (built-in tools run only on OpenAI)",
-            ));
+        match str_of(t, "type") {
+            Some("function") => {}
+            // OpenAI's own search and Codex's sub-agent namespace are left out (listed in
+            // docs/translation.md): the model simply does not see them.
+            Some("web_search" | "web_search_preview" | "namespace") => continue,
+            _ => {
+                return Err(TranslateError::unsupported(
+                    format!("tools[{i}].type"),
+                    "only function tools can be translated (built-in tools run only on OpenAI)",
+                ));
+            }
         }
         tools.push(ir::Tool {
             name: str_of(t, "name").unwrap_or_default().to_owned(),
