@@ -250,11 +250,11 @@ def test_upstream_529_on_a_stream_request(client: anthropic.Anthropic, anthropic
     assert_upstream(anthropic_mock, anthropic_mock.only_request(), "/v1/messages")
 
 
-def test_anthropic_count_tokens_against_an_openai_provider_is_501(gw: str, openai_mock: Mock) -> None:
-    """Token counting across protocols is not translated yet: a clear 501 in the SDK's shape."""
+def test_anthropic_count_tokens_on_an_openai_provider_is_counted_locally(gw: str, openai_mock: Mock) -> None:
+    """OpenAI cannot count Anthropic requests: the gateway counts with its bundled tokenizer,
+    says it estimated, and calls no upstream."""
     c = anthropic.Anthropic(base_url=f"{gw}/openai-main", api_key=CLIENT_KEY, max_retries=0)
-    with pytest.raises(anthropic.APIStatusError) as info:
-        c.messages.count_tokens(model="gpt-4.1", messages=MSGS)
-    assert info.value.status_code == 501
-    assert info.value.body["type"] == "error"
+    raw = c.messages.with_raw_response.count_tokens(model="gpt-4.1", messages=MSGS)
+    assert raw.headers["x-gproxy-estimated"] == "true"
+    assert 5 <= raw.parse().input_tokens <= 20
     assert openai_mock.requests() == []

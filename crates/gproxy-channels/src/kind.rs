@@ -23,6 +23,9 @@ pub enum Dispatch {
     /// The upstream serves the operation as this endpoint of its own protocol: requests
     /// and answers are translated (through the IR).
     Transform(Endpoint),
+    /// The gateway answers itself (a token count across protocols, with the bundled
+    /// tokenizer): the upstream is not called.
+    Local,
     /// The upstream has the operation in another protocol only, and this build does not
     /// translate that pair yet.
     NeedsTranslation,
@@ -108,6 +111,14 @@ impl ChannelKind {
 
     /// How this channel serves a caller's endpoint.
     pub fn dispatch(self, endpoint: Endpoint) -> Dispatch {
+        let counts_tokens = matches!(
+            endpoint.operation,
+            Operation::CountTokens | Operation::GeminiCountTokens | Operation::ResponsesInputTokens
+        );
+        let native = endpoint.protocol == self.protocol() && self.has_native(endpoint.operation);
+        if counts_tokens && !native {
+            return Dispatch::Local;
+        }
         if endpoint.protocol == self.protocol() {
             let chat = Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions);
             if self.has_native(endpoint.operation) {
@@ -212,8 +223,19 @@ mod tests {
             Dispatch::Passthrough
         );
         let count = Endpoint::new(Protocol::Anthropic, Operation::CountTokens);
+        assert_eq!(ChannelKind::OpenAi.dispatch(count), Dispatch::Local);
         assert_eq!(
-            ChannelKind::OpenAi.dispatch(count),
+            ChannelKind::Anthropic.dispatch(count),
+            Dispatch::Passthrough
+        );
+        let input_tokens = Endpoint::new(Protocol::OpenAi, Operation::ResponsesInputTokens);
+        assert_eq!(
+            ChannelKind::DeepSeek.dispatch(input_tokens),
+            Dispatch::Local
+        );
+        let gemini_embed = Endpoint::new(Protocol::Gemini, Operation::EmbedContent);
+        assert_eq!(
+            ChannelKind::OpenAi.dispatch(gemini_embed),
             Dispatch::NeedsTranslation
         );
         let generate = Endpoint::new(Protocol::Gemini, Operation::GenerateContent);

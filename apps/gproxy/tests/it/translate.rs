@@ -573,3 +573,50 @@ async fn responses_client_on_anthropic_and_chat_only_upstreams() {
             .contains("previous_response_id")
     );
 }
+
+/// Counting tokens where the provider cannot count in the caller's protocol: the gateway
+/// counts with its bundled tokenizer, in the caller's shape, marked as an estimate.
+#[tokio::test]
+async fn token_counts_across_protocols_are_local_estimates() {
+    let app = spawn_app().await;
+    let messages = json!([{"role": "user", "content": "How many tokens is this sentence?"}]);
+    let resp = app
+        .post(
+            "/openai-main/v1/messages/count_tokens",
+            ALICE,
+            json!({"model": "gpt-4.1", "messages": messages}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-gproxy-estimated"], "true");
+    let n = json(resp).await["input_tokens"].as_u64().expect("count");
+    assert!((5..=20).contains(&n), "{n}");
+
+    let resp = app
+        .post_with(
+            "/openai-main/v1beta/models/gpt-4.1:countTokens",
+            "x-goog-api-key",
+            ALICE,
+            json!({"contents": [{"role": "user", "parts": [{"text": "How many tokens is this sentence?"}]}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        json(resp).await["totalTokens"]
+            .as_u64()
+            .is_some_and(|n| n > 3)
+    );
+
+    let resp = app
+        .post(
+            "/anthropic-main/v1/responses/input_tokens",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "input": "How many tokens is this sentence?"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["object"], "response.input_tokens");
+    assert!(v["input_tokens"].as_u64().is_some_and(|n| n > 3));
+    assert!(app.mock.requests().is_empty(), "no upstream was asked");
+}

@@ -7,6 +7,7 @@
 pub mod estimate;
 pub mod forward;
 pub mod headers;
+pub mod local;
 pub mod records;
 pub mod relay;
 pub mod resolve;
@@ -201,7 +202,10 @@ async fn run(
             principal.user_name, provider.name
         )));
     }
-    let upstream_endpoint = check_dispatch(provider, endpoint)?;
+    let upstream_endpoint = match check_dispatch(provider, endpoint)? {
+        Served::Upstream(target) => target,
+        Served::Local => return local::count_tokens(endpoint, body).await,
+    };
     if upstream_endpoint != endpoint {
         let call = translated::TranslatedCall {
             provider,
@@ -254,15 +258,20 @@ async fn run(
     forward_and_respond(state, ctx, upstream, &parts, body, plan).await
 }
 
-/// The upstream endpoint that serves the caller's `endpoint` (itself, or its translation);
-/// 501 when the provider cannot serve it.
-pub(crate) fn check_dispatch(
-    provider: &Provider,
-    endpoint: Endpoint,
-) -> Result<Endpoint, ApiError> {
+/// Who serves a call.
+pub(crate) enum Served {
+    /// This upstream endpoint: the caller's own, or its translation.
+    Upstream(Endpoint),
+    /// The gateway itself.
+    Local,
+}
+
+/// Who serves the caller's `endpoint` on `provider`; 501 when nobody can.
+pub(crate) fn check_dispatch(provider: &Provider, endpoint: Endpoint) -> Result<Served, ApiError> {
     match provider.kind.dispatch(endpoint) {
-        Dispatch::Passthrough => Ok(endpoint),
-        Dispatch::Transform(target) => Ok(target),
+        Dispatch::Passthrough => Ok(Served::Upstream(endpoint)),
+        Dispatch::Transform(target) => Ok(Served::Upstream(target)),
+        Dispatch::Local => Ok(Served::Local),
         Dispatch::NeedsTranslation => Err(ApiError::not_implemented(format!(
             "provider `{}` (channel {}) speaks the {} protocol; serving {} `{}` requests on it needs translation, which is not supported yet",
             provider.name,
