@@ -1,0 +1,269 @@
+//! Golden tests of translation: every fixture request decoded and encoded for every other
+//! upstream protocol, every fixture upstream stream translated for every other client
+//! protocol, and whole answers; insta snapshots of the JSON and SSE produced, plus asserts on
+//! what must hold whatever the snapshot says (ids pairing, usage, stop reasons).
+
+use gproxy_protocol::frame::{Framer, Framing};
+use gproxy_protocol::openai::chat::Dialect;
+use gproxy_protocol::translate::{self, ClientStream, StreamTranslator};
+use gproxy_protocol::{Endpoint, Operation, Protocol, ir};
+use serde_json::{Value, json};
+
+const CHAT: Endpoint = Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions);
+const RESPONSES: Endpoint = Endpoint::new(Protocol::OpenAi, Operation::Responses);
+const MESSAGES: Endpoint = Endpoint::new(Protocol::Anthropic, Operation::Messages);
+const GEMINI: Endpoint = Endpoint::new(Protocol::Gemini, Operation::GenerateContent);
+const GEMINI_STREAM: Endpoint = Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent);
+
+const UPSTREAMS: [(&str, Endpoint); 3] =
+    [("chat", CHAT), ("anthropic", MESSAGES), ("gemini", GEMINI)];
+
+fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+fn decode(name: &str, from: Endpoint) -> ir::Request {
+    translate::decode_request(from, &fixture(&format!("requests/{name}.json")))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn requests_translate_to_every_other_upstream() {
+    for (name, from) in [
+        ("chat", CHAT),
+        ("anthropic", MESSAGES),
+        ("gemini", GEMINI_STREAM),
+        ("responses", RESPONSES),
+    ] {
+        let mut request = decode(name, from);
+        request.model = "upstream-model".into();
+        for (to_name, to) in UPSTREAMS {
+            if to.protocol == from.protocol && from != RESPONSES {
+                continue;
+            }
+            let out = match translate::encode_request(to, &request, Dialect::OpenAi) {
+                Ok(bytes) => serde_json::from_slice::<Value>(&bytes).expect("json"),
+                Err(err) => json!({"refused": err.to_string()}),
+            };
+            insta::assert_json_snapshot!(format!("request__{name}__to__{to_name}"), out);
+        }
+    }
+}
+
+#[test]
+fn tool_calls_and_results_keep_their_pairing() {
+    // Anthropic's two calls and results become chat's calls and tool messages, ids kept.
+    let request = decode("anthropic", MESSAGES);
+    let chat: Value = serde_json::from_slice(
+        &translate::encode_request(CHAT, &request, Dialect::Compatible).expect("encodes"),
+    )
+    .expect("json");
+    let messages = chat["messages"].as_array().expect("messages");
+    let assistant = messages
+        .iter()
+        .find(|m| m["role"] == "assistant")
+        .expect("assistant");
+    let ids: Vec<&str> = assistant["tool_calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["toolu_1", "toolu_2"]);
+    let results: Vec<(&str, &str)> = messages
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| {
+            (
+                m["tool_call_id"].as_str().expect("id"),
+                m["content"].as_str().expect("text"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [("toolu_1", "sunny"), ("toolu_2", "Error: unknown city")]
+    );
+    assert_eq!(
+        chat["max_tokens"], 1024,
+        "compatible servers take max_tokens"
+    );
+
+    // Gemini's call has no id: the result is paired with it by name.
+    let request = decode("gemini", GEMINI);
+    let ids: Vec<String> = request
+        .messages
+        .iter()
+        .flat_map(|m| &m.parts)
+        .filter_map(|p| match p {
+            ir::Part::ToolCall { id, signature, .. } => {
+                assert_eq!(signature.as_deref(), Some("Z2VtaW5pLXNpZw=="));
+                Some(id.clone())
+            }
+            ir::Part::ToolResult { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1], "call and result paired");
+}
+
+#[test]
+fn requests_round_trip_through_their_own_protocol() {
+    // Decode → IR → encode in the same protocol → decode again: the same conversation.
+    for (name, endpoint) in [("chat", CHAT), ("anthropic", MESSAGES), ("gemini", GEMINI)] {
+        let first = decode(name, endpoint);
+        let bytes = translate::encode_request(endpoint, &first, Dialect::OpenAi).expect("encodes");
+        let second = translate::decode_request(endpoint, &bytes).expect("decodes");
+        assert_eq!(first.messages.len(), second.messages.len(), "{name}");
+        for (a, b) in first.messages.iter().zip(&second.messages) {
+            let keep = |p: &&ir::Part| !matches!(p, ir::Part::Reasoning { .. });
+            let a: Vec<&ir::Part> = a.parts.iter().filter(keep).collect();
+            let b: Vec<&ir::Part> = b.parts.iter().filter(keep).collect();
+            assert_eq!(a.len(), b.len(), "{name}");
+            for (x, y) in a.iter().zip(&b) {
+                match (x, y) {
+                    (
+                        ir::Part::ToolCall {
+                            name: n1,
+                            arguments: a1,
+                            ..
+                        },
+                        ir::Part::ToolCall {
+                            name: n2,
+                            arguments: a2,
+                            ..
+                        },
+                    ) => {
+                        assert_eq!(n1, n2);
+                        let a1: Value = serde_json::from_str(a1).expect("json");
+                        let a2: Value = serde_json::from_str(a2).expect("json");
+                        assert_eq!(a1, a2, "{name}: arguments survive");
+                    }
+                    _ => assert_eq!(x, y, "{name}"),
+                }
+            }
+        }
+        assert_eq!(first.tools, second.tools, "{name}");
+        assert_eq!(first.system, second.system, "{name}");
+    }
+}
+
+/// Feeds an upstream stream fixture through a translator for `client`.
+fn translate_stream(upstream: Endpoint, file: &str, client: Endpoint, framing: Framing) -> String {
+    let stream = ClientStream {
+        model: "client-model".into(),
+        created: 1_700_000_000,
+        include_usage: true,
+        input_estimate: 42,
+        framing,
+    };
+    let mut t = StreamTranslator::new(upstream, client, stream).expect("a translated pair");
+    let mut framer = Framer::new(Framing::Sse);
+    let mut out = Vec::new();
+    // Byte by byte: events split anywhere must translate the same.
+    for byte in fixture(&format!("streams/{file}")) {
+        for frame in framer.push(&[byte]) {
+            out.extend(t.push(&frame));
+        }
+    }
+    if let Some(frame) = framer.finish() {
+        out.extend(t.push(&frame));
+    }
+    out.extend(t.finish());
+    assert!(
+        t.stopped(),
+        "{file} → {client:?}: the stream ended with its stop"
+    );
+    out.iter()
+        .map(|b| String::from_utf8(b.to_vec()).expect("utf8"))
+        .collect()
+}
+
+#[test]
+fn streams_translate_to_every_other_client() {
+    let clients = [
+        ("chat", CHAT, Framing::Sse),
+        ("responses", RESPONSES, Framing::Sse),
+        ("anthropic", MESSAGES, Framing::Sse),
+        ("gemini_sse", GEMINI_STREAM, Framing::Sse),
+        ("gemini_array", GEMINI_STREAM, Framing::JsonArray),
+    ];
+    let upstreams = [
+        ("chat", CHAT, "chat.sse"),
+        ("anthropic", MESSAGES, "anthropic.sse"),
+        ("gemini", GEMINI_STREAM, "gemini.sse"),
+    ];
+    for (up_name, upstream, file) in upstreams {
+        for (client_name, client, framing) in clients {
+            if client.protocol == upstream.protocol && client != RESPONSES {
+                continue;
+            }
+            let text = translate_stream(upstream, file, client, framing);
+            insta::assert_snapshot!(format!("stream__{up_name}__to__{client_name}"), text);
+        }
+    }
+}
+
+#[test]
+fn interleaved_parallel_calls_reach_an_anthropic_client_whole() {
+    let text = translate_stream(CHAT, "chat.sse", MESSAGES, Framing::Sse);
+    // Join each tool_use block's argument pieces by its index.
+    let mut blocks: std::collections::BTreeMap<u64, (String, String)> = Default::default();
+    for data in text.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        let v: Value = serde_json::from_str(data).expect("json");
+        let index = v["index"].as_u64().unwrap_or(u64::MAX);
+        if v["type"] == "content_block_start" && v["content_block"]["type"] == "tool_use" {
+            let id = v["content_block"]["id"].as_str().expect("id").to_owned();
+            blocks.insert(index, (id, String::new()));
+        }
+        if v["delta"]["type"] == "input_json_delta" {
+            if let Some(b) = blocks.get_mut(&index) {
+                b.1.push_str(v["delta"]["partial_json"].as_str().unwrap_or_default());
+            }
+        }
+    }
+    let calls: Vec<(String, Value)> = blocks
+        .into_values()
+        .map(|(id, args)| (id, serde_json::from_str(&args).expect("whole arguments")))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("call_p".to_owned(), json!({"city": "Paris"})),
+            ("call_r".to_owned(), json!({"city": "Rome"}))
+        ]
+    );
+}
+
+#[test]
+fn answers_translate_with_usage_meaning_the_same() {
+    let chat_body = json!({"id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4.1",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant",
+            "content": "One moment.", "tool_calls": [{"id": "call_1", "type": "function",
+            "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20,
+                  "prompt_tokens_details": {"cached_tokens": 30},
+                  "completion_tokens_details": {"reasoning_tokens": 5}}});
+    let body = serde_json::to_vec(&chat_body).expect("bytes");
+    for (name, client) in [
+        ("anthropic", MESSAGES),
+        ("gemini", GEMINI),
+        ("responses", RESPONSES),
+    ] {
+        let (out, usage) =
+            translate::translate_response(CHAT, &body, client, "client-model", 1_700_000_000)
+                .expect("translates");
+        assert_eq!(
+            (
+                usage.input_tokens,
+                usage.cache_read_tokens,
+                usage.output_tokens
+            ),
+            (100, 30, 20)
+        );
+        let v: Value = serde_json::from_slice(&out).expect("json");
+        insta::assert_json_snapshot!(format!("answer__chat__to__{name}"), v);
+    }
+}
