@@ -218,10 +218,10 @@ fn interleaved_parallel_calls_reach_an_anthropic_client_whole() {
             let id = v["content_block"]["id"].as_str().expect("id").to_owned();
             blocks.insert(index, (id, String::new()));
         }
-        if v["delta"]["type"] == "input_json_delta" {
-            if let Some(b) = blocks.get_mut(&index) {
-                b.1.push_str(v["delta"]["partial_json"].as_str().unwrap_or_default());
-            }
+        if v["delta"]["type"] == "input_json_delta"
+            && let Some(b) = blocks.get_mut(&index)
+        {
+            b.1.push_str(v["delta"]["partial_json"].as_str().unwrap_or_default());
         }
     }
     let calls: Vec<(String, Value)> = blocks
