@@ -9,6 +9,8 @@ use gproxy_protocol::translate::{self, ClientStream, StreamTranslator};
 use gproxy_protocol::{Endpoint, Operation, Protocol, ir};
 use serde_json::{Value, json};
 
+mod properties;
+
 const CHAT: Endpoint = Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions);
 const RESPONSES: Endpoint = Endpoint::new(Protocol::OpenAi, Operation::Responses);
 const MESSAGES: Endpoint = Endpoint::new(Protocol::Anthropic, Operation::Messages);
