@@ -167,6 +167,25 @@ pub fn parts_from_blocks(blocks: Vec<Block>, at: &str) -> Result<Vec<Part>, Tran
     Ok(parts)
 }
 
+/// A tool-call id as Anthropic accepts it (`^[a-zA-Z0-9_-]+$`): kept when it already is
+/// one, otherwise rewritten deterministically (`toolu_` and the hex of its bytes), so a call
+/// and its result, translated separately, still carry the same id (DESIGN.md §6).
+pub fn tool_id(id: &str) -> String {
+    let valid = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid {
+        return id.to_owned();
+    }
+    let mut out = String::with_capacity(6 + id.len() * 2);
+    out.push_str("toolu_");
+    for b in id.bytes() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
 /// The blocks of `parts`. Reasoning without an Anthropic signature (made by another
 /// provider) is left out: Anthropic accepts only the thinking it signed.
 pub fn blocks_from_parts(parts: &[Part]) -> Vec<Block> {
@@ -189,7 +208,7 @@ pub fn blocks_from_parts(parts: &[Part]) -> Vec<Block> {
                     arguments,
                     ..
                 } => Block::ToolUse {
-                    id: id.clone(),
+                    id: tool_id(id),
                     name: name.clone(),
                     input: serde_json::from_str::<Value>(arguments)
                         .ok()
@@ -201,7 +220,7 @@ pub fn blocks_from_parts(parts: &[Part]) -> Vec<Block> {
                     content,
                     is_error,
                 } => Block::ToolResult {
-                    tool_use_id: id.clone(),
+                    tool_use_id: tool_id(id),
                     content: Some(match content.as_slice() {
                         [Part::Text(t)] => ToolResultContent::Text(t.clone()),
                         _ => ToolResultContent::Blocks(blocks_from_parts(content)),
@@ -229,6 +248,39 @@ pub fn blocks_from_parts(parts: &[Part]) -> Vec<Block> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tool_ids_anthropic_accepts() {
+        assert_eq!(tool_id("call_Ab-9"), "call_Ab-9");
+        assert_eq!(
+            tool_id("functions.get_weather:0"),
+            "toolu_66756e6374696f6e732e6765745f776561746865723a30"
+        );
+        assert_eq!(tool_id(""), "toolu_");
+        let blocks = blocks_from_parts(&[
+            Part::ToolCall {
+                id: "fn:1".into(),
+                name: "f".into(),
+                arguments: "{}".into(),
+                signature: None,
+            },
+            Part::ToolResult {
+                id: "fn:1".into(),
+                content: vec![Part::Text("ok".into())],
+                is_error: false,
+            },
+        ]);
+        let call = match &blocks[0] {
+            Block::ToolUse { id, .. } => id.clone(),
+            other => panic!("{other:?}"),
+        };
+        let result = match &blocks[1] {
+            Block::ToolResult { tool_use_id, .. } => tool_use_id.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(call, result, "the call and its result keep one id");
+        assert_eq!(call, "toolu_666e3a31");
+    }
 
     #[test]
     fn base64_of_text() {

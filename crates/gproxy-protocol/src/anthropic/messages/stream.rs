@@ -275,7 +275,7 @@ impl Encoder {
                     BlockKind::ToolCall { id, name } => {
                         self.saw_tool_call = true;
                         (
-                            json!({"type": "tool_use", "id": id, "name": name, "input": {}}),
+                            json!({"type": "tool_use", "id": super::content::tool_id(&id), "name": name, "input": {}}),
                             false,
                         )
                     }
