@@ -146,6 +146,32 @@ impl ChannelKind {
         }
     }
 
+    /// How a provider of this channel with `settings` serves a caller's endpoint: its
+    /// `settings.dispatch` entry for the operation, else the channel's table.
+    pub fn dispatch_with(self, settings: &crate::ChannelSettings, endpoint: Endpoint) -> Dispatch {
+        let rule = settings
+            .dispatch
+            .iter()
+            .find(|(op, _)| *op == endpoint.operation)
+            .map(|(_, rule)| *rule);
+        match rule {
+            None => self.dispatch(endpoint),
+            Some(crate::settings::DispatchRule::Passthrough) => Dispatch::Passthrough,
+            Some(crate::settings::DispatchRule::Local) => Dispatch::Local,
+            Some(crate::settings::DispatchRule::Unsupported) => Dispatch::Unsupported,
+            Some(crate::settings::DispatchRule::To(target)) if target == endpoint => {
+                Dispatch::Passthrough
+            }
+            Some(crate::settings::DispatchRule::To(target)) => {
+                if gproxy_protocol::translate::supported(endpoint, target) {
+                    Dispatch::Transform(target)
+                } else {
+                    Dispatch::NeedsTranslation
+                }
+            }
+        }
+    }
+
     /// Which Chat request fields the upstream understands.
     pub fn chat_dialect(self) -> gproxy_protocol::openai::chat::Dialect {
         match self {

@@ -2,6 +2,7 @@
 //! the database hold. Unknown setting keys are kept (later features read them).
 
 use crate::ChannelKind;
+use gproxy_protocol::{Endpoint, Operation, Protocol};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -21,6 +22,44 @@ pub enum SettingsError {
     BadCredential(usize),
     #[error("credentials[{0}]: `api_key` (or `secret`) is required")]
     MissingKey(usize),
+    #[error("settings.dispatch.{key}: {message}")]
+    Dispatch { key: String, message: String },
+}
+
+/// How a provider serves one operation, overriding its channel's table
+/// (`settings.dispatch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DispatchRule {
+    /// Sent as the client sent it, in its own protocol (URL and auth follow that protocol).
+    Passthrough,
+    /// Translated to this endpoint of the upstream.
+    To(Endpoint),
+    /// Answered by the gateway (token counts).
+    Local,
+    /// Refused.
+    Unsupported,
+}
+
+impl DispatchRule {
+    /// Reads `"passthrough"`, `"local"`, `"unsupported"` or `"<protocol>.<operation>"`
+    /// (`"openai.chat_completions"`, `"anthropic.messages"`, `"gemini.generate_content"`).
+    fn parse(value: &str) -> Option<DispatchRule> {
+        Some(match value {
+            "passthrough" => DispatchRule::Passthrough,
+            "local" => DispatchRule::Local,
+            "unsupported" => DispatchRule::Unsupported,
+            _ => {
+                let (protocol, op) = value.split_once('.')?;
+                let protocol = match protocol {
+                    "openai" => Protocol::OpenAi,
+                    "anthropic" => Protocol::Anthropic,
+                    "gemini" => Protocol::Gemini,
+                    _ => return None,
+                };
+                DispatchRule::To(Endpoint::new(protocol, Operation::parse(op)?))
+            }
+        })
+    }
 }
 
 /// Typed provider settings.
@@ -28,6 +67,8 @@ pub enum SettingsError {
 pub struct ChannelSettings {
     /// Upstream base URL without a trailing slash.
     pub base_url: String,
+    /// Overrides of the channel's dispatch table, by the client's operation.
+    pub dispatch: Vec<(Operation, DispatchRule)>,
     /// Forward the client's `openai-organization`, `openai-project` and
     /// `x-goog-user-project` headers, which pick the billing scope of the operator's
     /// account (`forward_billing_headers`, default false: they are dropped).
@@ -42,6 +83,8 @@ struct RawSettings {
     base_url: Option<String>,
     #[serde(default)]
     forward_billing_headers: bool,
+    #[serde(default)]
+    dispatch: Option<Map<String, Value>>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -53,6 +96,7 @@ impl ChannelSettings {
             RawSettings {
                 base_url: None,
                 forward_billing_headers: false,
+                dispatch: None,
                 extra: Map::new(),
             }
         } else {
@@ -68,7 +112,33 @@ impl ChannelSettings {
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             return Err(SettingsError::BadBaseUrl);
         }
+        let mut dispatch = Vec::new();
+        for (key, value) in raw.dispatch.unwrap_or_default() {
+            let bad = |message: &str| SettingsError::Dispatch {
+                key: key.clone(),
+                message: message.to_owned(),
+            };
+            let op = Operation::parse(&key)
+                .ok_or_else(|| bad("not an operation (e.g. `messages`, `chat_completions`)"))?;
+            let rule = value
+                .as_str()
+                .and_then(DispatchRule::parse)
+                .ok_or_else(|| {
+                    bad("must be `passthrough`, `local`, `unsupported` or `<protocol>.<operation>`")
+                })?;
+            let counts = matches!(
+                op,
+                Operation::CountTokens
+                    | Operation::GeminiCountTokens
+                    | Operation::ResponsesInputTokens
+            );
+            if rule == DispatchRule::Local && !counts {
+                return Err(bad("only token counts can be answered locally"));
+            }
+            dispatch.push((op, rule));
+        }
         Ok(ChannelSettings {
+            dispatch,
             base_url: base_url.trim_end_matches('/').to_owned(),
             forward_billing_headers: raw.forward_billing_headers,
             extra: raw.extra,
@@ -143,6 +213,44 @@ mod tests {
         assert!(
             ChannelSettings::parse(ChannelKind::OpenAi, &json!({"base_url": "ftp://x"})).is_err()
         );
+    }
+
+    #[test]
+    fn dispatch_overrides_are_read_and_checked() {
+        let s = ChannelSettings::parse(
+            ChannelKind::Custom,
+            &json!({"base_url": "http://h/v1", "dispatch": {
+                "messages": "passthrough", "count_tokens": "local",
+                "responses": "anthropic.messages", "embeddings": "unsupported"}}),
+        )
+        .expect("valid");
+        assert!(
+            s.dispatch
+                .contains(&(Operation::Messages, DispatchRule::Passthrough))
+        );
+        assert!(s.dispatch.contains(&(
+            Operation::Responses,
+            DispatchRule::To(Endpoint::new(Protocol::Anthropic, Operation::Messages))
+        )));
+        for (dispatch, field) in [
+            (
+                json!({"mesages": "passthrough"}),
+                "settings.dispatch.mesages",
+            ),
+            (
+                json!({"messages": "anthropic.chat"}),
+                "settings.dispatch.messages",
+            ),
+            (json!({"messages": "local"}), "only token counts"),
+            (json!({"messages": 1}), "settings.dispatch.messages"),
+        ] {
+            let err = ChannelSettings::parse(
+                ChannelKind::Custom,
+                &json!({"base_url": "http://h/v1", "dispatch": dispatch}),
+            )
+            .expect_err("invalid");
+            assert!(err.to_string().contains(field), "{err}");
+        }
     }
 
     #[test]

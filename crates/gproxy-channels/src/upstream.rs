@@ -1,7 +1,6 @@
 //! Where a passthrough request goes upstream (the one function that builds upstream URLs),
 //! and how the provider's credential travels.
 
-use crate::ChannelKind;
 use crate::path::{PathError, check_model_id, encode_model_path};
 use crate::query;
 use gproxy_protocol::{Endpoint, Operation, Protocol};
@@ -36,16 +35,12 @@ pub enum UrlError {
 /// OpenAI-style and Anthropic bases may or may not carry `/v1`; it is added when missing.
 /// Gemini keeps the API version the caller used (`v1beta` or `v1`) unless the base fixes one.
 pub fn url(
-    kind: ChannelKind,
     base_url: &str,
     endpoint: Endpoint,
     model: Option<&str>,
     gemini_version: &str,
     client_query: Option<&str>,
 ) -> Result<String, UrlError> {
-    if kind.protocol() != endpoint.protocol {
-        return Err(UrlError::NoRoute);
-    }
     let base = base_url.trim_end_matches('/');
     // The model as path text, for the operations whose path names one.
     let model_path = || -> Result<String, UrlError> {
@@ -98,10 +93,10 @@ pub fn url(
     Ok(url)
 }
 
-/// Puts the provider's credential on an upstream request the way `kind` expects, and the
-/// headers its protocol requires.
+/// Puts the provider's credential on an upstream request the way `protocol` expects (the
+/// protocol the request is sent in, per the dispatch table), and the headers it requires.
 pub fn apply_auth(
-    kind: ChannelKind,
+    protocol: Protocol,
     headers: &mut HeaderMap,
     api_key: &str,
 ) -> Result<(), http::Error> {
@@ -111,7 +106,7 @@ pub fn apply_auth(
         v.set_sensitive(true);
         Ok(v)
     };
-    match kind.protocol() {
+    match protocol {
         Protocol::OpenAi => {
             headers.insert(
                 http::header::AUTHORIZATION,
@@ -142,39 +137,18 @@ mod tests {
 
     #[test]
     fn openai_urls_with_and_without_v1() {
-        let u = url(
-            ChannelKind::OpenAi,
-            "https://api.openai.com/v1",
-            CHAT,
-            None,
-            "v1beta",
-            None,
-        );
+        let u = url("https://api.openai.com/v1", CHAT, None, "v1beta", None);
         assert_eq!(
             u.as_deref().ok(),
             Some("https://api.openai.com/v1/chat/completions")
         );
-        let u = url(
-            ChannelKind::DeepSeek,
-            "https://api.deepseek.com",
-            CHAT,
-            None,
-            "v1beta",
-            None,
-        );
+        let u = url("https://api.deepseek.com", CHAT, None, "v1beta", None);
         assert_eq!(
             u.as_deref().ok(),
             Some("https://api.deepseek.com/v1/chat/completions")
         );
         let get = Endpoint::new(Protocol::OpenAi, Operation::ModelsGet);
-        let u = url(
-            ChannelKind::Custom,
-            "http://h/api/v4",
-            get,
-            Some("m-1"),
-            "v1beta",
-            None,
-        );
+        let u = url("http://h/api/v4", get, Some("m-1"), "v1beta", None);
         assert_eq!(u.as_deref().ok(), Some("http://h/api/v4/models/m-1"));
     }
 
@@ -182,14 +156,7 @@ mod tests {
     fn gemini_keeps_the_callers_version() {
         let ep = Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent);
         let base = "https://generativelanguage.googleapis.com";
-        let u = url(
-            ChannelKind::AiStudio,
-            base,
-            ep,
-            Some("gemini-2.5-flash"),
-            "v1",
-            None,
-        );
+        let u = url(base, ep, Some("gemini-2.5-flash"), "v1", None);
         assert_eq!(
             u.as_deref().ok(),
             Some(
@@ -197,30 +164,14 @@ mod tests {
             )
         );
         let list = Endpoint::new(Protocol::Gemini, Operation::ModelsList);
-        let u = url(
-            ChannelKind::AiStudio,
-            "http://m/v1beta",
-            list,
-            None,
-            "v1",
-            None,
-        );
+        let u = url("http://m/v1beta", list, None, "v1", None);
         assert_eq!(u.as_deref().ok(), Some("http://m/v1beta/models"));
     }
 
     #[test]
     fn client_model_ids_are_checked_and_encoded() {
         let get = Endpoint::new(Protocol::OpenAi, Operation::ModelsGet);
-        let u = |model: &str| {
-            url(
-                ChannelKind::Nvidia,
-                "http://h/v1",
-                get,
-                Some(model),
-                "v1",
-                None,
-            )
-        };
+        let u = |model: &str| url("http://h/v1", get, Some(model), "v1", None);
         assert_eq!(
             u("meta/llama-3.1-8b-instruct").as_deref().ok(),
             Some("http://h/v1/models/meta/llama-3.1-8b-instruct")
@@ -233,16 +184,7 @@ mod tests {
             assert!(matches!(u(bad), Err(UrlError::Path(_))), "{bad}");
         }
         let generate = Endpoint::new(Protocol::Gemini, Operation::GenerateContent);
-        let g = |model: &str| {
-            url(
-                ChannelKind::AiStudio,
-                "http://g",
-                generate,
-                Some(model),
-                "v1beta",
-                None,
-            )
-        };
+        let g = |model: &str| url("http://g", generate, Some(model), "v1beta", None);
         assert_eq!(
             g("gemini-2.5-flash").as_deref().ok(),
             Some("http://g/v1beta/models/gemini-2.5-flash:generateContent")
@@ -254,7 +196,6 @@ mod tests {
     fn only_allowed_query_goes_upstream() {
         let ep = Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent);
         let u = url(
-            ChannelKind::AiStudio,
             "http://g",
             ep,
             Some("m"),
@@ -268,16 +209,15 @@ mod tests {
     }
 
     #[test]
-    fn no_url_across_protocols() {
+    fn operations_without_a_path_have_no_url() {
+        let odd = Endpoint::new(Protocol::Gemini, Operation::ChatCompletions);
         assert_eq!(
-            url(
-                ChannelKind::Anthropic,
-                "http://a",
-                CHAT,
-                None,
-                "v1beta",
-                None
-            ),
+            url("http://a", odd, Some("m"), "v1beta", None),
+            Err(UrlError::NoRoute)
+        );
+        let odd = Endpoint::new(Protocol::Anthropic, Operation::GenerateContent);
+        assert_eq!(
+            url("http://a", odd, None, "v1", None),
             Err(UrlError::NoRoute)
         );
     }
@@ -285,24 +225,24 @@ mod tests {
     #[test]
     fn auth_per_channel() {
         let mut h = HeaderMap::new();
-        apply_auth(ChannelKind::Anthropic, &mut h, "k").expect("valid");
+        apply_auth(Protocol::Anthropic, &mut h, "k").expect("valid");
         assert_eq!(h["x-api-key"], "k");
         assert_eq!(h["anthropic-version"], ANTHROPIC_VERSION);
         let mut h = HeaderMap::new();
         h.insert("anthropic-version", HeaderValue::from_static("2024-01-01"));
-        apply_auth(ChannelKind::Anthropic, &mut h, "k").expect("valid");
+        apply_auth(Protocol::Anthropic, &mut h, "k").expect("valid");
         assert_eq!(
             h["anthropic-version"], "2024-01-01",
             "the caller's version wins"
         );
         let mut h = HeaderMap::new();
-        apply_auth(ChannelKind::Nvidia, &mut h, "k").expect("valid");
+        apply_auth(Protocol::OpenAi, &mut h, "k").expect("valid");
         assert_eq!(h["authorization"], "Bearer k");
         let mut h = HeaderMap::new();
-        apply_auth(ChannelKind::AiStudio, &mut h, "k").expect("valid");
+        apply_auth(Protocol::Gemini, &mut h, "k").expect("valid");
         assert_eq!(h["x-goog-api-key"], "k");
         assert!(h["x-goog-api-key"].is_sensitive());
         assert!(!format!("{h:?}").contains("\"k\""), "{h:?}");
-        assert!(apply_auth(ChannelKind::OpenAi, &mut HeaderMap::new(), "bad\nkey").is_err());
+        assert!(apply_auth(Protocol::OpenAi, &mut HeaderMap::new(), "bad\nkey").is_err());
     }
 }

@@ -91,6 +91,28 @@ impl Operation {
         }
     }
 
+    /// Every operation.
+    pub const ALL: [Operation; 13] = [
+        Operation::ChatCompletions,
+        Operation::Responses,
+        Operation::ResponsesInputTokens,
+        Operation::Embeddings,
+        Operation::Messages,
+        Operation::CountTokens,
+        Operation::GenerateContent,
+        Operation::StreamGenerateContent,
+        Operation::GeminiCountTokens,
+        Operation::EmbedContent,
+        Operation::BatchEmbedContents,
+        Operation::ModelsList,
+        Operation::ModelsGet,
+    ];
+
+    /// The operation named `name` (as [`Operation::as_str`] spells it).
+    pub fn parse(name: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|op| op.as_str() == name)
+    }
+
     /// The Gemini operation named by a `models/{model}:{action}` path suffix.
     pub fn from_gemini_action(action: &str) -> Option<Operation> {
         Some(match action {

@@ -620,3 +620,56 @@ async fn token_counts_across_protocols_are_local_estimates() {
     assert!(v["input_tokens"].as_u64().is_some_and(|n| n > 3));
     assert!(app.mock.requests().is_empty(), "no upstream was asked");
 }
+
+/// `settings.dispatch` overrides the channel's table: a custom (OpenAI-compatible) server
+/// that also speaks Anthropic Messages natively gets Anthropic clients byte for byte, with
+/// Anthropic's auth; another sends Chat clients to its Messages endpoint through translation.
+#[tokio::test]
+async fn dispatch_overrides_pick_the_upstream_endpoint() {
+    let app = spawn_with_seed(|mock| {
+        format!(
+            r#"
+[[providers]]
+name = "dual"
+channel = "custom"
+settings = {{ base_url = "{mock}", dispatch = {{ messages = "passthrough", chat_completions = "anthropic.messages" }} }}
+credentials = [ {{ api_key = "sk-up-dual" }} ]
+"#
+        )
+    })
+    .await;
+    let body = r#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#;
+    let resp = app
+        .http
+        .post(app.url("/dual/v1/messages"))
+        .header("x-api-key", ALICE)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["type"], "message");
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1/messages");
+    assert_eq!(
+        &sent.body[..],
+        body.as_bytes(),
+        "passthrough stays byte-level"
+    );
+    assert_key_swapped(&sent, "x-api-key", "sk-up-dual");
+    assert!(sent.header("anthropic-version").is_some());
+
+    let resp = app
+        .post(
+            "/dual/v1/chat/completions",
+            ALICE,
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(resp).await["object"], "chat.completion");
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1/messages", "chat translated to Messages");
+    assert_key_swapped(&sent, "x-api-key", "sk-up-dual");
+}

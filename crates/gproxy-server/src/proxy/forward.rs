@@ -17,6 +17,8 @@ use std::time::Instant;
 #[derive(Debug)]
 pub struct UpstreamCall<'a> {
     pub provider: &'a Provider,
+    /// The protocol the request is sent in (its credential travels that protocol's way).
+    pub protocol: gproxy_protocol::Protocol,
     pub method: Method,
     /// Full URL including the query.
     pub url: String,
@@ -58,7 +60,7 @@ pub async fn send(
         let is_last = attempt + 1 == total;
         let mut headers = call.headers.clone();
         apply_auth(
-            provider.kind,
+            call.protocol,
             &mut headers,
             credential.api_key.expose_secret(),
         )

@@ -268,7 +268,7 @@ pub(crate) enum Served {
 
 /// Who serves the caller's `endpoint` on `provider`; 501 when nobody can.
 pub(crate) fn check_dispatch(provider: &Provider, endpoint: Endpoint) -> Result<Served, ApiError> {
-    match provider.kind.dispatch(endpoint) {
+    match provider.kind.dispatch_with(&provider.settings, endpoint) {
         Dispatch::Passthrough => Ok(Served::Upstream(endpoint)),
         Dispatch::Transform(target) => Ok(Served::Upstream(target)),
         Dispatch::Local => Ok(Served::Local),
@@ -315,7 +315,6 @@ pub(crate) async fn forward_and_respond(
         query,
     } = target;
     let url = upstream::url(
-        provider.kind,
         &provider.settings.base_url,
         endpoint,
         model,
@@ -331,6 +330,7 @@ pub(crate) async fn forward_and_respond(
     })?;
     let call = forward::UpstreamCall {
         provider,
+        protocol: endpoint.protocol,
         method: parts.method.clone(),
         url,
         headers: {
