@@ -34,18 +34,20 @@ async fn messages(call: Call) -> Response {
                 id,
                 name,
                 arguments,
-            } => (tool_use(id, name, arguments), "tool_use"),
+                more,
+            } => {
+                let mut blocks = vec![tool_use(id, name, arguments)];
+                blocks.extend(more.iter().map(|c| tool_use(&c.id, &c.name, &c.arguments)));
+                (Value::Array(blocks), "tool_use")
+            }
         };
         let mut usage = usage_object(call.reply.usage);
         usage["output_tokens"] = json!(call.reply.usage.output);
-        Json(message(
-            &id,
-            &model,
-            json!([content]),
-            json!(stop_reason),
-            usage,
-        ))
-        .into_response()
+        let content = match content {
+            Value::Array(blocks) => Value::Array(blocks),
+            one => json!([one]),
+        };
+        Json(message(&id, &model, content, json!(stop_reason), usage)).into_response()
     };
     // Anthropic answers every request with a `request-id` header.
     ([("request-id", format!("req_mock_{}", call.seq))], response).into_response()
@@ -111,6 +113,7 @@ fn stream(
             id,
             name,
             arguments,
+            ..
         } => (
             tool_use(id, name, &json!({})),
             split_even(&arguments.to_string(), chunks),
@@ -131,15 +134,26 @@ fn stream(
             emit(json!({"type": "content_block_delta", "index": 0, "delta": delta}))
         })
         .collect();
-    let tail = vec![
-        emit(json!({"type": "content_block_stop", "index": 0})),
+    let mut tail = vec![emit(json!({"type": "content_block_stop", "index": 0}))];
+    // Parallel calls: one block each after the first, its input in one delta.
+    if let Answer::Tool { more, .. } = answer {
+        for (k, c) in more.iter().enumerate() {
+            let index = k + 1;
+            tail.push(emit(json!({"type": "content_block_start", "index": index,
+                "content_block": tool_use(&c.id, &c.name, &json!({}))})));
+            tail.push(emit(json!({"type": "content_block_delta", "index": index,
+                "delta": {"type": "input_json_delta", "partial_json": c.arguments.to_string()}})));
+            tail.push(emit(json!({"type": "content_block_stop", "index": index})));
+        }
+    }
+    tail.extend([
         emit(json!({
             "type": "message_delta",
             "delta": {"stop_reason": stop_reason, "stop_sequence": null},
             "usage": {"output_tokens": usage.output},
         })),
         emit(json!({"type": "message_stop"})),
-    ];
+    ]);
     StreamScript { head, deltas, tail }
 }
 
@@ -181,6 +195,7 @@ mod tests {
     fn tool_stream_fragments_join_to_input() {
         let args = json!({"city": "Paris"});
         let answer = Answer::Tool {
+            more: &[],
             id: "toolu_1",
             name: "get_weather",
             arguments: &args,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::record::Seq;
-use crate::script::{Reply, ReplyKind};
+use crate::script::{MockCall, Reply, ReplyKind};
 use crate::server::AppState;
 use crate::surface::Surface;
 
@@ -39,6 +39,8 @@ pub(crate) enum Answer<'a> {
         id: &'a str,
         name: &'a str,
         arguments: &'a Value,
+        /// More calls made in parallel, after this one.
+        more: &'a [MockCall],
     },
 }
 
@@ -69,6 +71,7 @@ impl Call {
                 id,
                 name,
                 arguments,
+                more: &self.reply.parallel_calls,
             }),
             ReplyKind::Error { status, message } => Err(ErrorReply {
                 surface: self.surface,

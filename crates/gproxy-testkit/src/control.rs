@@ -35,6 +35,8 @@ pub(crate) fn router() -> Router<AppState> {
 pub(crate) struct ReplySpec {
     text: Option<String>,
     tool_call: Option<ToolCallSpec>,
+    /// Several calls at once (parallel tool calls); instead of `tool_call`.
+    tool_calls: Option<Vec<ToolCallSpec>>,
     error: Option<ErrorSpec>,
     /// Replaces the whole usage; counts left out are 0.
     usage: Option<MockUsage>,
@@ -77,10 +79,13 @@ impl ReplySpec {
         let kinds = [
             self.text.is_some(),
             self.tool_call.is_some(),
+            self.tool_calls.is_some(),
             self.error.is_some(),
         ];
         if kinds.into_iter().filter(|set| *set).count() > 1 {
-            return Err("give at most one of `text`, `tool_call` and `error`".to_owned());
+            return Err(
+                "give at most one of `text`, `tool_call`, `tool_calls` and `error`".to_owned(),
+            );
         }
         let mut reply = base;
         if let Some(text) = self.text {
@@ -91,6 +96,10 @@ impl ReplySpec {
                 name: call.name,
                 arguments: call.arguments,
             };
+        } else if let Some(calls) = self.tool_calls {
+            let calls = Reply::tool_calls(calls.into_iter().map(|c| (c.id, c.name, c.arguments)));
+            reply.kind = calls.kind;
+            reply.parallel_calls = calls.parallel_calls;
         } else if let Some(error) = self.error {
             reply.kind = ReplyKind::Error {
                 status: error.status,
@@ -269,6 +278,12 @@ mod tests {
         assert!(err(r#"{"txt":"typo"}"#).contains("unknown field `txt`"));
         assert!(err(r#"[{"text":"a"},{"text":1}]"#).starts_with("reply 1: "));
         assert!(err(r#"{"text":"a","error":{"status":500}}"#).contains("at most one"));
+        let two = parse(
+            r#"{"tool_calls":[{"id":"a","name":"f"},{"id":"b","name":"g","arguments":{"x":1}}]}"#,
+        )
+        .expect("parallel calls");
+        assert_eq!(two[0].parallel_calls.len(), 1);
+        assert_eq!(two[0].parallel_calls[0].arguments, json!({"x": 1}));
         assert!(err(r#"{"usage":{"input":-1}}"#).contains("invalid value"));
     }
 

@@ -101,8 +101,18 @@ fn parts(answer: &Answer<'_>) -> Value {
     match answer {
         Answer::Text(text) => json!([{"text": text}]),
         Answer::Tool {
-            name, arguments, ..
-        } => json!([{"functionCall": {"name": name, "args": arguments}}]),
+            name,
+            arguments,
+            more,
+            ..
+        } => {
+            let mut parts = vec![json!({"functionCall": {"name": name, "args": arguments}})];
+            parts.extend(
+                more.iter()
+                    .map(|c| json!({"functionCall": {"name": c.name, "args": c.arguments}})),
+            );
+            Value::Array(parts)
+        }
     }
 }
 

@@ -44,5 +44,5 @@ mod sse;
 mod surface;
 
 pub use record::RecordedRequest;
-pub use script::{MockUsage, Reply, ReplyKind, mock_embedding};
+pub use script::{MockCall, MockUsage, Reply, ReplyKind, mock_embedding};
 pub use server::{MockOptions, MockUpstream};

@@ -69,19 +69,24 @@ fn chat_completion(meta: &Meta, answer: &Answer<'_>, usage: MockUsage) -> Value 
             id,
             name,
             arguments,
-        } => (
-            json!({
-                "role": "assistant",
-                "content": null,
-                "refusal": null,
-                "tool_calls": [{
-                    "id": id,
-                    "type": "function",
-                    "function": {"name": name, "arguments": arguments.to_string()},
-                }],
-            }),
-            "tool_calls",
-        ),
+            more,
+        } => {
+            let call = |id: &str, name: &str, arguments: &Value| {
+                json!({"id": id, "type": "function",
+                       "function": {"name": name, "arguments": arguments.to_string()}})
+            };
+            let mut calls = vec![call(id, name, arguments)];
+            calls.extend(more.iter().map(|c| call(&c.id, &c.name, &c.arguments)));
+            (
+                json!({
+                    "role": "assistant",
+                    "content": null,
+                    "refusal": null,
+                    "tool_calls": calls,
+                }),
+                "tool_calls",
+            )
+        }
     };
     json!({
         "id": meta.id,
@@ -142,6 +147,7 @@ fn chat_stream(
             id,
             name,
             arguments,
+            more,
         } => {
             let first = json!({
                 "role": "assistant",
@@ -153,7 +159,7 @@ fn chat_stream(
                     "function": {"name": name, "arguments": ""},
                 }],
             });
-            let deltas = split_even(&arguments.to_string(), chunks)
+            let mut deltas: Vec<Bytes> = split_even(&arguments.to_string(), chunks)
                 .into_iter()
                 .map(|frag| {
                     let delta =
@@ -161,6 +167,22 @@ fn chat_stream(
                     choice(delta, Value::Null)
                 })
                 .collect();
+            // Parallel calls follow, each with its own index: its opening delta, then its
+            // arguments in pieces.
+            for (k, c) in more.iter().enumerate() {
+                let index = k + 1;
+                deltas.push(choice(
+                    json!({"tool_calls": [{"index": index, "id": c.id, "type": "function",
+                                           "function": {"name": c.name, "arguments": ""}}]}),
+                    Value::Null,
+                ));
+                for frag in split_even(&c.arguments.to_string(), chunks) {
+                    deltas.push(choice(
+                        json!({"tool_calls": [{"index": index, "function": {"arguments": frag}}]}),
+                        Value::Null,
+                    ));
+                }
+            }
             (first, deltas, "tool_calls")
         }
     };
@@ -269,6 +291,7 @@ mod tests {
         };
         let args = json!({"city": "Paris"});
         let answer = Answer::Tool {
+            more: &[],
             id: "call_1",
             name: "get_weather",
             arguments: &args,

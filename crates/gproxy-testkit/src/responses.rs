@@ -44,7 +44,8 @@ async fn create(call: Call) -> Response {
         stream(&meta, &answer, call.reply.usage, call.reply.chunks)
             .into_response(&call, "text/event-stream")
     } else {
-        let output = vec![item(&meta, &answer, true)];
+        let mut output = vec![item(&meta, &answer, true)];
+        output.extend(parallel_items(&meta, &answer));
         Json(response(&meta, "completed", output, Some(call.reply.usage))).into_response()
     }
 }
@@ -117,6 +118,7 @@ fn item(meta: &Meta, answer: &Answer<'_>, done: bool) -> Value {
             id,
             name,
             arguments,
+            ..
         } => json!({
             "type": "function_call",
             "id": meta.item_id,
@@ -126,6 +128,21 @@ fn item(meta: &Meta, answer: &Answer<'_>, done: bool) -> Value {
             "status": status,
         }),
     }
+}
+
+/// The finished items of the calls made in parallel after the first.
+fn parallel_items(meta: &Meta, answer: &Answer<'_>) -> Vec<Value> {
+    let Answer::Tool { more, .. } = answer else {
+        return Vec::new();
+    };
+    more.iter()
+        .enumerate()
+        .map(|(k, c)| {
+            json!({"type": "function_call", "id": format!("{}_{}", meta.item_id, k + 1),
+                   "call_id": c.id, "name": c.name, "arguments": c.arguments.to_string(),
+                   "status": "completed"})
+        })
+        .collect()
 }
 
 fn text_part(text: &str) -> Value {
@@ -211,7 +228,33 @@ fn stream(meta: &Meta, answer: &Answer<'_>, usage: MockUsage, chunks: usize) -> 
         "response.output_item.done",
         json!({"output_index": 0, "item": final_item}),
     ));
-    let completed = response(meta, "completed", vec![final_item], Some(usage));
+    // Parallel calls: one more item each, its arguments in one delta.
+    let extra = parallel_items(meta, answer);
+    for (k, done) in extra.iter().enumerate() {
+        let index = k + 1;
+        let mut added = done.clone();
+        added["arguments"] = json!("");
+        added["status"] = json!("in_progress");
+        tail.push(ev.emit(
+            "response.output_item.added",
+            json!({"output_index": index, "item": added}),
+        ));
+        let at = json!({"item_id": done["id"], "output_index": index});
+        let mut delta = at.clone();
+        delta["delta"] = done["arguments"].clone();
+        tail.push(ev.emit("response.function_call_arguments.delta", delta));
+        let mut args_done = at;
+        args_done["arguments"] = done["arguments"].clone();
+        args_done["name"] = done["name"].clone();
+        tail.push(ev.emit("response.function_call_arguments.done", args_done));
+        tail.push(ev.emit(
+            "response.output_item.done",
+            json!({"output_index": index, "item": done}),
+        ));
+    }
+    let mut output = vec![final_item];
+    output.extend(extra);
+    let completed = response(meta, "completed", output, Some(usage));
     tail.push(ev.emit("response.completed", json!({"response": completed})));
     StreamScript { head, deltas, tail }
 }

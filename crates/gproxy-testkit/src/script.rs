@@ -27,6 +27,18 @@ pub struct Reply {
     /// Streams only: keep the connection open this long after the last event before ending
     /// the body (an upstream slow to close; the client may hang up first).
     pub hold_open: Option<Duration>,
+    /// With a [`ReplyKind::ToolCall`]: more calls made in parallel, after the first (each
+    /// protocol's way: more `tool_calls` entries, `tool_use` blocks, items or parts).
+    pub parallel_calls: Vec<MockCall>,
+}
+
+/// One more tool call of a parallel-call reply.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MockCall {
+    pub id: String,
+    pub name: String,
+    /// The arguments object.
+    pub arguments: Value,
 }
 
 /// The content of a [`Reply`].
@@ -94,7 +106,26 @@ impl Reply {
             cut_after: None,
             latency: None,
             hold_open: None,
+            parallel_calls: Vec::new(),
         }
+    }
+
+    /// Several tool calls made at once: the first as [`Reply::tool_call`], the rest in
+    /// [`Reply::parallel_calls`]. Empty `calls` is the default text reply.
+    pub fn tool_calls(calls: impl IntoIterator<Item = (String, String, Value)>) -> Self {
+        let mut calls = calls.into_iter();
+        let Some((id, name, arguments)) = calls.next() else {
+            return Reply::default();
+        };
+        let mut reply = Reply::tool_call(id, name, arguments);
+        reply.parallel_calls = calls
+            .map(|(id, name, arguments)| MockCall {
+                id,
+                name,
+                arguments,
+            })
+            .collect();
+        reply
     }
 
     /// A text answer with the default usage and 3 stream chunks.

@@ -263,3 +263,81 @@ async fn models_list_and_get() -> anyhow::Result<()> {
     assert_eq!(one["object"], "model");
     Ok(())
 }
+
+#[tokio::test]
+async fn parallel_tool_calls_in_every_protocol() -> anyhow::Result<()> {
+    let mock = MockUpstream::start().await?;
+    let calls = || {
+        Reply::tool_calls([
+            ("call_a".to_owned(), "f".to_owned(), json!({"x": 1})),
+            ("call_b".to_owned(), "g".to_owned(), json!({"y": 2})),
+        ])
+    };
+    // Chat, whole: both in `tool_calls`.
+    mock.push(calls());
+    let v = json_of(post(&chat_url(&mock), &json!({"model": "m", "messages": []})).await?).await?;
+    let ids: Vec<&str> = v["choices"][0]["message"]["tool_calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["call_a", "call_b"]);
+    // Chat, streamed: the second call has its own index and arguments.
+    mock.push(calls());
+    let (body, _) = read_body(
+        post(
+            &chat_url(&mock),
+            &json!({"model": "m", "messages": [], "stream": true}),
+        )
+        .await?,
+    )
+    .await;
+    let mut args = [String::new(), String::new()];
+    for data in body.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            continue;
+        };
+        for c in v["choices"][0]["delta"]["tool_calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let i = c["index"].as_u64().unwrap_or(9) as usize;
+            args[i].push_str(c["function"]["arguments"].as_str().unwrap_or_default());
+        }
+    }
+    assert_eq!(serde_json::from_str::<Value>(&args[0])?, json!({"x": 1}));
+    assert_eq!(serde_json::from_str::<Value>(&args[1])?, json!({"y": 2}));
+    // Anthropic, streamed: a second tool_use block.
+    mock.push(calls());
+    let (body, _) = read_body(
+        post(
+            &format!("{}/v1/messages", mock.base_url()),
+            &json!({"model": "m", "max_tokens": 5, "messages": [], "stream": true}),
+        )
+        .await?,
+    )
+    .await;
+    let starts = body.matches("\"type\":\"tool_use\"").count();
+    assert_eq!(starts, 2, "{body}");
+    assert!(
+        body.contains("\"partial_json\":\"{\\\"y\\\":2}\""),
+        "{body}"
+    );
+    // Gemini: two functionCall parts.
+    mock.push(calls());
+    let v = json_of(
+        post(
+            &format!("{}/v1beta/models/m:generateContent", mock.base_url()),
+            &json!({"contents": []}),
+        )
+        .await?,
+    )
+    .await?;
+    assert_eq!(
+        v["candidates"][0]["content"]["parts"][1]["functionCall"]["name"],
+        "g"
+    );
+    Ok(())
+}
