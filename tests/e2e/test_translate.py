@@ -321,3 +321,80 @@ def test_openai_responses_sdk_on_an_anthropic_provider(gw: str, anthropic_mock: 
     assert second.output_text == "It is sunny."
     msgs = anthropic_mock.only_request()["body"]["messages"]
     assert msgs[2]["content"][0] == {"type": "tool_result", "tool_use_id": "toolu_r", "content": "sunny"}
+
+
+TWO_CALLS = {
+    "tool_calls": [
+        {"id": "call_p1", "name": "get_weather", "arguments": {"city": "Paris"}},
+        {"id": "call_r1", "name": "get_weather", "arguments": {"city": "Rome"}},
+    ],
+    "chunks": 3,
+}
+
+
+def test_anthropic_sdk_two_parallel_calls_over_turns_on_an_openai_provider(
+    claude_on_openai: anthropic.Anthropic, openai_mock: Mock
+) -> None:
+    question = [{"role": "user", "content": "Weather in Paris and Rome?"}]
+    openai_mock.push(TWO_CALLS)
+    with claude_on_openai.messages.stream(
+        model="gpt-4.1", max_tokens=256, messages=question, tools=ANTHROPIC_TOOLS
+    ) as s:
+        first = s.get_final_message()
+    calls = [b for b in first.content if b.type == "tool_use"]
+    assert [(c.id, c.input) for c in calls] == [("call_p1", {"city": "Paris"}), ("call_r1", {"city": "Rome"})]
+    assert first.stop_reason == "tool_use"
+
+    # Turn 2: both results; the model calls again; turn 3: the answer.
+    openai_mock.clear()
+    openai_mock.push({"tool_call": {"id": "call_x", "name": "get_weather", "arguments": {"city": "Oslo"}}}, {"text": "All sunny."})
+    history = question + [
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "call_p1", "content": "sunny"},
+            {"type": "tool_result", "tool_use_id": "call_r1", "content": "sunny too"},
+        ]},
+    ]
+    second = claude_on_openai.messages.create(model="gpt-4.1", max_tokens=256, messages=history, tools=ANTHROPIC_TOOLS)
+    (again,) = [b for b in second.content if b.type == "tool_use"]
+    history += [
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in second.content]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": again.id, "content": "snow"}]},
+    ]
+    third = claude_on_openai.messages.create(model="gpt-4.1", max_tokens=256, messages=history, tools=ANTHROPIC_TOOLS)
+    assert third.content[0].text == "All sunny."
+    requests = openai_mock.requests()
+    tools = [m for m in requests[-1]["body"]["messages"] if m["role"] == "tool"]
+    assert [(m["tool_call_id"], m["content"]) for m in tools] == [
+        ("call_p1", "sunny"), ("call_r1", "sunny too"), ("call_x", "snow")
+    ]
+
+
+def test_openai_sdk_two_parallel_calls_over_turns_on_an_anthropic_provider(
+    gpt_on_anthropic: openai.OpenAI, anthropic_mock: Mock
+) -> None:
+    anthropic_mock.push(TWO_CALLS)
+    with gpt_on_anthropic.chat.completions.stream(
+        model="claude-sonnet-4-5", messages=QUESTION, tools=OPENAI_TOOLS
+    ) as s:
+        first = s.get_final_completion()
+    calls = first.choices[0].message.tool_calls
+    assert [(c.id, json.loads(c.function.arguments)) for c in calls] == [
+        ("call_p1", {"city": "Paris"}), ("call_r1", {"city": "Rome"})
+    ]
+    assert first.choices[0].finish_reason == "tool_calls"
+
+    anthropic_mock.clear()
+    anthropic_mock.push({"text": "Both sunny."})
+    messages = QUESTION + [
+        {"role": "assistant", "content": None, "tool_calls": [c.model_dump() for c in calls]},
+        {"role": "tool", "tool_call_id": "call_p1", "content": "sunny"},
+        {"role": "tool", "tool_call_id": "call_r1", "content": "sunny too"},
+    ]
+    second = gpt_on_anthropic.chat.completions.create(model="claude-sonnet-4-5", messages=messages, tools=OPENAI_TOOLS)
+    assert second.choices[0].message.content == "Both sunny."
+    sent = anthropic_mock.only_request()["body"]["messages"]
+    assert [b["id"] for b in sent[1]["content"] if b["type"] == "tool_use"] == ["call_p1", "call_r1"]
+    assert [(b["tool_use_id"], b["content"]) for b in sent[2]["content"]] == [
+        ("call_p1", "sunny"), ("call_r1", "sunny too")
+    ]
