@@ -22,6 +22,17 @@ def scenarios(args):
         {"id": "anthropic-to-openai", "kind": "stream", "surface": "anthropic",
          "title": "Anthropic client → OpenAI upstream, stream (translated)",
          "note": "direct = the mock's native Anthropic endpoint"},
+        {"id": "anthropic-to-openai-body", "surface": "anthropic",
+         "title": "Anthropic client → OpenAI upstream (translated)",
+         "note": "direct = the mock's native Anthropic endpoint"},
+        {"id": "openai-to-gemini", "kind": "stream", "upstream": "fast-gemini",
+         "title": "OpenAI client → Gemini upstream, stream (translated)",
+         "targets": ["direct", "gproxy"],
+         "note": "direct = the mock's native OpenAI endpoint"},
+        {"id": "openai-to-gemini-body", "upstream": "fast-gemini",
+         "title": "OpenAI client → Gemini upstream (translated)",
+         "targets": ["direct", "gproxy"],
+         "note": "direct = the mock's native OpenAI endpoint"},
     ]
     for rate in args.rates:
         out.append({"id": f"rate-{rate}", "title": f"OpenAI chat at a fixed {rate} req/s",

@@ -35,6 +35,13 @@ channel = "openai"
 settings = {{ base_url = "{hold}/v1" }}
 credentials = [ {{ api_key = "{key}" }} ]
 
+# The fast mock again, as a Gemini provider: OpenAI clients reach it through translation.
+[[providers]]
+name = "mock-gemini"
+channel = "aistudio"
+settings = {{ base_url = "{fast}" }}
+credentials = [ {{ api_key = "{key}" }} ]
+
 [[users]]
 name = "bench"
 password = "bench-pw"
@@ -60,8 +67,10 @@ litellm_settings:
 """
 
 # gproxy provider and LiteLLM model name for each mock upstream.
-GPROXY_PROVIDER = {"fast": "mock", "latency": "mock-latency", "hold": "mock-hold"}
-LITELLM_MODEL = {"fast": MODEL, "latency": f"{MODEL}-latency", "hold": f"{MODEL}-hold"}
+GPROXY_PROVIDER = {"fast": "mock", "latency": "mock-latency", "hold": "mock-hold",
+                   "fast-gemini": "mock-gemini"}
+LITELLM_MODEL = {"fast": MODEL, "latency": f"{MODEL}-latency", "hold": f"{MODEL}-hold",
+                 "fast-gemini": MODEL}
 
 
 class Target:
@@ -107,6 +116,9 @@ def start_system(args, procs, tmp, bins, venv, pins):
         line = wait_for_line(proc, tmp / f"{name}.out", "listening on ")
         mocks[flavour] = line.split()[-1]
         mock_procs[flavour] = proc
+    # The Gemini provider is the fast mock; the direct path is its native OpenAI endpoint.
+    mocks["fast-gemini"] = mocks["fast"]
+    mock_procs["fast-gemini"] = mock_procs["fast"]
     seed = tmp / "gproxy.toml"
     seed.write_text(GPROXY_SEED.format(key=UPSTREAM_KEY, user_key=USER_KEY, **mocks))
 
