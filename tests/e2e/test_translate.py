@@ -398,3 +398,38 @@ def test_openai_sdk_two_parallel_calls_over_turns_on_an_anthropic_provider(
     assert [(b["tool_use_id"], b["content"]) for b in sent[2]["content"]] == [
         ("call_p1", "sunny"), ("call_r1", "sunny too")
     ]
+
+
+def test_google_genai_on_an_anthropic_provider(gw: str, anthropic_mock: Mock) -> None:
+    c = genai.Client(api_key=CLIENT_KEY, http_options=types.HttpOptions(base_url=f"{gw}/anthropic-main"))
+    anthropic_mock.push({"tool_call": {"id": "toolu_g", "name": "get_weather", "arguments": ARGS}, "chunks": 2})
+    config = types.GenerateContentConfig(
+        tools=[GEMINI_TOOL],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        max_output_tokens=128,
+    )
+    chunks = list(c.models.generate_content_stream(model="claude-sonnet-4-5", contents="Weather in Paris?", config=config))
+    calls = [fc for ch in chunks for fc in (ch.function_calls or [])]
+    assert [(fc.name, fc.args) for fc in calls] == [("get_weather", ARGS)]
+    sent = anthropic_mock.only_request()
+    assert_upstream(anthropic_mock, sent, "/v1/messages")
+    assert sent["body"]["max_tokens"] == 128
+
+    anthropic_mock.clear()
+    anthropic_mock.push({"text": "Sunny.", "usage": USAGE})
+    r = c.models.generate_content(model="claude-sonnet-4-5", contents="Weather in Paris?")
+    assert r.text == "Sunny."
+    assert r.usage_metadata.prompt_token_count == 30
+    assert r.usage_metadata.cached_content_token_count == 5
+
+
+def test_openai_responses_sdk_on_a_gemini_provider(gw: str, gemini_mock: Mock) -> None:
+    c = openai.OpenAI(base_url=f"{gw}/gemini-main/v1", api_key=CLIENT_KEY, max_retries=0)
+    gemini_mock.push({"text": "Sunny and warm.", "chunks": 3})
+    with c.responses.stream(model="gemini-2.5-flash", input="Weather in Paris?", store=False) as s:
+        text = "".join(e.delta for e in s if e.type == "response.output_text.delta")
+        final = s.get_final_response()
+    assert text == "Sunny and warm." and final.output_text == "Sunny and warm."
+    assert final.status == "completed"
+    sent = gemini_mock.only_request()
+    assert sent["path"].endswith(":streamGenerateContent") and sent["query"] == "alt=sse"
