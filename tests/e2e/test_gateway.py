@@ -117,15 +117,27 @@ def test_missing_key_is_401_in_each_shape(gw: str, stack) -> None:
         assert mock.requests() == []
 
 
-def test_gemini_embeddings_against_an_openai_provider_is_501(gw: str, openai_mock: Mock) -> None:
-    """Embeddings across protocols are not translated yet: a clear 501."""
+def test_gemini_embeddings_on_an_openai_provider(gw: str, openai_mock: Mock) -> None:
+    """google-genai's embed_content on an OpenAI provider: translated to /v1/embeddings."""
     c = genai.Client(
         api_key=CLIENT_KEY, http_options=types.HttpOptions(base_url=f"{gw}/openai-main")
     )
-    with pytest.raises(errors.ServerError) as info:
-        c.models.embed_content(model="text-embedding-3-small", contents="hi")
-    assert info.value.code == 501
-    assert openai_mock.requests() == []
+    r = c.models.embed_content(model="text-embedding-3-small", contents=["hello", "world"])
+    assert len(r.embeddings) == 2 and len(r.embeddings[0].values) > 0
+    sent = openai_mock.only_request()
+    assert sent["path"] == "/v1/embeddings"
+    assert sent["body"]["input"] == ["hello", "world"]
+
+
+def test_openai_embeddings_on_a_gemini_provider(gw: str, gemini_mock: Mock) -> None:
+    """The openai SDK asks for base64 vectors by default: they come back decodable."""
+    import openai as openai_sdk
+
+    c = openai_sdk.OpenAI(base_url=f"{gw}/gemini-main/v1", api_key=CLIENT_KEY, max_retries=0)
+    r = c.embeddings.create(model="text-embedding-004", input=["hello", "world"])
+    assert len(r.data) == 2 and len(r.data[0].embedding) > 0
+    assert all(isinstance(x, float) for x in r.data[1].embedding)
+    assert gemini_mock.only_request()["path"] == "/v1beta/models/text-embedding-004:batchEmbedContents"
 
 
 def test_unknown_provider_is_404(gw: str) -> None:

@@ -129,6 +129,19 @@ impl ChannelKind {
             } else {
                 Dispatch::Unsupported
             }
+        } else if gproxy_protocol::translate::embeddings::is_embedding(endpoint) {
+            // Embeddings go to the channel's own embeddings endpoint, where it has one.
+            let target = match self.protocol() {
+                Protocol::OpenAi if self.has_native(Operation::Embeddings) => {
+                    Some(Endpoint::new(Protocol::OpenAi, Operation::Embeddings))
+                }
+                Protocol::Gemini => Some(Endpoint::new(
+                    Protocol::Gemini,
+                    Operation::BatchEmbedContents,
+                )),
+                _ => None,
+            };
+            target.map_or(Dispatch::NeedsTranslation, Dispatch::Transform)
         } else {
             // Generation is served by the channel's own generation endpoint (Gemini's
             // streaming variant is picked per request).
@@ -262,7 +275,18 @@ mod tests {
         let gemini_embed = Endpoint::new(Protocol::Gemini, Operation::EmbedContent);
         assert_eq!(
             ChannelKind::OpenAi.dispatch(gemini_embed),
+            Dispatch::Transform(embed)
+        );
+        assert_eq!(
+            ChannelKind::DeepSeek.dispatch(gemini_embed),
             Dispatch::NeedsTranslation
+        );
+        assert_eq!(
+            ChannelKind::AiStudio.dispatch(embed),
+            Dispatch::Transform(Endpoint::new(
+                Protocol::Gemini,
+                Operation::BatchEmbedContents
+            ))
         );
         let generate = Endpoint::new(Protocol::Gemini, Operation::GenerateContent);
         let stream = Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent);

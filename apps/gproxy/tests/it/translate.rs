@@ -673,3 +673,69 @@ credentials = [ {{ api_key = "sk-up-dual" }} ]
     assert_eq!(sent.path, "/v1/messages", "chat translated to Messages");
     assert_key_swapped(&sent, "x-api-key", "sk-up-dual");
 }
+
+/// Embeddings between OpenAI and Gemini: texts in, vectors out, in each client's shape (the
+/// OpenAI SDK's default base64 form included).
+#[tokio::test]
+async fn embeddings_between_openai_and_gemini() {
+    let app = spawn_app().await;
+    let resp = app
+        .post(
+            "/gemini-main/v1/embeddings",
+            ALICE,
+            json!({"model": "text-embedding-004", "input": ["hello", "world"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["object"], "list");
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(2));
+    assert!(
+        v["data"][1]["embedding"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    );
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(
+        sent.path,
+        "/v1beta/models/text-embedding-004:batchEmbedContents"
+    );
+    assert_key_swapped(&sent, "x-goog-api-key", UP_GEMINI);
+    assert_eq!(
+        sent.json()["requests"][1]["content"]["parts"][0]["text"],
+        "world"
+    );
+
+    let resp = app
+        .post(
+            "/gemini-main/v1/embeddings",
+            ALICE,
+            json!({"model": "text-embedding-004", "input": "hello", "encoding_format": "base64"}),
+        )
+        .await;
+    let v = json(resp).await;
+    assert!(
+        v["data"][0]["embedding"].is_string(),
+        "base64 as asked: {v}"
+    );
+
+    let resp = app
+        .post_with(
+            "/openai-main/v1beta/models/text-embedding-3-small:embedContent",
+            "x-goog-api-key",
+            ALICE,
+            json!({"content": {"parts": [{"text": "hello"}]}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert!(
+        v["embedding"]["values"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
+        "{v}"
+    );
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1/embeddings");
+    assert_eq!(sent.json()["input"], json!(["hello"]));
+}

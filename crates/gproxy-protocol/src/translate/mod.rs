@@ -23,6 +23,7 @@ impl TranslateError {
     }
 }
 
+pub mod embeddings;
 mod stream;
 
 pub use stream::{ClientStream, StreamTranslator};

@@ -20,6 +20,7 @@ use gproxy_protocol::frame::Framing;
 use gproxy_protocol::models::retain_models;
 use gproxy_protocol::peek::rewrite_response_model;
 use gproxy_protocol::text::body_text;
+use gproxy_protocol::translate::embeddings::{self, EmbedRequest};
 use gproxy_protocol::translate::{
     ClientStream, StreamTranslator, error_message, translate_response,
 };
@@ -47,6 +48,8 @@ pub struct Translation {
     pub input_estimate: Option<tokio::task::JoinHandle<u64>>,
     /// How the client's stream is framed (a Gemini client without `alt=sse`: one array).
     pub client_framing: Framing,
+    /// An embeddings call: what the client asked for (the answer's shape depends on it).
+    pub embed: Option<EmbedRequest>,
 }
 
 /// How the answer is relayed.
@@ -266,7 +269,20 @@ pub async fn respond(
         let body = match &translation {
             None => body,
             Some(t) => {
-                match translate_response(endpoint, &body, t.client, &t.client_model, unix_now()) {
+                let translated = match &t.embed {
+                    Some(req) => embeddings::translate_answer(
+                        endpoint,
+                        &body,
+                        req,
+                        t.client,
+                        &t.client_model,
+                    )
+                    .map(|(out, _)| (out, reported.unwrap_or_default())),
+                    None => {
+                        translate_response(endpoint, &body, t.client, &t.client_model, unix_now())
+                    }
+                };
+                match translated {
                     Ok((translated, _)) => {
                         resp_headers.insert(
                             header::CONTENT_TYPE,

@@ -15,6 +15,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use gproxy_protocol::frame::Framing;
 use gproxy_protocol::text::body_text;
+use gproxy_protocol::translate::embeddings;
 use gproxy_protocol::translate::{self, TranslateError};
 use gproxy_protocol::{Endpoint, Operation, Protocol};
 
@@ -47,6 +48,9 @@ pub(crate) async fn forward(
     parts: &Parts,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    if embeddings::is_embedding(call.client) {
+        return forward_embeddings(state, ctx, call, parts, body).await;
+    }
     let mut request = translate::decode_request(call.client, &body).map_err(rejected)?;
     request.model = call.model_id.to_owned();
     request.stream = call.stream;
@@ -83,6 +87,7 @@ pub(crate) async fn forward(
             } else {
                 Framing::JsonArray
             },
+            embed: None,
         }),
         ..RelayPlan::default()
     };
@@ -92,6 +97,37 @@ pub(crate) async fn forward(
         model: Some(call.model_id),
         gemini_version: call.gemini_version,
         query: Some(if gemini_stream { "alt=sse" } else { "" }),
+    };
+    forward_and_respond(state, ctx, target, parts, Bytes::from(upstream_body), plan).await
+}
+
+/// An embeddings call across protocols: texts in, vectors out.
+async fn forward_embeddings(
+    state: &AppState,
+    ctx: &mut CallContext,
+    call: TranslatedCall<'_>,
+    parts: &Parts,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request = embeddings::decode(call.client, &body).map_err(rejected)?;
+    let upstream_body = embeddings::encode(call.upstream, &request, call.model_id);
+    let plan = RelayPlan {
+        translation: Some(Translation {
+            client: call.client,
+            client_model: call.client_model,
+            include_usage: false,
+            input_estimate: None,
+            client_framing: Framing::Sse,
+            embed: Some(request),
+        }),
+        ..RelayPlan::default()
+    };
+    let target = UpstreamTarget {
+        provider: call.provider,
+        endpoint: call.upstream,
+        model: Some(call.model_id),
+        gemini_version: call.gemini_version,
+        query: Some(""),
     };
     forward_and_respond(state, ctx, target, parts, Bytes::from(upstream_body), plan).await
 }
