@@ -44,6 +44,7 @@ fn main() -> std::io::Result<()> {
                 include_usage: true,
                 input_estimate: 0,
                 framing: Framing::Sse,
+                id_seed: "t".into(),
             };
             let Some(mut t) = StreamTranslator::new(upstream, client, stream) else {
                 continue;

@@ -117,6 +117,7 @@ pub fn translate_response(
     from: Endpoint,
     client_model: &str,
     created: u64,
+    id_seed: &str,
 ) -> Result<(Vec<u8>, crate::Usage), TranslateError> {
     let invalid = |e: serde_json::Error| TranslateError::Invalid(format!("upstream answer: {e}"));
     let mut answer = match generation(to) {
@@ -126,9 +127,10 @@ pub fn translate_response(
         Some(Protocol::Anthropic) => ir::Response::try_from(
             serde_json::from_slice::<anthropic::MessagesResponse>(body).map_err(invalid)?,
         )?,
-        Some(Protocol::Gemini) => {
-            gemini::response::response_from_wire(&serde_json::from_slice(body).map_err(invalid)?)?
-        }
+        Some(Protocol::Gemini) => gemini::response::response_from_wire(
+            &serde_json::from_slice(body).map_err(invalid)?,
+            &format!("call_{id_seed}_"),
+        )?,
         None => {
             return Err(TranslateError::Invalid(
                 "untranslatable upstream answer".into(),

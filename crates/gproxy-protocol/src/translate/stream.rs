@@ -70,6 +70,9 @@ pub struct ClientStream {
     pub input_estimate: u64,
     /// Gemini: SSE (`alt=sse`) or one JSON array.
     pub framing: Framing,
+    /// Unique per call (the gateway's request id): call ids minted for an upstream that
+    /// sends none (Gemini) start with it, so they never repeat across turns.
+    pub id_seed: String,
 }
 
 impl StreamTranslator {
@@ -78,7 +81,9 @@ impl StreamTranslator {
         let decoder = match generation(upstream)? {
             Protocol::OpenAi => Decoder::Chat(chat::Decoder::new()),
             Protocol::Anthropic => Decoder::Anthropic(anthropic::Decoder::new()),
-            Protocol::Gemini => Decoder::Gemini(gemini::Decoder::new()),
+            Protocol::Gemini => {
+                Decoder::Gemini(gemini::Decoder::new(format!("call_{}_", stream.id_seed)))
+            }
         };
         let encoder = if client.protocol == Protocol::OpenAi
             && client.operation == crate::Operation::Responses
@@ -150,6 +155,15 @@ impl StreamTranslator {
             }]
         });
         self.encode(events)
+    }
+
+    /// The stream breaks off (upstream cut, silence, an oversize event): the client gets
+    /// its protocol's error event, in its own framing.
+    pub fn fail(&mut self, message: &str) -> Vec<Bytes> {
+        self.encode(vec![StreamEvent::Error {
+            kind: ErrorKind::Api,
+            message: message.to_owned(),
+        }])
     }
 
     /// The upstream's stream is over: an upstream that stopped without its stop event

@@ -160,6 +160,7 @@ fn translate_stream(upstream: Endpoint, file: &str, client: Endpoint, framing: F
         include_usage: true,
         input_estimate: 42,
         framing,
+        id_seed: "t".into(),
     };
     let mut t = StreamTranslator::new(upstream, client, stream).expect("a translated pair");
     let mut framer = Framer::new(Framing::Sse);
@@ -255,7 +256,7 @@ fn answers_translate_with_usage_meaning_the_same() {
         ("responses", RESPONSES),
     ] {
         let (out, usage) =
-            translate::translate_response(CHAT, &body, client, "client-model", 1_700_000_000)
+            translate::translate_response(CHAT, &body, client, "client-model", 1_700_000_000, "t")
                 .expect("translates");
         assert_eq!(
             (
@@ -268,4 +269,115 @@ fn answers_translate_with_usage_meaning_the_same() {
         let v: Value = serde_json::from_slice(&out).expect("json");
         insta::assert_json_snapshot!(format!("answer__chat__to__{name}"), v);
     }
+}
+
+#[test]
+fn parallel_calls_to_one_function_pair_with_their_results_in_order() {
+    let body = json!({"contents": [
+        {"role": "user", "parts": [{"text": "Paris and Rome?"}]},
+        {"role": "model", "parts": [
+            {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}},
+            {"functionCall": {"name": "get_weather", "args": {"city": "Rome"}}}]},
+        {"role": "user", "parts": [
+            {"functionResponse": {"name": "get_weather", "response": {"result": "sunny"}}},
+            {"functionResponse": {"name": "get_weather", "response": {"result": "rain"}}}]}]});
+    let req = translate::decode_request(GEMINI, body.to_string().as_bytes()).expect("decodes");
+    let pairs: Vec<(String, String)> = req.messages[2]
+        .parts
+        .iter()
+        .filter_map(|p| match p {
+            ir::Part::ToolResult { id, content, .. } => match content.as_slice() {
+                [ir::Part::Text(t)] => Some((id.clone(), t.clone())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let calls: Vec<String> = req.messages[1]
+        .parts
+        .iter()
+        .filter_map(|p| match p {
+            ir::Part::ToolCall { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            (calls[0].clone(), "sunny".to_owned()),
+            (calls[1].clone(), "rain".to_owned())
+        ]
+    );
+    assert_ne!(calls[0], calls[1]);
+}
+
+#[test]
+fn anthropic_gets_thinking_only_where_it_accepts_it() {
+    let mut req = decode("chat", CHAT);
+    req.reasoning = Some(ir::Reasoning::Effort("high".into()));
+    req.max_output_tokens = Some(4096);
+    let encode = |req: &ir::Request| -> Value {
+        serde_json::from_slice(
+            &translate::encode_request(MESSAGES, req, Dialect::OpenAi).expect("encodes"),
+        )
+        .expect("json")
+    };
+    // The fixture's last assistant turn has calls and no signed thinking.
+    assert!(encode(&req).get("thinking").is_none());
+    // A fresh question (no tool loop): thinking on.
+    req.messages.truncate(1);
+    assert_eq!(encode(&req)["thinking"]["type"], "adaptive");
+    // A forced tool choice: off.
+    req.tool_choice = Some(ir::ToolChoice::Required);
+    assert!(encode(&req).get("thinking").is_none());
+    // No room for the 1,024-token minimum: off.
+    req.tool_choice = None;
+    req.max_output_tokens = Some(512);
+    assert!(encode(&req).get("thinking").is_none());
+}
+
+#[test]
+fn zero_argument_calls_and_truncated_calls_reach_chat_clients_right() {
+    use gproxy_protocol::ir::{BlockKind, StopReason, StreamEvent};
+    use gproxy_protocol::openai::chat::stream::Encoder;
+    let mut e = Encoder::new("m", 0, false);
+    let mut text = String::new();
+    for ev in [
+        StreamEvent::Start {
+            id: "x".into(),
+            model: "m".into(),
+        },
+        StreamEvent::BlockStart {
+            index: 0,
+            kind: BlockKind::ToolCall {
+                id: "c".into(),
+                name: "now".into(),
+            },
+        },
+        StreamEvent::ArgumentsDelta {
+            index: 0,
+            json: String::new(),
+        },
+        StreamEvent::BlockStop { index: 0 },
+        StreamEvent::Stop(StopReason::MaxTokens),
+    ] {
+        for b in e.push(ev) {
+            text.push_str(std::str::from_utf8(&b).expect("utf8"));
+        }
+    }
+    let args: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(args, "{}", "a call without arguments has `{{}}`");
+    assert!(
+        text.contains("\"finish_reason\":\"length\""),
+        "a cut call shows the cut: {text}"
+    );
 }

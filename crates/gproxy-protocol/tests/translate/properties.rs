@@ -148,6 +148,7 @@ proptest! {
         for (upstream, client) in [(CHAT, MESSAGES), (MESSAGES, CHAT), (GEMINI, RESPONSES), (CHAT, GEMINI)] {
             let stream = ClientStream {
                 model: "m".into(), created: 0, include_usage: true, input_estimate: 0, framing: Framing::Sse,
+                id_seed: "t".into(),
             };
             let mut t = StreamTranslator::new(upstream, client, stream).expect("pair");
             let mut framer = Framer::new(Framing::Sse);

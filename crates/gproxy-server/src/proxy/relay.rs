@@ -187,6 +187,7 @@ pub async fn respond(
                     include_usage: t.include_usage,
                     input_estimate,
                     framing: t.client_framing,
+                    id_seed: ctx.request_id.clone(),
                 };
                 resp_headers.insert(
                     header::CONTENT_TYPE,
@@ -278,9 +279,14 @@ pub async fn respond(
                         &t.client_model,
                     )
                     .map(|(out, _)| (out, reported.unwrap_or_default())),
-                    None => {
-                        translate_response(endpoint, &body, t.client, &t.client_model, unix_now())
-                    }
+                    None => translate_response(
+                        endpoint,
+                        &body,
+                        t.client,
+                        &t.client_model,
+                        unix_now(),
+                        &ctx.request_id,
+                    ),
                 };
                 match translated {
                     Ok((translated, _)) => {

@@ -211,13 +211,24 @@ impl Relay {
         tracing::warn!(message, "upstream stream ended early");
         let translated_end = self.plan.translator.as_ref().is_some_and(|t| t.ended());
         self.done = true;
-        if !self.terminal_seen && !translated_end {
-            let tail = self.error_tail(message);
-            self.pending.push_back(Pending {
-                bytes: tail,
-                terminal: false,
-            });
+        if self.terminal_seen || translated_end {
+            return;
         }
+        // A translated stream ends in the client's own error event and framing.
+        if let Some(t) = self.plan.translator.as_mut() {
+            for bytes in t.fail(message) {
+                self.pending.push_back(Pending {
+                    bytes,
+                    terminal: false,
+                });
+            }
+            return;
+        }
+        let tail = self.error_tail(message);
+        self.pending.push_back(Pending {
+            bytes: tail,
+            terminal: false,
+        });
     }
 
     /// The error to append when the upstream stream breaks off, framed for the client.

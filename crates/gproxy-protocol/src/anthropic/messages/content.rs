@@ -193,6 +193,8 @@ pub fn blocks_from_parts(parts: &[Part]) -> Vec<Block> {
         .iter()
         .filter_map(|part| {
             Some(match part {
+                // Anthropic rejects empty text blocks (clients send `content: ""` beside calls).
+                Part::Text(text) if text.is_empty() => return None,
                 Part::Text(text) => Block::Text {
                     text: text.clone(),
                     extra: Map::new(),

@@ -249,6 +249,11 @@ impl TryFrom<&ir::Request> for MessagesRequest {
                 ir::Role::Assistant => "assistant",
             };
             let blocks = blocks_from_parts(&m.parts);
+            // A message left with nothing Anthropic accepts (only empty text, or thinking
+            // another provider made) is not sent.
+            if blocks.is_empty() {
+                continue;
+            }
             // Consecutive messages of one role merge (a chat `tool` message after a user
             // turn, several tool results in a row).
             match messages.last_mut() {
@@ -300,7 +305,42 @@ impl TryFrom<&ir::Request> for MessagesRequest {
             }),
         };
         let max_tokens = req.max_output_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
-        let (thinking, output_config) = match &req.reasoning {
+        // Thinking is asked for only where Anthropic accepts it: not with a forced tool
+        // choice, not with a budget below its 1,024 minimum, and not in a tool loop whose
+        // last assistant turn carries no signed thinking (a client of another protocol
+        // cannot send it back, and Anthropic requires it there).
+        let forced = matches!(
+            req.tool_choice,
+            Some(ir::ToolChoice::Required | ir::ToolChoice::Tool(_))
+        );
+        let unsigned_tool_turn = req
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.role == ir::Role::Assistant)
+            .is_some_and(|m| {
+                m.parts
+                    .iter()
+                    .any(|p| matches!(p, ir::Part::ToolCall { .. }))
+                    && !m.parts.iter().any(|p| {
+                        matches!(
+                            p,
+                            ir::Part::Reasoning {
+                                signature: Some(_),
+                                ..
+                            } | ir::Part::Reasoning {
+                                redacted: Some(_),
+                                ..
+                            }
+                        )
+                    })
+            });
+        let reasoning = match &req.reasoning {
+            Some(ir::Reasoning::Disabled) => req.reasoning.as_ref(),
+            Some(_) if forced || unsigned_tool_turn || max_tokens <= 1024 => None,
+            other => other.as_ref(),
+        };
+        let (thinking, output_config) = match reasoning {
             None => (None, None),
             Some(ir::Reasoning::Disabled) => (
                 Some(Thinking {

@@ -95,14 +95,15 @@ pub fn stop_from_wire(reason: Option<&str>, sequence: Option<&str>) -> StopReaso
 /// pending call for a finished turn.
 pub fn stop_to_wire(stop: &StopReason, has_tool_calls: bool) -> (&'static str, Option<String>) {
     match stop {
+        // A call cut off by the limit is not a finished call: the truncation shows.
+        StopReason::MaxTokens => ("max_tokens", None),
+        StopReason::ContextWindowExceeded => ("model_context_window_exceeded", None),
         StopReason::ToolUse => ("tool_use", None),
         _ if has_tool_calls => ("tool_use", None),
         StopReason::EndTurn | StopReason::Error | StopReason::Other(_) => ("end_turn", None),
-        StopReason::MaxTokens => ("max_tokens", None),
         StopReason::StopSequence(seq) => ("stop_sequence", seq.clone()),
         StopReason::ContentFilter | StopReason::Refusal => ("refusal", None),
         StopReason::Pause => ("pause_turn", None),
-        StopReason::ContextWindowExceeded => ("model_context_window_exceeded", None),
     }
 }
 

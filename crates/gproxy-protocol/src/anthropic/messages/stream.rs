@@ -120,10 +120,17 @@ impl Decoder {
                     index,
                     text: str_of(&delta, "thinking").to_owned(),
                 }],
-                "input_json_delta" => vec![StreamEvent::ArgumentsDelta {
-                    index,
-                    json: str_of(&delta, "partial_json").to_owned(),
-                }],
+                "input_json_delta" => {
+                    let piece = str_of(&delta, "partial_json");
+                    if piece.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![StreamEvent::ArgumentsDelta {
+                            index,
+                            json: piece.to_owned(),
+                        }]
+                    }
+                }
                 "signature_delta" => vec![StreamEvent::SignatureDelta {
                     index,
                     signature: str_of(&delta, "signature").to_owned(),

@@ -19,13 +19,17 @@ fn media(mime: &str, data: Media) -> Part {
     }
 }
 
-/// The IR parts of a Gemini content's `parts`. Calls without an id get `call_{turn}_{k}`;
-/// results without one are paired with the latest call of their name (`calls`: ids by
-/// name, in order, across the conversation).
+/// A call seen in the conversation: its function name, id, and whether a result answered it.
+pub type SeenCall = (String, String, bool);
+
+/// The IR parts of a Gemini content's `parts`. Calls without an id get `{prefix}{turn}_{k}`;
+/// results without one are paired with the earliest call of their name not answered yet
+/// (`calls`, in order, across the conversation), so parallel calls to one function pair up.
 pub fn parts_from_wire(
     parts: &[Value],
     turn: usize,
-    calls: &mut Vec<(String, String)>,
+    calls: &mut Vec<SeenCall>,
+    prefix: &str,
     at: &str,
 ) -> Result<Vec<Part>, TranslateError> {
     let mut out = Vec::with_capacity(parts.len());
@@ -74,8 +78,8 @@ pub fn parts_from_wire(
                 .get("id")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .unwrap_or_else(|| format!("call_{turn}_{k}"));
-            calls.push((name.clone(), id.clone()));
+                .unwrap_or_else(|| format!("{prefix}{turn}_{k}"));
+            calls.push((name.clone(), id.clone(), false));
             out.push(Part::ToolCall {
                 id,
                 name,
@@ -91,13 +95,22 @@ pub fn parts_from_wire(
         } else if let Some(r) = p.get("functionResponse") {
             let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
             let id = match r.get("id").and_then(Value::as_str) {
-                Some(id) => id.to_owned(),
-                None => calls
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, id)| id.clone())
-                    .unwrap_or_else(|| format!("call_{name}")),
+                Some(id) => {
+                    if let Some(c) = calls.iter_mut().find(|(_, c, _)| c == id) {
+                        c.2 = true;
+                    }
+                    id.to_owned()
+                }
+                None => match calls
+                    .iter_mut()
+                    .find(|(n, _, answered)| n == name && !answered)
+                {
+                    Some(c) => {
+                        c.2 = true;
+                        c.1.clone()
+                    }
+                    None => format!("call_{name}"),
+                },
             };
             let response = r.get("response").cloned().unwrap_or(Value::Null);
             // `{"result": ...}` / `{"output": ...}` wrap the result; `{"error": ...}` says it failed.
@@ -136,6 +149,7 @@ pub fn parts_to_wire(parts: &[Part], names: &[(String, String)], upstream: bool)
     let mut out = Vec::with_capacity(parts.len());
     for p in parts {
         match p {
+            Part::Text(t) if t.is_empty() => {}
             Part::Text(t) => out.push(json!({"text": t})),
             Part::Image(m) | Part::Document { media: m, .. } => out.push(match m {
                 Media::Base64 { media_type, data } => {

@@ -67,7 +67,7 @@ pub fn request_from_wire(body: &Value, stream: bool) -> Result<ir::Request, Tran
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let parts = parts_from_wire(parts, i, &mut calls, &format!("contents[{i}]"))?;
+        let parts = parts_from_wire(parts, i, &mut calls, "call_", &format!("contents[{i}]"))?;
         messages.push(ir::Message { role, parts });
     }
     let mut tools = Vec::new();

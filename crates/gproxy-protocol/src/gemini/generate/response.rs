@@ -59,8 +59,10 @@ pub fn usage_to_wire(u: &crate::Usage) -> Value {
     })
 }
 
-/// The IR answer of a `GenerateContentResponse` (its first candidate).
-pub fn response_from_wire(body: &Value) -> Result<ir::Response, TranslateError> {
+/// The IR answer of a `GenerateContentResponse` (its first candidate). Calls without ids
+/// get `{id_prefix}0_{k}`: the prefix must be unique per answer (ids must not repeat across
+/// the turns of a conversation).
+pub fn response_from_wire(body: &Value, id_prefix: &str) -> Result<ir::Response, TranslateError> {
     let candidate = body
         .get("candidates")
         .and_then(|c| c.get(0))
@@ -72,13 +74,27 @@ pub fn response_from_wire(body: &Value) -> Result<ir::Response, TranslateError> 
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let parts = parts_from_wire(parts, 0, &mut Vec::new(), "candidates[0].content")?;
+    let parts = parts_from_wire(
+        parts,
+        0,
+        &mut Vec::new(),
+        id_prefix,
+        "candidates[0].content",
+    )?;
+    // A prompt blocked before any candidate: a refusal, not an empty success.
+    let blocked = body
+        .get("promptFeedback")
+        .and_then(|f| f.get("blockReason"))
+        .is_some();
     let mut stop = candidate
         .get("finishReason")
         .and_then(Value::as_str)
         .map_or(StopReason::EndTurn, stop_from_wire);
     if stop == StopReason::EndTurn && parts.iter().any(|p| matches!(p, Part::ToolCall { .. })) {
         stop = StopReason::ToolUse;
+    }
+    if blocked && parts.is_empty() {
+        stop = StopReason::ContentFilter;
     }
     Ok(ir::Response {
         id: body

@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 /// whole, so it opens, fills and closes its block at once.
 #[derive(Debug, Default)]
 pub struct Decoder {
+    /// Minted call ids start with it (unique per answer: ids must not repeat across turns).
+    id_prefix: String,
     started: bool,
     next_block: usize,
     text_block: Option<usize>,
@@ -23,8 +25,12 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    pub fn new() -> Self {
-        Decoder::default()
+    /// A decoder minting call ids `{id_prefix}{n}` for calls without one.
+    pub fn new(id_prefix: impl Into<String>) -> Self {
+        Decoder {
+            id_prefix: id_prefix.into(),
+            ..Decoder::default()
+        }
     }
 
     fn open(&mut self, kind: BlockKind, out: &mut Vec<StreamEvent>) -> usize {
@@ -122,7 +128,7 @@ impl Decoder {
                     .get("id")
                     .and_then(Value::as_str)
                     .map(str::to_owned)
-                    .unwrap_or_else(|| format!("call_{}", self.calls));
+                    .unwrap_or_else(|| format!("{}{}", self.id_prefix, self.calls));
                 self.calls += 1;
                 let name = call
                     .get("name")
@@ -332,7 +338,7 @@ mod tests {
 
     #[test]
     fn decodes_thoughts_text_and_whole_calls() {
-        let mut d = Decoder::new();
+        let mut d = Decoder::new("call_x_");
         let mut ev = Vec::new();
         for data in [
             r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"hmm","thought":true}]}}],"modelVersion":"gemini-x","responseId":"r1"}"#,

@@ -373,6 +373,23 @@ fn content_value(parts: &[&Part]) -> Value {
     )
 }
 
+/// Whether an OpenAI model takes `reasoning_effort` (o-series, GPT-5): others reject it,
+/// so a client's thinking setting is not passed to them.
+fn reasoning_model(model: &str) -> bool {
+    let m = model.rsplit('/').next().unwrap_or(model);
+    ["o1", "o3", "o4", "gpt-5"].iter().any(|p| m.starts_with(p))
+}
+
+/// An effort level OpenAI knows.
+fn openai_effort(effort: &str) -> &'static str {
+    match effort {
+        "minimal" | "none" => "minimal",
+        "low" => "low",
+        "high" | "max" | "xhigh" => "high",
+        _ => "medium",
+    }
+}
+
 /// The effort level for a thinking budget.
 fn effort_for_budget(budget: u64) -> &'static str {
     match budget {
@@ -402,7 +419,10 @@ impl ChatRequest {
                     ..ChatMessage::default()
                 }),
                 Role::User => {
-                    // Tool results first: they must follow the assistant's calls.
+                    // Tool results first: they must follow the assistant's calls. Chat tool
+                    // messages take text only: images and files a result holds follow in a
+                    // user message.
+                    let mut result_media: Vec<&Part> = Vec::new();
                     for p in &m.parts {
                         if let Part::ToolResult {
                             id,
@@ -410,8 +430,20 @@ impl ChatRequest {
                             is_error,
                         } = p
                         {
-                            let refs: Vec<&Part> = content.iter().collect();
-                            let mut value = content_value(&refs);
+                            let refs: Vec<&Part> = content
+                                .iter()
+                                .filter(|c| matches!(c, Part::Text(_)))
+                                .collect();
+                            result_media.extend(
+                                content.iter().filter(|c| {
+                                    matches!(c, Part::Image(_) | Part::Document { .. })
+                                }),
+                            );
+                            let mut value = if refs.is_empty() {
+                                Value::String(String::new())
+                            } else {
+                                content_value(&refs)
+                            };
                             if *is_error {
                                 // Chat has no error flag: the text says so.
                                 value = match value {
@@ -427,10 +459,13 @@ impl ChatRequest {
                             });
                         }
                     }
-                    let rest: Vec<&Part> = m
-                        .parts
-                        .iter()
-                        .filter(|p| !matches!(p, Part::ToolResult { .. }))
+                    let rest: Vec<&Part> = result_media
+                        .into_iter()
+                        .chain(
+                            m.parts
+                                .iter()
+                                .filter(|p| !matches!(p, Part::ToolResult { .. })),
+                        )
                         .collect();
                     if !rest.is_empty() {
                         messages.push(ChatMessage {
@@ -516,7 +551,8 @@ impl ChatRequest {
             Some(ir::Reasoning::Budget(b)) => Some(effort_for_budget(*b).to_owned()),
             Some(ir::Reasoning::Disabled) | None => None,
         }
-        .filter(|_| dialect == Dialect::OpenAi);
+        .filter(|_| dialect == Dialect::OpenAi && reasoning_model(&req.model))
+        .map(|e| openai_effort(&e).to_owned());
         let (max_tokens, max_completion_tokens) = match dialect {
             Dialect::OpenAi => (None, req.max_output_tokens),
             Dialect::Compatible => (req.max_output_tokens, None),

@@ -20,9 +20,10 @@ pub fn stop_from_wire(reason: Option<&str>) -> StopReason {
 /// `tool_calls` whatever the upstream said.
 pub fn stop_to_wire(stop: &StopReason, has_tool_calls: bool) -> &'static str {
     match stop {
+        // A call cut off by the limit is not a finished call: the truncation shows.
+        StopReason::MaxTokens | StopReason::ContextWindowExceeded => "length",
         _ if has_tool_calls => "tool_calls",
         StopReason::ToolUse => "tool_calls",
-        StopReason::MaxTokens | StopReason::ContextWindowExceeded => "length",
         StopReason::ContentFilter | StopReason::Refusal => "content_filter",
         StopReason::EndTurn
         | StopReason::StopSequence(_)

@@ -209,6 +209,8 @@ pub struct Encoder {
     started: bool,
     /// IR block → (chat tool-call index) for tool calls; reasoning blocks.
     tool_index: BTreeMap<usize, usize>,
+    /// Tool blocks whose arguments have not had a non-empty piece yet (they get `{}`).
+    no_args: std::collections::BTreeSet<usize>,
     reasoning_blocks: Vec<usize>,
     usage: crate::Usage,
     done: bool,
@@ -228,6 +230,7 @@ impl Encoder {
             include_usage,
             started: false,
             tool_index: BTreeMap::new(),
+            no_args: std::collections::BTreeSet::new(),
             reasoning_blocks: Vec::new(),
             usage: crate::Usage::default(),
             done: false,
@@ -268,6 +271,7 @@ impl Encoder {
                     BlockKind::ToolCall { id, name } => {
                         let k = self.tool_index.len();
                         self.tool_index.insert(index, k);
+                        self.no_args.insert(index);
                         out.push(self.chunk(
                             json!({"tool_calls": [{"index": k, "id": id, "type": "function",
                                                    "function": {"name": name, "arguments": ""}}]}),
@@ -288,6 +292,10 @@ impl Encoder {
                 out.push(self.chunk(delta, None));
             }
             StreamEvent::ArgumentsDelta { index, json: piece } => {
+                if piece.is_empty() {
+                    return out;
+                }
+                self.no_args.remove(&index);
                 if let Some(k) = self.tool_index.get(&index) {
                     out.push(self.chunk(
                         json!({"tool_calls": [{"index": k, "function": {"arguments": piece}}]}),
@@ -295,10 +303,12 @@ impl Encoder {
                     ));
                 }
             }
-            StreamEvent::SignatureDelta { .. } | StreamEvent::BlockStop { .. } => {}
+            StreamEvent::SignatureDelta { .. } => {}
+            StreamEvent::BlockStop { index } => self.empty_arguments(Some(index), &mut out),
             StreamEvent::Usage(u) => self.usage = u,
             StreamEvent::Stop(reason) => {
                 self.start(&mut out);
+                self.empty_arguments(None, &mut out);
                 let finish = stop_to_wire(&reason, !self.tool_index.is_empty());
                 out.push(self.chunk(json!({}), Some(finish)));
                 if self.include_usage {
@@ -320,6 +330,25 @@ impl Encoder {
             }
         }
         out
+    }
+
+    /// A call that got no arguments has `{}` (clients parse them as JSON): for `block`, or
+    /// for every such call when `None`.
+    fn empty_arguments(&mut self, block: Option<usize>, out: &mut Vec<Bytes>) {
+        let blocks: Vec<usize> = match block {
+            Some(b) if self.no_args.contains(&b) => vec![b],
+            Some(_) => Vec::new(),
+            None => self.no_args.iter().copied().collect(),
+        };
+        for b in blocks {
+            self.no_args.remove(&b);
+            if let Some(k) = self.tool_index.get(&b).copied() {
+                out.push(self.chunk(
+                    json!({"tool_calls": [{"index": k, "function": {"arguments": "{}"}}]}),
+                    None,
+                ));
+            }
+        }
     }
 
     /// Ends the client's stream: nothing after a stop; an upstream that ended without one
