@@ -381,3 +381,49 @@ fn zero_argument_calls_and_truncated_calls_reach_chat_clients_right() {
         "a cut call shows the cut: {text}"
     );
 }
+
+#[test]
+fn images_a_tool_returned_cross_to_and_from_gemini() {
+    // An Anthropic screenshot tool: Gemini gets the JSON result and the image beside it.
+    let body = json!({"model": "m", "max_tokens": 64, "messages": [
+        {"role": "user", "content": "What is on screen?"},
+        {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "toolu_1", "name": "screenshot", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [
+            {"type": "text", "text": "captured"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0K"}}]}]}]});
+    let req = translate::decode_request(MESSAGES, body.to_string().as_bytes()).expect("decodes");
+    let gemini: Value = serde_json::from_slice(
+        &translate::encode_request(GEMINI, &req, Dialect::OpenAi).expect("encodes"),
+    )
+    .expect("json");
+    assert_eq!(
+        gemini["contents"][2]["parts"],
+        json!([
+            {"functionResponse": {"name": "screenshot", "id": "toolu_1", "response": {"result": "captured"}}},
+            {"inlineData": {"mimeType": "image/png", "data": "iVBORw0K"}}
+        ])
+    );
+
+    // A Gemini client's multimodal function response: the image stays in the tool result.
+    let body = json!({"contents": [
+        {"role": "user", "parts": [{"text": "What is on screen?"}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "screenshot", "args": {}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "screenshot",
+            "response": {"result": "captured"},
+            "parts": [{"inlineData": {"mimeType": "image/png", "data": "iVBORw0K"}}]}}]}]});
+    let req = translate::decode_request(GEMINI, body.to_string().as_bytes()).expect("decodes");
+    let anthropic: Value = serde_json::from_slice(
+        &translate::encode_request(MESSAGES, &req, Dialect::OpenAi).expect("encodes"),
+    )
+    .expect("json");
+    let result = &anthropic["messages"][2]["content"][0];
+    assert_eq!(result["type"], "tool_result");
+    assert_eq!(
+        result["content"],
+        json!([
+            {"type": "text", "text": "captured"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0K"}}
+        ])
+    );
+}

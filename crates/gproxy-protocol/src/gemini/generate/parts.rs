@@ -124,9 +124,34 @@ pub fn parts_from_wire(
                 Some(other) => other.to_string(),
                 None => response.to_string(),
             };
+            // Media a function returned (`functionResponse.parts[].inlineData`) follow its text.
+            let mut content = vec![Part::Text(text)];
+            for d in r
+                .get("parts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|fp| fp.get("inlineData"))
+            {
+                let mime = d
+                    .get("mimeType")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                content.push(media(
+                    mime,
+                    Media::Base64 {
+                        media_type: mime.to_owned(),
+                        data: d
+                            .get("data")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
+                    },
+                ));
+            }
             out.push(Part::ToolResult {
                 id,
-                content: vec![Part::Text(text)],
+                content,
                 is_error,
             });
         } else if p.get("thoughtSignature").is_some() || p.as_object().is_some_and(Map::is_empty) {
@@ -147,17 +172,12 @@ pub fn parts_from_wire(
 /// [`SKIP_SIGNATURE`]; a client gets signatures only where Gemini made them.
 pub fn parts_to_wire(parts: &[Part], names: &[(String, String)], upstream: bool) -> Vec<Value> {
     let mut out = Vec::with_capacity(parts.len());
+    let mut media_after = Vec::new();
     for p in parts {
         match p {
             Part::Text(t) if t.is_empty() => {}
             Part::Text(t) => out.push(json!({"text": t})),
-            Part::Image(m) | Part::Document { media: m, .. } => out.push(match m {
-                Media::Base64 { media_type, data } => {
-                    json!({"inlineData": {"mimeType": media_type, "data": data}})
-                }
-                Media::Url(url) => json!({"fileData": {"fileUri": url,
-                    "mimeType": if matches!(p, Part::Image(_)) { "image/*" } else { "application/pdf" }}}),
-            }),
+            Part::Image(_) | Part::Document { .. } => out.extend(media_to_wire(p)),
             Part::ToolCall {
                 id,
                 name,
@@ -199,10 +219,31 @@ pub fn parts_to_wire(parts: &[Part], names: &[(String, String)], upstream: bool)
                     .filter(Value::is_object)
                     .unwrap_or(Value::String(text));
                 let key = if *is_error { "error" } else { "result" };
-                out.push(json!({"functionResponse": {"name": name, "id": id, "response": {key: value}}}));
+                out.push(
+                    json!({"functionResponse": {"name": name, "id": id, "response": {key: value}}}),
+                );
+                // `functionResponse` holds JSON; the images and files a tool returned go
+                // beside it in the same turn, as Gemini's own CLI sends them, and every model
+                // version accepts that.
+                media_after.extend(content.iter().filter_map(media_to_wire));
             }
             Part::Reasoning { .. } => {}
         }
     }
+    out.extend(media_after);
     out
+}
+
+/// The Gemini part of an image or a file; `None` for other parts.
+fn media_to_wire(p: &Part) -> Option<Value> {
+    let (Part::Image(m) | Part::Document { media: m, .. }) = p else {
+        return None;
+    };
+    Some(match m {
+        Media::Base64 { media_type, data } => {
+            json!({"inlineData": {"mimeType": media_type, "data": data}})
+        }
+        Media::Url(url) => json!({"fileData": {"fileUri": url,
+            "mimeType": if matches!(p, Part::Image(_)) { "image/*" } else { "application/pdf" }}}),
+    })
 }
