@@ -166,7 +166,35 @@ pub struct Response {
     pub usage: crate::Usage,
 }
 
+impl StopReason {
+    /// The client's error message for a stop that means the upstream failed (Gemini's
+    /// `MALFORMED_FUNCTION_CALL`, a reason the gateway does not know), shown when the
+    /// answer has no text and no calls; `None` for the stops that end an answer.
+    pub fn failure(&self) -> Option<String> {
+        match self {
+            StopReason::Error => Some(
+                "the upstream stopped without an answer: the model's tool call was malformed \
+                 or unexpected"
+                    .to_owned(),
+            ),
+            StopReason::Other(raw) => Some(format!(
+                "the upstream stopped without an answer (finish reason `{raw}`)"
+            )),
+            _ => None,
+        }
+    }
+}
+
 impl Response {
+    /// Whether the answer has text or tool calls (reasoning alone is no answer).
+    pub fn has_answer(&self) -> bool {
+        self.parts.iter().any(|p| match p {
+            Part::Text(t) => !t.is_empty(),
+            Part::ToolCall { .. } => true,
+            _ => false,
+        })
+    }
+
     /// Whether the answer ends in tool calls (so the stop reason must say so).
     pub fn has_tool_calls(&self) -> bool {
         self.parts

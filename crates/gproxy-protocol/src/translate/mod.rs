@@ -12,6 +12,10 @@ pub enum TranslateError {
     /// The input is not a valid message of its protocol.
     #[error("{0}")]
     Invalid(String),
+    /// The upstream stopped for a reason that means it failed, with no answer: the client
+    /// gets an error it can retry, never an empty success.
+    #[error("{0}")]
+    Stopped(String),
 }
 
 impl TranslateError {
@@ -137,6 +141,11 @@ pub fn translate_response(
             ));
         }
     };
+    if !answer.has_answer()
+        && let Some(message) = answer.stop.failure()
+    {
+        return Err(TranslateError::Stopped(message));
+    }
     answer.model = client_model.to_owned();
     if responses_client(from) {
         let body = openai::responses::response::response_to_wire(&answer, created);

@@ -5,7 +5,7 @@ use super::{TranslateError, generation};
 use crate::anthropic::messages::stream as anthropic;
 use crate::frame::{Frame, Framing};
 use crate::gemini::generate::stream as gemini;
-use crate::ir::StreamEvent;
+use crate::ir::{BlockKind, StreamEvent};
 use crate::openai::chat::stream as chat;
 use crate::openai::responses::stream as responses;
 use crate::{Endpoint, ErrorKind, Protocol};
@@ -55,6 +55,10 @@ pub struct StreamTranslator {
     ended: bool,
     /// The last event was the answer's stop: the client's stream is complete.
     stopped: bool,
+    /// Text or a tool call reached the client (a failed stop after them is a plain stop).
+    answered: bool,
+    /// The indices of text blocks (reasoning text is no answer).
+    text_blocks: Vec<usize>,
 }
 
 /// What the client's encoder needs to know.
@@ -109,6 +113,8 @@ impl StreamTranslator {
             encoder,
             ended: false,
             stopped: false,
+            answered: false,
+            text_blocks: Vec::new(),
         })
     }
 
@@ -128,6 +134,34 @@ impl StreamTranslator {
             if self.ended {
                 break;
             }
+            match &event {
+                StreamEvent::BlockStart {
+                    index,
+                    kind: BlockKind::Text,
+                } => self.text_blocks.push(*index),
+                StreamEvent::BlockStart {
+                    kind: BlockKind::ToolCall { .. },
+                    ..
+                } => self.answered = true,
+                StreamEvent::TextDelta { index, text }
+                    if !text.is_empty() && self.text_blocks.contains(index) =>
+                {
+                    self.answered = true;
+                }
+                _ => {}
+            }
+            // A failed stop with nothing answered: the client's error event, not an empty
+            // success.
+            let event = match event {
+                StreamEvent::Stop(reason) if !self.answered => match reason.failure() {
+                    Some(message) => StreamEvent::Error {
+                        kind: ErrorKind::Api,
+                        message,
+                    },
+                    None => StreamEvent::Stop(reason),
+                },
+                event => event,
+            };
             let stop = matches!(event, StreamEvent::Stop(_));
             let last = stop || matches!(event, StreamEvent::Error { .. });
             out.extend(self.encoder.push(event));

@@ -427,3 +427,80 @@ fn images_a_tool_returned_cross_to_and_from_gemini() {
         ])
     );
 }
+
+/// The client's bytes for a Gemini upstream stream of `chunks`.
+fn gemini_stream_to(client: Endpoint, chunks: &[Value]) -> (String, bool) {
+    let stream = ClientStream {
+        model: "client-model".into(),
+        created: 1_700_000_000,
+        include_usage: true,
+        input_estimate: 42,
+        framing: Framing::Sse,
+        id_seed: "t".into(),
+    };
+    let mut t = StreamTranslator::new(GEMINI_STREAM, client, stream).expect("a translated pair");
+    let mut framer = Framer::new(Framing::Sse);
+    let mut out = Vec::new();
+    for chunk in chunks {
+        for frame in framer.push(format!("data: {chunk}\r\n\r\n").as_bytes()) {
+            out.extend(t.push(&frame));
+        }
+    }
+    out.extend(t.finish());
+    let text = out
+        .iter()
+        .map(|b| String::from_utf8(b.to_vec()).expect("utf8"))
+        .collect();
+    (text, t.stopped())
+}
+
+#[test]
+fn an_upstream_that_failed_without_an_answer_is_an_error_not_an_empty_success() {
+    let failed = json!({"candidates": [{"content": {"role": "model", "parts": []},
+        "finishReason": "MALFORMED_FUNCTION_CALL", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9}});
+    let err =
+        translate::translate_response(GEMINI, failed.to_string().as_bytes(), CHAT, "m", 0, "t")
+            .expect_err("no empty success");
+    assert!(
+        matches!(&err, translate::TranslateError::Stopped(m) if m.contains("malformed")),
+        "{err}"
+    );
+    let unknown = json!({"candidates": [{"finishReason": "LANGUAGE", "index": 0}]});
+    let err = translate::translate_response(
+        GEMINI,
+        unknown.to_string().as_bytes(),
+        MESSAGES,
+        "m",
+        0,
+        "t",
+    )
+    .expect_err("no empty success");
+    assert!(err.to_string().contains("`LANGUAGE`"), "{err}");
+
+    // With text, an unknown stop is the plain stop.
+    let answered = json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "Hi"}]},
+        "finishReason": "LANGUAGE", "index": 0}]});
+    let (body, _) =
+        translate::translate_response(GEMINI, answered.to_string().as_bytes(), CHAT, "m", 0, "t")
+            .expect("an answer");
+    let body: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+
+    // Streams: the client's error event in its framing, and the stream is not complete.
+    let (anthropic, stopped) = gemini_stream_to(MESSAGES, std::slice::from_ref(&failed));
+    assert!(!stopped);
+    assert!(anthropic.contains("event: error"), "{anthropic}");
+    assert!(!anthropic.contains("message_stop"), "{anthropic}");
+    let (chat, stopped) = gemini_stream_to(CHAT, &[failed]);
+    assert!(!stopped);
+    assert!(chat.contains("\"error\""), "{chat}");
+    assert!(!chat.contains("finish_reason\":\"stop"), "{chat}");
+
+    let text = json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "Hi"}]}, "index": 0}]});
+    let end = json!({"candidates": [{"content": {"role": "model", "parts": []},
+        "finishReason": "OTHER", "index": 0}]});
+    let (anthropic, stopped) = gemini_stream_to(MESSAGES, &[text, end]);
+    assert!(stopped, "text came first: the plain stop");
+    assert!(anthropic.contains("message_stop"), "{anthropic}");
+}

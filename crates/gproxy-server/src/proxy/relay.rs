@@ -22,7 +22,7 @@ use gproxy_protocol::peek::rewrite_response_model;
 use gproxy_protocol::text::body_text;
 use gproxy_protocol::translate::embeddings::{self, EmbedRequest};
 use gproxy_protocol::translate::{
-    ClientStream, StreamTranslator, error_message, translate_response,
+    ClientStream, StreamTranslator, TranslateError, error_message, translate_response,
 };
 use gproxy_protocol::usage;
 use gproxy_protocol::{Endpoint, ErrorKind, Operation};
@@ -302,9 +302,10 @@ pub async fn respond(
                         let mut sink = sink;
                         sink.answered(502, Some(fwd.credential_id));
                         sink.finish(reported, false, Some(headers_after)).await;
-                        return Err(ApiError::bad_gateway(format!(
-                            "the upstream answer could not be translated: {err}"
-                        )));
+                        return Err(ApiError::bad_gateway(match err {
+                            TranslateError::Stopped(message) => message,
+                            err => format!("the upstream answer could not be translated: {err}"),
+                        }));
                     }
                 }
             }
