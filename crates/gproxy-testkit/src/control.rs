@@ -45,6 +45,8 @@ pub(crate) struct ReplySpec {
     cut_after: Option<usize>,
     latency_ms: Option<u64>,
     hold_open_ms: Option<u64>,
+    /// OpenAI Chat and Gemini: the finish reason to send instead of the answer's own.
+    finish_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +125,9 @@ impl ReplySpec {
         }
         if let Some(ms) = self.hold_open_ms {
             reply.hold_open = Some(Duration::from_millis(ms));
+        }
+        if self.finish_reason.is_some() {
+            reply.finish_reason = self.finish_reason;
         }
         Ok(reply)
     }

@@ -54,11 +54,27 @@ pub(crate) async fn action(Path(model_action): Path<String>, call: Call) -> Resp
     let response_id = format!("mock-{}", call.seq);
     match action {
         "generateContent" => {
-            Json(chunk(model, &response_id, parts(&answer), true, usage)).into_response()
+            let finish = call.reply.finish_reason.as_deref().unwrap_or("STOP");
+            Json(chunk(
+                model,
+                &response_id,
+                parts(&answer),
+                Some(finish),
+                usage,
+            ))
+            .into_response()
         }
         "streamGenerateContent" => {
             let sse = call.query.get("alt").is_some_and(|alt| alt == "sse");
-            let chunks = stream_chunks(model, &response_id, &answer, usage, call.reply.chunks);
+            let finish = call.reply.finish_reason.as_deref().unwrap_or("STOP");
+            let chunks = stream_chunks(
+                model,
+                &response_id,
+                &answer,
+                usage,
+                call.reply.chunks,
+                finish,
+            );
             if sse {
                 sse_script(&chunks).into_response(&call, "text/event-stream")
             } else {
@@ -126,11 +142,17 @@ fn usage_metadata(usage: MockUsage) -> Value {
     })
 }
 
-/// One `GenerateContentResponse`; `finish` adds `finishReason: STOP`.
-fn chunk(model: &str, response_id: &str, parts: Value, finish: bool, usage: MockUsage) -> Value {
+/// One `GenerateContentResponse`; `finish` adds its `finishReason`.
+fn chunk(
+    model: &str,
+    response_id: &str,
+    parts: Value,
+    finish: Option<&str>,
+    usage: MockUsage,
+) -> Value {
     let mut candidate = json!({"content": {"role": "model", "parts": parts}, "index": 0});
-    if finish {
-        candidate["finishReason"] = json!("STOP");
+    if let Some(reason) = finish {
+        candidate["finishReason"] = json!(reason);
     }
     json!({
         "candidates": [candidate],
@@ -148,6 +170,7 @@ fn stream_chunks(
     answer: &Answer<'_>,
     usage: MockUsage,
     chunks: usize,
+    finish: &str,
 ) -> Vec<Value> {
     match answer {
         Answer::Text(text) => {
@@ -161,14 +184,20 @@ fn stream_chunks(
                         model,
                         response_id,
                         json!([{"text": piece}]),
-                        i == last,
+                        (i == last).then_some(finish),
                         usage,
                     )
                 })
                 .collect()
         }
         Answer::Tool { .. } => {
-            vec![chunk(model, response_id, parts(answer), true, usage)]
+            vec![chunk(
+                model,
+                response_id,
+                parts(answer),
+                Some(finish),
+                usage,
+            )]
         }
     }
 }
@@ -240,6 +269,7 @@ mod tests {
             &Answer::Text("abcd"),
             MockUsage::default(),
             2,
+            "STOP",
         );
         let text = concat(array_script(&chunks));
         let parsed: Value = serde_json::from_str(&text).unwrap_or_default();
@@ -251,7 +281,14 @@ mod tests {
 
     #[test]
     fn sse_stream_has_no_comments() {
-        let chunks = stream_chunks("g", "mock-1", &Answer::Text("ab"), MockUsage::default(), 2);
+        let chunks = stream_chunks(
+            "g",
+            "mock-1",
+            &Answer::Text("ab"),
+            MockUsage::default(),
+            2,
+            "STOP",
+        );
         let text = concat(sse_script(&chunks));
         assert!(text.starts_with("data: {"));
         assert!(text.ends_with("}\r\n\r\n"));

@@ -23,6 +23,8 @@ struct Meta {
     id: String,
     created: u64,
     model: String,
+    /// Replaces the answer's own `finish_reason`.
+    finish_reason: Option<String>,
 }
 
 async fn chat(call: Call) -> Response {
@@ -34,6 +36,7 @@ async fn chat(call: Call) -> Response {
         id: format!("chatcmpl-mock-{}", call.seq),
         created: unix_now(),
         model: call.model(),
+        finish_reason: call.reply.finish_reason.clone(),
     };
     if call.stream() {
         let include_usage = call.body["stream_options"]["include_usage"]
@@ -98,7 +101,7 @@ fn chat_completion(meta: &Meta, answer: &Answer<'_>, usage: MockUsage) -> Value 
             "index": 0,
             "message": message,
             "logprobs": null,
-            "finish_reason": finish_reason,
+            "finish_reason": meta.finish_reason.as_deref().unwrap_or(finish_reason),
         }],
         "usage": chat_usage(usage),
     })
@@ -187,6 +190,7 @@ fn chat_stream(
         }
     };
 
+    let finish = meta.finish_reason.as_deref().unwrap_or(finish);
     let mut tail = vec![choice(json!({}), json!(finish))];
     if include_usage {
         tail.push(chunk(json!([]), chat_usage(usage)));
@@ -288,6 +292,7 @@ mod tests {
             id: "chatcmpl-mock-1".into(),
             created: 1,
             model: "m".into(),
+            finish_reason: None,
         };
         let args = json!({"city": "Paris"});
         let answer = Answer::Tool {

@@ -30,6 +30,9 @@ pub struct Reply {
     /// With a [`ReplyKind::ToolCall`]: more calls made in parallel, after the first (each
     /// protocol's way: more `tool_calls` entries, `tool_use` blocks, items or parts).
     pub parallel_calls: Vec<MockCall>,
+    /// OpenAI Chat and Gemini: the finish reason sent instead of the answer's own, as the
+    /// protocol spells it (an upstream that stops oddly: Gemini `MALFORMED_FUNCTION_CALL`).
+    pub finish_reason: Option<String>,
 }
 
 /// One more tool call of a parallel-call reply.
@@ -107,6 +110,7 @@ impl Reply {
             latency: None,
             hold_open: None,
             parallel_calls: Vec::new(),
+            finish_reason: None,
         }
     }
 

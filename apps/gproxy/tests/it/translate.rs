@@ -739,3 +739,59 @@ async fn embeddings_between_openai_and_gemini() {
     assert_eq!(sent.path, "/v1/embeddings");
     assert_eq!(sent.json()["input"], json!(["hello"]));
 }
+
+#[tokio::test]
+async fn an_upstream_that_failed_without_an_answer_is_a_client_error() {
+    let app = spawn_app().await;
+    let malformed = || Reply {
+        finish_reason: Some("MALFORMED_FUNCTION_CALL".into()),
+        ..Reply::text("")
+    };
+    // Non-stream: a 502 in the client's shape naming the failure, recorded as one.
+    app.mock.push(malformed());
+    let body = json!({"model": "gemini-2.5-flash",
+        "messages": [{"role": "user", "content": "hi"}]});
+    let resp = app
+        .post("/gemini-main/v1/chat/completions", ALICE, body)
+        .await;
+    assert_eq!(resp.status(), 502);
+    let v = json(resp).await;
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("malformed"),
+        "{v}"
+    );
+    let u = &app.wait_usages(1).await[0];
+    assert_eq!(u.status, 502, "{u:?}");
+
+    // Stream: the Anthropic client's error event, no stop; recorded as incomplete.
+    app.mock.push(malformed());
+    let resp = app
+        .http
+        .post(app.url("/gemini-main/v1/messages"))
+        .header("x-api-key", ALICE)
+        .header("anthropic-version", "2023-06-01")
+        .json(
+            &json!({"model": "gemini-2.5-flash", "max_tokens": 50, "stream": true,
+            "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.expect("body");
+    let kinds: Vec<String> = anthropic_events(&text)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(kinds.last().map(String::as_str), Some("error"), "{text}");
+    assert!(!kinds.iter().any(|k| k == "message_stop"), "{text}");
+    let usages = app.wait_usages(2).await;
+    let u = usages
+        .iter()
+        .find(|u| u.status == 200)
+        .expect("the stream's record");
+    assert!(!u.complete, "{u:?}");
+}
