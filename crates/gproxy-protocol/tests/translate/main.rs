@@ -504,3 +504,37 @@ fn an_upstream_that_failed_without_an_answer_is_an_error_not_an_empty_success() 
     assert!(stopped, "text came first: the plain stop");
     assert!(anthropic.contains("message_stop"), "{anthropic}");
 }
+
+#[test]
+fn each_claude_generation_gets_thinking_its_own_way() {
+    let mut req = decode("chat", CHAT);
+    req.messages.truncate(1);
+    req.max_output_tokens = Some(32_000);
+    let encode = |req: &ir::Request| -> Value {
+        serde_json::from_slice(
+            &translate::encode_request(MESSAGES, req, Dialect::OpenAi).expect("encodes"),
+        )
+        .expect("json")
+    };
+    // An effort on a budget-only model: enabled thinking with the effort's budget.
+    req.model = "claude-sonnet-4-5-20250929".into();
+    req.reasoning = Some(ir::Reasoning::Effort("high".into()));
+    let body = encode(&req);
+    assert_eq!(
+        body["thinking"],
+        json!({"type": "enabled", "budget_tokens": 16_384})
+    );
+    assert!(body.get("output_config").is_none(), "{body}");
+    // A budget on an adaptive-only model: adaptive thinking with the budget's effort.
+    req.model = "claude-opus-4-6".into();
+    req.reasoning = Some(ir::Reasoning::Budget(10_000));
+    let body = encode(&req);
+    assert_eq!(body["thinking"], json!({"type": "adaptive"}));
+    assert_eq!(body["output_config"], json!({"effort": "medium"}));
+    // A name the gateway cannot date keeps the request's form.
+    req.model = "my-claude-alias".into();
+    assert_eq!(
+        encode(&req)["thinking"],
+        json!({"type": "enabled", "budget_tokens": 10_000})
+    );
+}

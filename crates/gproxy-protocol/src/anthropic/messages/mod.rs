@@ -1,11 +1,13 @@
 //! `POST /v1/messages`: the request ([`request`]), content blocks shared by requests and
 //! responses ([`content`]), the response ([`response`]) and the SSE stream ([`stream`]),
-//! each with its translation to and from the IR.
+//! each with its translation to and from the IR; which thinking each Claude model takes
+//! ([`thinking`]).
 
 pub mod content;
 pub mod request;
 pub mod response;
 pub mod stream;
+pub mod thinking;
 
 pub use request::MessagesRequest;
 pub use response::MessagesResponse;

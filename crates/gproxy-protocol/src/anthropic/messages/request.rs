@@ -1,6 +1,7 @@
 //! Anthropic Messages requests: the wire form, and its translation to and from the IR.
 
 use super::content::{Block, blocks_from_parts, parts_from_blocks};
+use super::thinking::{self, Style};
 use crate::ir;
 use crate::translate::TranslateError;
 use serde::{Deserialize, Serialize};
@@ -340,6 +341,25 @@ impl TryFrom<&ir::Request> for MessagesRequest {
             Some(_) if forced || unsigned_tool_turn || max_tokens <= 1024 => None,
             other => other.as_ref(),
         };
+        // Each Claude generation takes one form: an effort or a budget is expressed the
+        // model's way (see `thinking`).
+        let enabled = |budget: u64| Thinking {
+            kind: "enabled".into(),
+            // At least 1024 and below max_tokens, as the API requires.
+            budget_tokens: Some(budget.max(1024).min(max_tokens.saturating_sub(1))),
+            extra: Map::new(),
+        };
+        let adaptive = |effort: &str| {
+            (
+                Some(Thinking {
+                    kind: "adaptive".into(),
+                    budget_tokens: None,
+                    extra: Map::new(),
+                }),
+                Some(serde_json::json!({ "effort": effort })),
+            )
+        };
+        let style = thinking::style(&req.model);
         let (thinking, output_config) = match reasoning {
             None => (None, None),
             Some(ir::Reasoning::Disabled) => (
@@ -350,23 +370,14 @@ impl TryFrom<&ir::Request> for MessagesRequest {
                 }),
                 None,
             ),
-            Some(ir::Reasoning::Budget(b)) => (
-                Some(Thinking {
-                    kind: "enabled".into(),
-                    // At least 1024 and below max_tokens, as the API requires.
-                    budget_tokens: Some((*b).max(1024).min(max_tokens.saturating_sub(1))),
-                    extra: Map::new(),
-                }),
-                None,
-            ),
-            Some(ir::Reasoning::Effort(e)) => (
-                Some(Thinking {
-                    kind: "adaptive".into(),
-                    budget_tokens: None,
-                    extra: Map::new(),
-                }),
-                Some(serde_json::json!({ "effort": anthropic_effort(e) })),
-            ),
+            Some(ir::Reasoning::Budget(b)) if style == Style::Adaptive => {
+                adaptive(thinking::effort_for_budget(*b))
+            }
+            Some(ir::Reasoning::Budget(b)) => (Some(enabled(*b)), None),
+            Some(ir::Reasoning::Effort(e)) if style == Style::Budget => {
+                (Some(enabled(thinking::budget_for_effort(e))), None)
+            }
+            Some(ir::Reasoning::Effort(e)) => adaptive(thinking::effort(e)),
         };
         Ok(MessagesRequest {
             model: req.model.clone(),
@@ -398,15 +409,5 @@ fn anthropic_schema(schema: &Value) -> Value {
     match schema {
         Value::Object(o) if !o.is_empty() => schema.clone(),
         _ => serde_json::json!({"type": "object", "properties": {}}),
-    }
-}
-
-/// An effort level Anthropic knows (`low`, `medium`, `high`, `max`).
-fn anthropic_effort(effort: &str) -> &'static str {
-    match effort {
-        "minimal" | "low" | "none" => "low",
-        "high" => "high",
-        "max" | "xhigh" => "max",
-        _ => "medium",
     }
 }
