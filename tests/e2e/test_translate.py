@@ -433,3 +433,25 @@ def test_openai_responses_sdk_on_a_gemini_provider(gw: str, gemini_mock: Mock) -
     assert final.status == "completed"
     sent = gemini_mock.only_request()
     assert sent["path"].endswith(":streamGenerateContent") and sent["query"] == "alt=sse"
+
+
+def test_sdks_see_an_upstream_that_failed_without_an_answer_as_an_error(gw: str, gemini_mock: Mock) -> None:
+    """Gemini's MALFORMED_FUNCTION_CALL with no content: an error each SDK raises (and can
+    retry), never an empty success."""
+    malformed = {"text": "", "finish_reason": "MALFORMED_FUNCTION_CALL"}
+    c = openai.OpenAI(base_url=f"{gw}/gemini-main/v1", api_key=CLIENT_KEY, max_retries=0)
+    gemini_mock.push(malformed)
+    with pytest.raises(openai.InternalServerError) as err:
+        c.chat.completions.create(model="gemini-2.5-flash", messages=QUESTION)
+    assert err.value.status_code == 502 and "malformed" in str(err.value)
+
+    gemini_mock.push(malformed)
+    with pytest.raises(openai.APIError, match="malformed"):
+        with c.chat.completions.stream(model="gemini-2.5-flash", messages=QUESTION) as s:
+            s.get_final_completion()
+
+    claude = anthropic.Anthropic(base_url=f"{gw}/gemini-main", api_key=CLIENT_KEY, max_retries=0)
+    gemini_mock.push(malformed)
+    with pytest.raises(anthropic.APIError, match="malformed"):
+        with claude.messages.stream(model="gemini-2.5-flash", max_tokens=100, messages=QUESTION) as s:
+            s.get_final_message()
