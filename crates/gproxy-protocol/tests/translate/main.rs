@@ -538,3 +538,47 @@ fn each_claude_generation_gets_thinking_its_own_way() {
         json!({"type": "enabled", "budget_tokens": 10_000})
     );
 }
+
+#[test]
+fn anthropic_thinking_survives_a_responses_client_tool_loop() {
+    // Claude thinks, then calls a tool; a Responses client (Codex) gets a reasoning item.
+    let answer = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-6",
+        "content": [
+            {"type": "thinking", "thinking": "Need the weather.", "signature": "c2ln"},
+            {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}],
+        "stop_reason": "tool_use", "stop_sequence": null,
+        "usage": {"input_tokens": 10, "output_tokens": 5}});
+    let (out, _) = translate::translate_response(
+        MESSAGES,
+        answer.to_string().as_bytes(),
+        RESPONSES,
+        "claude-opus-4-6",
+        0,
+        "t",
+    )
+    .expect("translates");
+    let out: Value = serde_json::from_slice(&out).expect("json");
+    let output = out["output"].as_array().expect("output");
+    assert_eq!(output[0]["type"], "reasoning");
+    assert!(output[0]["encrypted_content"].is_string(), "{out}");
+
+    // The client sends its output back with the result: Claude gets its signed block back,
+    // first in the assistant turn, and thinking stays on.
+    let mut input = output.clone();
+    input.insert(0, json!({"role": "user", "content": "Weather in Paris?"}));
+    input.push(json!({"type": "function_call_output", "call_id": "toolu_1", "output": "sunny"}));
+    let body = json!({"model": "claude-opus-4-6", "input": input, "store": false,
+        "reasoning": {"effort": "high"}, "max_output_tokens": 8192,
+        "include": ["reasoning.encrypted_content"]});
+    let req = translate::decode_request(RESPONSES, body.to_string().as_bytes()).expect("decodes");
+    let anthropic: Value = serde_json::from_slice(
+        &translate::encode_request(MESSAGES, &req, Dialect::OpenAi).expect("encodes"),
+    )
+    .expect("json");
+    assert_eq!(
+        anthropic["messages"][1]["content"][0],
+        json!({"type": "thinking", "thinking": "Need the weather.", "signature": "c2ln"})
+    );
+    assert_eq!(anthropic["messages"][1]["content"][1]["type"], "tool_use");
+    assert_eq!(anthropic["thinking"]["type"], "adaptive", "{anthropic}");
+}

@@ -181,9 +181,23 @@ pub fn request_from_wire(body: &Value) -> Result<ir::Request, TranslateError> {
                             }),
                         }
                     }
-                    // Reasoning summaries are kept as text; encrypted content is OpenAI's
-                    // and does not travel to another provider.
+                    // Thinking the gateway sealed goes back whole; otherwise the summary
+                    // is kept as text (OpenAI's encrypted content stays with OpenAI).
                     "reasoning" => {
+                        if let Some((text, signature, redacted)) =
+                            str_of(item, "encrypted_content").and_then(super::carry::open)
+                        {
+                            push(
+                                &mut messages,
+                                Role::Assistant,
+                                Part::Reasoning {
+                                    text,
+                                    signature,
+                                    redacted,
+                                },
+                            );
+                            continue;
+                        }
                         let text: String = item
                             .get("summary")
                             .and_then(Value::as_array)

@@ -50,14 +50,19 @@ pub fn call_item(id: &str, call_id: &str, name: &str, arguments: &str, status: &
            "arguments": arguments, "status": status})
 }
 
-/// A reasoning output item with its summary text.
-pub fn reasoning_item(id: &str, text: &str) -> Value {
+/// A reasoning output item with its summary text, and the sealed thinking block when
+/// there is one ([`super::carry`]).
+pub fn reasoning_item(id: &str, text: &str, encrypted: Option<String>) -> Value {
     let summary = if text.is_empty() {
         json!([])
     } else {
         json!([{"type": "summary_text", "text": text}])
     };
-    json!({"type": "reasoning", "id": id, "summary": summary})
+    let mut item = json!({"type": "reasoning", "id": id, "summary": summary});
+    if let Some(content) = encrypted {
+        item["encrypted_content"] = Value::String(content);
+    }
+    item
 }
 
 /// The response object; `output` and `usage` as they stand, `status` as given.
@@ -89,7 +94,15 @@ pub fn response_to_wire(r: &ir::Response, created: u64) -> Value {
     let mut text = String::new();
     for (i, p) in r.parts.iter().enumerate() {
         match p {
-            Part::Reasoning { text: t, .. } => output.push(reasoning_item(&format!("rs_{i}"), t)),
+            Part::Reasoning {
+                text: t,
+                signature,
+                redacted,
+            } => output.push(reasoning_item(
+                &format!("rs_{i}"),
+                t,
+                super::carry::seal(t, signature.as_deref(), redacted.as_deref()),
+            )),
             Part::Text(t) => text.push_str(t),
             Part::ToolCall {
                 id: call_id,

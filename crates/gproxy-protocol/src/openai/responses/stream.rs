@@ -20,6 +20,8 @@ enum Open {
     },
     Reasoning {
         text: String,
+        /// Anthropic's signature of the thinking, sealed into the item when it closes.
+        signature: Option<String>,
     },
     Call {
         call_id: String,
@@ -122,7 +124,7 @@ impl Encoder {
                 ));
                 message_item(&id, &text, "completed")
             }
-            Open::Reasoning { text } => {
+            Open::Reasoning { text, signature } => {
                 out.push(self.event(
                     "response.reasoning_summary_text.done",
                     json!({"item_id": id, "output_index": idx, "summary_index": 0, "text": text}),
@@ -132,7 +134,8 @@ impl Encoder {
                     json!({"item_id": id, "output_index": idx, "summary_index": 0,
                            "part": {"type": "summary_text", "text": text}}),
                 ));
-                reasoning_item(&id, &text)
+                let sealed = super::carry::seal(&text, signature.as_deref(), None);
+                reasoning_item(&id, &text, sealed)
             }
             Open::Call {
                 call_id,
@@ -188,12 +191,13 @@ impl Encoder {
                     }
                     BlockKind::Reasoning => {
                         let id = format!("rs_{idx}");
-                        let item = reasoning_item(&id, "");
+                        let item = reasoning_item(&id, "", None);
                         (
                             id,
                             item,
                             Open::Reasoning {
                                 text: String::new(),
+                                signature: None,
                             },
                         )
                     }
@@ -251,7 +255,7 @@ impl Encoder {
                                    "delta": text, "logprobs": []}),
                         ));
                     }
-                    Open::Reasoning { text: acc } => {
+                    Open::Reasoning { text: acc, .. } => {
                         acc.push_str(&text);
                         out.push(self.event(
                             "response.reasoning_summary_text.delta",
@@ -274,7 +278,15 @@ impl Encoder {
                     ));
                 }
             }
-            StreamEvent::SignatureDelta { .. } => {}
+            StreamEvent::SignatureDelta { index, signature } => {
+                if let Some(OpenItem {
+                    kind: Open::Reasoning { signature: acc, .. },
+                    ..
+                }) = self.open.get_mut(&index)
+                {
+                    acc.get_or_insert_with(String::new).push_str(&signature);
+                }
+            }
             StreamEvent::BlockStop { index } => self.close(index, &mut out),
             StreamEvent::Usage(u) => self.usage = u,
             StreamEvent::Stop(reason) => {
