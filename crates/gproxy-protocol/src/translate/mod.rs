@@ -1,6 +1,7 @@
 //! Translation between protocols, through the IR: requests ([`decode_request`],
 //! [`encode_request`]), whole answers ([`translate_response`]) and streams
-//! ([`StreamTranslator`]); [`TranslateError`] says why something cannot be translated.
+//! ([`StreamTranslator`]); [`TranslateError`] says why something cannot be translated;
+//! Anthropic thinking sealed for clients of other protocols ([`carry`]).
 
 /// A translation failure; shown to the client in its protocol's shape (400 for requests,
 /// 502 for upstream answers).
@@ -27,6 +28,7 @@ impl TranslateError {
     }
 }
 
+pub mod carry;
 pub mod embeddings;
 mod stream;
 

@@ -582,3 +582,115 @@ fn anthropic_thinking_survives_a_responses_client_tool_loop() {
     assert_eq!(anthropic["messages"][1]["content"][1]["type"], "tool_use");
     assert_eq!(anthropic["thinking"]["type"], "adaptive", "{anthropic}");
 }
+
+#[test]
+fn anthropic_thinking_survives_a_gemini_client_tool_loop() {
+    let answer = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-6",
+        "content": [
+            {"type": "thinking", "thinking": "Need the weather.", "signature": "c2ln"},
+            {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}],
+        "stop_reason": "tool_use", "stop_sequence": null,
+        "usage": {"input_tokens": 10, "output_tokens": 5}});
+    let (out, _) = translate::translate_response(
+        MESSAGES,
+        answer.to_string().as_bytes(),
+        GEMINI,
+        "claude-opus-4-6",
+        0,
+        "t",
+    )
+    .expect("translates");
+    let out: Value = serde_json::from_slice(&out).expect("json");
+    let model_turn = out["candidates"][0]["content"].clone();
+    let call = model_turn["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .find(|p| p.get("functionCall").is_some())
+        .expect("a call");
+    assert!(call["thoughtSignature"].is_string(), "{out}");
+
+    // The streamed answer seals the same thinking onto the call.
+    let sse = [
+        json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+            "model": "claude-opus-4-6", "content": [], "stop_reason": null, "usage": {"input_tokens": 10, "output_tokens": 0}}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "Need the weather."}}),
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "c2ln"}}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}}),
+        json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"city\": \"Paris\"}"}}),
+        json!({"type": "content_block_stop", "index": 1}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 5}}),
+        json!({"type": "message_stop"}),
+    ];
+    let stream = ClientStream {
+        model: "claude-opus-4-6".into(),
+        created: 0,
+        include_usage: false,
+        input_estimate: 0,
+        framing: Framing::Sse,
+        id_seed: "t".into(),
+    };
+    let mut t = StreamTranslator::new(MESSAGES, GEMINI_STREAM, stream).expect("pair");
+    let mut framer = Framer::new(Framing::Sse);
+    let mut text = String::new();
+    for ev in &sse {
+        for frame in framer.push(
+            format!(
+                "event: {}\ndata: {ev}\n\n",
+                ev["type"].as_str().unwrap_or("")
+            )
+            .as_bytes(),
+        ) {
+            for b in t.push(&frame) {
+                text.push_str(std::str::from_utf8(&b).expect("utf8"));
+            }
+        }
+    }
+    let streamed_signature = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .find_map(|v| {
+            v["candidates"][0]["content"]["parts"][0]["thoughtSignature"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .expect("the streamed call carries the thinking");
+    assert_eq!(
+        streamed_signature,
+        call["thoughtSignature"].as_str().expect("sig")
+    );
+
+    // The client sends the turn back (with a text part before the call): Claude gets its
+    // signed block first in the assistant turn, and thinking stays on.
+    let mut parts = vec![json!({"text": "Checking."})];
+    parts.extend(
+        model_turn["parts"]
+            .as_array()
+            .expect("parts")
+            .iter()
+            .cloned(),
+    );
+    let body = json!({"contents": [
+            {"role": "user", "parts": [{"text": "Weather in Paris?"}]},
+            {"role": "model", "parts": parts},
+            {"role": "user", "parts": [{"functionResponse": {"name": "get_weather", "response": {"result": "sunny"}}}]}],
+        "generationConfig": {"maxOutputTokens": 8192, "thinkingConfig": {"thinkingBudget": 8192}}});
+    let mut req = translate::decode_request(GEMINI, body.to_string().as_bytes()).expect("decodes");
+    req.model = "claude-opus-4-6".into();
+    let anthropic: Value = serde_json::from_slice(
+        &translate::encode_request(MESSAGES, &req, Dialect::OpenAi).expect("encodes"),
+    )
+    .expect("json");
+    let turn = &anthropic["messages"][1]["content"];
+    assert_eq!(
+        turn[0],
+        json!({"type": "thinking", "thinking": "Need the weather.", "signature": "c2ln"}),
+        "{anthropic}"
+    );
+    assert_eq!(turn[1]["type"], "text");
+    assert_eq!(turn[2]["type"], "tool_use");
+    assert_eq!(anthropic["thinking"]["type"], "adaptive", "{anthropic}");
+}

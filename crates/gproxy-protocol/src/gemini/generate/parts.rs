@@ -1,7 +1,7 @@
 //! Gemini content parts and their IR parts.
 
 use crate::ir::{Media, Part};
-use crate::translate::TranslateError;
+use crate::translate::{TranslateError, carry};
 use serde_json::{Map, Value, json};
 
 /// The value Google documents for a function call whose thought signature a client lost
@@ -33,6 +33,9 @@ pub fn parts_from_wire(
     at: &str,
 ) -> Result<Vec<Part>, TranslateError> {
     let mut out = Vec::with_capacity(parts.len());
+    // Claude's thinking carried on a call's signature: first in the turn, as Anthropic
+    // requires.
+    let mut carried = Vec::new();
     for (k, p) in parts.iter().enumerate() {
         let thought = p.get("thought").and_then(Value::as_bool).unwrap_or(false);
         if let Some(text) = p.get("text").and_then(Value::as_str) {
@@ -87,10 +90,16 @@ pub fn parts_from_wire(
                     .get("args")
                     .filter(|a| a.is_object())
                     .map_or_else(|| "{}".to_owned(), Value::to_string),
-                signature: p
-                    .get("thoughtSignature")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
+                signature: match p.get("thoughtSignature").and_then(Value::as_str) {
+                    Some(s) => match carry::open(s) {
+                        Some(blocks) => {
+                            carried.extend(blocks);
+                            None
+                        }
+                        None => Some(s.to_owned()),
+                    },
+                    None => None,
+                },
             });
         } else if let Some(r) = p.get("functionResponse") {
             let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
@@ -162,6 +171,10 @@ pub fn parts_from_wire(
                 "this part type exists only on Gemini",
             ));
         }
+    }
+    if !carried.is_empty() {
+        carried.append(&mut out);
+        out = carried;
     }
     Ok(out)
 }

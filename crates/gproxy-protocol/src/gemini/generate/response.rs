@@ -119,6 +119,15 @@ pub fn response_from_wire(body: &Value, id_prefix: &str) -> Result<ir::Response,
 /// A `GenerateContentResponse` for an IR answer.
 pub fn response_to_wire(r: &ir::Response) -> Value {
     let mut parts = parts_to_wire(&r.parts, &[], false);
+    // Claude's thinking rides on the first call without a signature of its own (Gemini
+    // clients send a call's signature back).
+    if let Some(call) = parts
+        .iter_mut()
+        .find(|p| p.get("functionCall").is_some() && p.get("thoughtSignature").is_none())
+        && let Some(sealed) = crate::translate::carry::seal(&r.parts)
+    {
+        call["thoughtSignature"] = Value::String(sealed);
+    }
     // Reasoning goes to a Gemini client as thought summaries.
     for p in r.parts.iter().rev() {
         if let Part::Reasoning { text, .. } = p

@@ -5,8 +5,8 @@
 use super::response::{stop_from_wire, stop_to_wire, usage_from_wire, usage_to_wire};
 use crate::ErrorKind;
 use crate::frame::Framing;
-use crate::ir::{BlockKind, StopReason, StreamEvent};
-use crate::translate::TranslateError;
+use crate::ir::{BlockKind, Part, StopReason, StreamEvent};
+use crate::translate::{TranslateError, carry};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -186,6 +186,9 @@ pub struct Encoder {
     /// JSON array: whether an element was written (the next needs a comma).
     wrote: bool,
     reasoning: Vec<usize>,
+    /// The turn's reasoning blocks so far (text and Anthropic signature), sealed onto the
+    /// next call that has no signature of its own ([`carry`]).
+    thoughts: BTreeMap<usize, Part>,
     calls: BTreeMap<usize, PendingCall>,
     usage: crate::Usage,
     done: bool,
@@ -200,6 +203,7 @@ impl Encoder {
             id: String::new(),
             wrote: false,
             reasoning: Vec::new(),
+            thoughts: BTreeMap::new(),
             calls: BTreeMap::new(),
             usage: crate::Usage::default(),
             done: false,
@@ -256,6 +260,11 @@ impl Encoder {
             },
             StreamEvent::TextDelta { index, text } => {
                 let part = if self.reasoning.contains(&index) {
+                    if let Part::Reasoning { text: acc, .. } =
+                        self.thoughts.entry(index).or_insert_with(empty_thought)
+                    {
+                        acc.push_str(&text);
+                    }
                     json!({"text": text, "thought": true})
                 } else {
                     json!({"text": text})
@@ -270,6 +279,11 @@ impl Encoder {
             StreamEvent::SignatureDelta { index, signature } => {
                 if let Some(c) = self.calls.get_mut(&index) {
                     c.signature = Some(signature);
+                } else if self.reasoning.contains(&index)
+                    && let Part::Reasoning { signature: acc, .. } =
+                        self.thoughts.entry(index).or_insert_with(empty_thought)
+                {
+                    acc.get_or_insert_with(String::new).push_str(&signature);
                 }
             }
             StreamEvent::BlockStop { index } => {
@@ -280,7 +294,16 @@ impl Encoder {
                         .unwrap_or_else(|| json!({}));
                     let mut part =
                         json!({"functionCall": {"name": c.name, "args": args, "id": c.id}});
-                    if let Some(s) = c.signature {
+                    // Claude's thinking rides on the first call after it (Gemini clients send
+                    // a call's signature back).
+                    let signature = c.signature.or_else(|| {
+                        let sealed = carry::seal(self.thoughts.values());
+                        if sealed.is_some() {
+                            self.thoughts.clear();
+                        }
+                        sealed
+                    });
+                    if let Some(s) = signature {
                         part["thoughtSignature"] = Value::String(s);
                     }
                     out.push(self.chunk(vec![part], None, false));
@@ -329,6 +352,15 @@ impl Encoder {
             kind: ErrorKind::Api,
             message: "the upstream stream ended before the answer was complete".into(),
         })
+    }
+}
+
+/// A reasoning block not yet filled in.
+fn empty_thought() -> Part {
+    Part::Reasoning {
+        text: String::new(),
+        signature: None,
+        redacted: None,
     }
 }
 

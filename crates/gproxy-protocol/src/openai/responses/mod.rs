@@ -1,9 +1,7 @@
 //! `POST /v1/responses` for a client served by another protocol: the request decoded into
 //! the IR ([`request`]), the answer ([`response`]) and the event stream ([`stream`])
-//! encoded from it; Anthropic thinking carried through the client ([`carry`]). (A Responses
-//! client on an OpenAI channel is passthrough.)
+//! encoded from it. (A Responses client on an OpenAI channel is passthrough.)
 
-pub mod carry;
 pub mod request;
 pub mod response;
 pub mod stream;

@@ -3,7 +3,7 @@
 //! not carried to another provider; a `previous_response_id` names state only OpenAI has.
 
 use crate::ir::{self, Media, Part, Role};
-use crate::translate::TranslateError;
+use crate::translate::{TranslateError, carry};
 use serde_json::{Value, json};
 
 fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
@@ -184,18 +184,12 @@ pub fn request_from_wire(body: &Value) -> Result<ir::Request, TranslateError> {
                     // Thinking the gateway sealed goes back whole; otherwise the summary
                     // is kept as text (OpenAI's encrypted content stays with OpenAI).
                     "reasoning" => {
-                        if let Some((text, signature, redacted)) =
-                            str_of(item, "encrypted_content").and_then(super::carry::open)
+                        if let Some(blocks) =
+                            str_of(item, "encrypted_content").and_then(carry::open)
                         {
-                            push(
-                                &mut messages,
-                                Role::Assistant,
-                                Part::Reasoning {
-                                    text,
-                                    signature,
-                                    redacted,
-                                },
-                            );
+                            for block in blocks {
+                                push(&mut messages, Role::Assistant, block);
+                            }
                             continue;
                         }
                         let text: String = item

@@ -3,6 +3,7 @@
 //! usage.
 
 use crate::ir::{self, Part, StopReason};
+use crate::translate::carry;
 use serde_json::{Value, json};
 
 /// A response id in OpenAI's style (`resp_...`), keeping the upstream's id.
@@ -51,7 +52,7 @@ pub fn call_item(id: &str, call_id: &str, name: &str, arguments: &str, status: &
 }
 
 /// A reasoning output item with its summary text, and the sealed thinking block when
-/// there is one ([`super::carry`]).
+/// there is one ([`crate::translate::carry`]).
 pub fn reasoning_item(id: &str, text: &str, encrypted: Option<String>) -> Value {
     let summary = if text.is_empty() {
         json!([])
@@ -94,14 +95,10 @@ pub fn response_to_wire(r: &ir::Response, created: u64) -> Value {
     let mut text = String::new();
     for (i, p) in r.parts.iter().enumerate() {
         match p {
-            Part::Reasoning {
-                text: t,
-                signature,
-                redacted,
-            } => output.push(reasoning_item(
+            Part::Reasoning { text: t, .. } => output.push(reasoning_item(
                 &format!("rs_{i}"),
                 t,
-                super::carry::seal(t, signature.as_deref(), redacted.as_deref()),
+                carry::seal(std::slice::from_ref(p)),
             )),
             Part::Text(t) => text.push_str(t),
             Part::ToolCall {

@@ -8,7 +8,8 @@ use super::response::{
     call_item, message_item, reasoning_item, response_id, response_object, status_of, usage_to_wire,
 };
 use crate::ErrorKind;
-use crate::ir::{BlockKind, StreamEvent};
+use crate::ir::{BlockKind, Part, StreamEvent};
+use crate::translate::carry;
 use bytes::Bytes;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -134,7 +135,11 @@ impl Encoder {
                     json!({"item_id": id, "output_index": idx, "summary_index": 0,
                            "part": {"type": "summary_text", "text": text}}),
                 ));
-                let sealed = super::carry::seal(&text, signature.as_deref(), None);
+                let sealed = carry::seal(&[Part::Reasoning {
+                    text: text.clone(),
+                    signature,
+                    redacted: None,
+                }]);
                 reasoning_item(&id, &text, sealed)
             }
             Open::Call {

@@ -1,0 +1,98 @@
+//! Anthropic thinking carried through clients of other protocols: the thinking blocks of a
+//! turn (text and signature, or a redacted block's data) travel sealed in a field the client
+//! sends back whole: a Responses reasoning item's `encrypted_content` (Codex, `store:
+//! false`), a Gemini function call's `thoughtSignature` (Gemini CLI). Read back, the blocks
+//! reach Anthropic unchanged, so thinking stays on in tool loops.
+
+use crate::ir::Part;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+
+/// Marks content the gateway sealed (OpenAI's encrypted content and Gemini's signatures
+/// never start so).
+const PREFIX: &str = "gproxy.thinking.v1:";
+
+/// One thinking block.
+#[derive(Debug, Default, Deserialize, Serialize, PartialEq)]
+struct Carried {
+    /// The thinking text, exactly as Anthropic sent it (the signature covers it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    t: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<String>,
+    /// A `redacted_thinking` block's data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<String>,
+}
+
+/// The sealed form of the Anthropic thinking blocks among `parts` (those with a signature
+/// or redacted data); `None` when there are none (reasoning another provider made cannot
+/// be sent back anyway).
+pub fn seal<'a>(parts: impl IntoIterator<Item = &'a Part>) -> Option<String> {
+    let blocks: Vec<Carried> = parts
+        .into_iter()
+        .filter_map(|p| match p {
+            Part::Reasoning {
+                text,
+                signature,
+                redacted,
+            } if signature.is_some() || redacted.is_some() => Some(Carried {
+                t: text.clone(),
+                s: signature.clone(),
+                r: redacted.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    if blocks.is_empty() {
+        return None;
+    }
+    let json = serde_json::to_vec(&blocks).ok()?;
+    Some(format!("{PREFIX}{}", STANDARD.encode(json)))
+}
+
+/// The thinking blocks (as IR reasoning parts) of content [`seal`] made; `None` for
+/// anything else.
+pub fn open(content: &str) -> Option<Vec<Part>> {
+    let bytes = STANDARD.decode(content.strip_prefix(PREFIX)?).ok()?;
+    let blocks: Vec<Carried> = serde_json::from_slice(&bytes).ok()?;
+    let parts: Vec<Part> = blocks
+        .into_iter()
+        .filter(|b| b.s.is_some() || b.r.is_some())
+        .map(|b| Part::Reasoning {
+            text: b.t,
+            signature: b.s,
+            redacted: b.r,
+        })
+        .collect();
+    (!parts.is_empty()).then_some(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reasoning(text: &str, signature: Option<&str>, redacted: Option<&str>) -> Part {
+        Part::Reasoning {
+            text: text.into(),
+            signature: signature.map(Into::into),
+            redacted: redacted.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn sealed_thinking_opens_unchanged() {
+        let blocks = [
+            reasoning("Let me check.\n", Some("sig=="), None),
+            reasoning("", None, Some("opaque")),
+        ];
+        let sealed = seal(&blocks).expect("sealed");
+        assert_eq!(open(&sealed), Some(blocks.to_vec()));
+        assert_eq!(seal(&[reasoning("unsigned", None, None)]), None);
+        assert_eq!(seal(&[Part::Text("hi".into())]), None);
+        assert_eq!(open("gAAAAABopenai-encrypted"), None);
+        assert_eq!(open(&format!("{PREFIX}not base64!")), None);
+        assert_eq!(open(&format!("{PREFIX}{}", STANDARD.encode("[]"))), None);
+    }
+}
