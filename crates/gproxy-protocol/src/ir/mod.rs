@@ -113,6 +113,17 @@ pub enum Reasoning {
     Disabled,
 }
 
+impl Reasoning {
+    /// An OpenAI-style effort level; `none` turns thinking off.
+    pub fn from_effort(effort: &str) -> Reasoning {
+        if effort == "none" {
+            Reasoning::Disabled
+        } else {
+            Reasoning::Effort(effort.to_owned())
+        }
+    }
+}
+
 /// A generation request, protocol-free.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Request {
@@ -186,11 +197,11 @@ impl StopReason {
 }
 
 impl Response {
-    /// Whether the answer has text or tool calls (reasoning alone is no answer).
+    /// Whether the answer has text, tool calls or media (reasoning alone is no answer).
     pub fn has_answer(&self) -> bool {
         self.parts.iter().any(|p| match p {
             Part::Text(t) => !t.is_empty(),
-            Part::ToolCall { .. } => true,
+            Part::ToolCall { .. } | Part::Image(_) | Part::Document { .. } => true,
             _ => false,
         })
     }

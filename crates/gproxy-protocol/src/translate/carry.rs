@@ -6,12 +6,13 @@
 
 use crate::ir::Part;
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 
 /// Marks content the gateway sealed (OpenAI's encrypted content and Gemini's signatures
-/// never start so).
-const PREFIX: &str = "gproxy.thinking.v1:";
+/// never decode to it). The sealed value is plain base64 of this and the JSON, so typed
+/// SDKs that hold `thoughtSignature` as bytes (Go, Python) read and send it back intact.
+const PREFIX: &[u8] = b"gproxy.thinking.v1:";
 
 /// One thinking block.
 #[derive(Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -48,15 +49,21 @@ pub fn seal<'a>(parts: impl IntoIterator<Item = &'a Part>) -> Option<String> {
     if blocks.is_empty() {
         return None;
     }
-    let json = serde_json::to_vec(&blocks).ok()?;
-    Some(format!("{PREFIX}{}", STANDARD.encode(json)))
+    let mut bytes = PREFIX.to_vec();
+    serde_json::to_writer(&mut bytes, &blocks).ok()?;
+    Some(STANDARD.encode(bytes))
 }
 
 /// The thinking blocks (as IR reasoning parts) of content [`seal`] made; `None` for
 /// anything else.
 pub fn open(content: &str) -> Option<Vec<Part>> {
-    let bytes = STANDARD.decode(content.strip_prefix(PREFIX)?).ok()?;
-    let blocks: Vec<Carried> = serde_json::from_slice(&bytes).ok()?;
+    // An SDK may send bytes back in the URL-safe alphabet, with or without padding.
+    let trimmed = content.trim_end_matches('=');
+    let bytes = STANDARD
+        .decode(content)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+        .ok()?;
+    let blocks: Vec<Carried> = serde_json::from_slice(bytes.strip_prefix(PREFIX)?).ok()?;
     let parts: Vec<Part> = blocks
         .into_iter()
         .filter(|b| b.s.is_some() || b.r.is_some())
@@ -91,8 +98,13 @@ mod tests {
         assert_eq!(open(&sealed), Some(blocks.to_vec()));
         assert_eq!(seal(&[reasoning("unsigned", None, None)]), None);
         assert_eq!(seal(&[Part::Text("hi".into())]), None);
+        // Valid base64, also as an SDK may send it back (URL-safe, unpadded).
+        assert!(STANDARD.decode(&sealed).is_ok());
+        let url_safe = URL_SAFE_NO_PAD.encode(STANDARD.decode(&sealed).expect("b64"));
+        assert_eq!(open(&url_safe), Some(blocks.to_vec()));
         assert_eq!(open("gAAAAABopenai-encrypted"), None);
-        assert_eq!(open(&format!("{PREFIX}not base64!")), None);
-        assert_eq!(open(&format!("{PREFIX}{}", STANDARD.encode("[]"))), None);
+        assert_eq!(open("not base64!"), None);
+        assert_eq!(open(&STANDARD.encode(b"gproxy.thinking.v1:[]")), None);
+        assert_eq!(open(&STANDARD.encode(b"other prefix:[]")), None);
     }
 }

@@ -537,6 +537,15 @@ fn each_claude_generation_gets_thinking_its_own_way() {
         encode(&req)["thinking"],
         json!({"type": "enabled", "budget_tokens": 10_000})
     );
+    // Models before 3.7 do not think: nothing is asked.
+    req.model = "claude-3-5-sonnet-20241022".into();
+    assert!(encode(&req).get("thinking").is_none());
+    // OpenAI's `none` turns thinking off.
+    let body = json!({"model": "m", "reasoning_effort": "none",
+        "messages": [{"role": "user", "content": "hi"}]});
+    let mut req = translate::decode_request(CHAT, body.to_string().as_bytes()).expect("decodes");
+    req.model = "claude-opus-4-6".into();
+    assert_eq!(encode(&req)["thinking"], json!({"type": "disabled"}));
 }
 
 #[test]

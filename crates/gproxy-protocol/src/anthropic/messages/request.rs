@@ -370,6 +370,8 @@ impl TryFrom<&ir::Request> for MessagesRequest {
                 }),
                 None,
             ),
+            // Models before 3.7 do not think: asking would be refused.
+            Some(_) if style == Style::None => (None, None),
             Some(ir::Reasoning::Budget(b)) if style == Style::Adaptive => {
                 adaptive(thinking::effort_for_budget(*b))
             }

@@ -8,6 +8,8 @@ pub enum Style {
     Adaptive,
     /// `{"type": "enabled", "budget_tokens": n}` (Claude 3.7 to 4.5).
     Budget,
+    /// Claude before 3.7: no extended thinking; the request's reasoning is not sent.
+    None,
     /// Not a Claude model id the gateway can date (an alias, a compatible server): the
     /// request's own form is kept (an effort adaptive, a budget enabled).
     AsAsked,
@@ -15,6 +17,8 @@ pub enum Style {
 
 /// The first Claude version that takes only adaptive thinking.
 const ADAPTIVE_FROM: (u32, u32) = (4, 6);
+/// The first Claude version that thinks.
+const THINKING_FROM: (u32, u32) = (3, 7);
 
 /// `(major, minor)` of a Claude model id in any of its spellings: `claude-opus-4-6`,
 /// `claude-sonnet-4-20250514`, `claude-3-7-sonnet-latest`, Bedrock's
@@ -22,7 +26,7 @@ const ADAPTIVE_FROM: (u32, u32) = (4, 6);
 pub fn claude_version(model: &str) -> Option<(u32, u32)> {
     let rest = &model[model.find("claude-")? + "claude-".len()..];
     let mut tokens = rest
-        .split(['-', '@', ':', '.'])
+        .split(|c: char| !c.is_ascii_alphanumeric())
         .skip_while(|t| !is_version_number(t));
     let major = tokens.next()?.parse().ok()?;
     let minor = tokens
@@ -42,7 +46,8 @@ fn is_version_number(token: &str) -> bool {
 pub fn style(model: &str) -> Style {
     match claude_version(model) {
         Some(v) if v >= ADAPTIVE_FROM => Style::Adaptive,
-        Some(_) => Style::Budget,
+        Some(v) if v >= THINKING_FROM => Style::Budget,
+        Some(_) => Style::None,
         None => Style::AsAsked,
     }
 }
@@ -91,6 +96,9 @@ mod tests {
             ("us.anthropic.claude-opus-4-1-20250805-v1:0", Some((4, 1))),
             ("claude-sonnet-4-5@20250929", Some((4, 5))),
             ("claude-haiku-5", Some((5, 0))),
+            ("claude-opus-4-7[1m]", Some((4, 7))),
+            ("anthropic/claude-sonnet-4.5", Some((4, 5))),
+            ("claude-3-5-sonnet-20241022", Some((3, 5))),
             ("my-alias", None),
             ("claude-latest", None),
         ] {
@@ -98,6 +106,7 @@ mod tests {
         }
         assert_eq!(style("claude-opus-4-7"), Style::Adaptive);
         assert_eq!(style("claude-sonnet-4-5"), Style::Budget);
+        assert_eq!(style("claude-3-5-haiku-latest"), Style::None);
         assert_eq!(style("deepseek-chat"), Style::AsAsked);
     }
 

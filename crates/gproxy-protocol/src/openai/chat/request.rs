@@ -344,7 +344,10 @@ impl TryFrom<ChatRequest> for ir::Request {
             top_k: None,
             stop,
             seed: req.seed,
-            reasoning: req.reasoning_effort.map(ir::Reasoning::Effort),
+            reasoning: req
+                .reasoning_effort
+                .as_deref()
+                .map(ir::Reasoning::from_effort),
             stream: req.stream.unwrap_or(false),
             user: req.user,
         })

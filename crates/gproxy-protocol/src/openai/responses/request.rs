@@ -275,7 +275,7 @@ pub fn request_from_wire(body: &Value) -> Result<ir::Request, TranslateError> {
     let reasoning = body
         .get("reasoning")
         .and_then(|r| str_of(r, "effort"))
-        .map(|e| ir::Reasoning::Effort(e.to_owned()));
+        .map(ir::Reasoning::from_effort);
     Ok(ir::Request {
         model: str_of(body, "model").unwrap_or_default().to_owned(),
         system,
