@@ -404,6 +404,19 @@ fn images_a_tool_returned_cross_to_and_from_gemini() {
             {"inlineData": {"mimeType": "image/png", "data": "iVBORw0K"}}
         ])
     );
+    // Gemini 3 takes them inside the function response.
+    let mut req = req;
+    req.model = "gemini-3-pro-preview".into();
+    let gemini: Value = serde_json::from_slice(
+        &translate::encode_request(GEMINI, &req, Dialect::OpenAi).expect("encodes"),
+    )
+    .expect("json");
+    assert_eq!(
+        gemini["contents"][2]["parts"],
+        json!([{"functionResponse": {"name": "screenshot", "id": "toolu_1",
+            "response": {"result": "captured"},
+            "parts": [{"inlineData": {"mimeType": "image/png", "data": "iVBORw0K"}}]}}])
+    );
 
     // A Gemini client's multimodal function response: the image stays in the tool result.
     let body = json!({"contents": [

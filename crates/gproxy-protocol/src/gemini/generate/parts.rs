@@ -133,30 +133,36 @@ pub fn parts_from_wire(
                 Some(other) => other.to_string(),
                 None => response.to_string(),
             };
-            // Media a function returned (`functionResponse.parts[].inlineData`) follow its text.
+            // Media a function returned (`functionResponse.parts[]`) follow its text.
             let mut content = vec![Part::Text(text)];
-            for d in r
+            for fp in r
                 .get("parts")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter_map(|fp| fp.get("inlineData"))
             {
-                let mime = d
-                    .get("mimeType")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                content.push(media(
-                    mime,
-                    Media::Base64 {
-                        media_type: mime.to_owned(),
-                        data: d
-                            .get("data")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
-                    },
-                ));
+                let field = |d: &Value, k: &str| {
+                    d.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                if let Some(d) = fp.get("inlineData") {
+                    let mime = field(d, "mimeType");
+                    let data = field(d, "data");
+                    content.push(media(
+                        &mime,
+                        Media::Base64 {
+                            media_type: mime.clone(),
+                            data,
+                        },
+                    ));
+                } else if let Some(d) = fp.get("fileData") {
+                    content.push(media(
+                        &field(d, "mimeType"),
+                        Media::Url(field(d, "fileUri")),
+                    ));
+                }
             }
             out.push(Part::ToolResult {
                 id,
@@ -181,9 +187,15 @@ pub fn parts_from_wire(
 
 /// The Gemini parts of IR `parts`; `names` maps call ids to function names (results need
 /// the name). Reasoning is not sent (Gemini takes back only the signatures on calls).
-/// `upstream`: the parts go to Gemini, so a call without its signature gets
-/// [`SKIP_SIGNATURE`]; a client gets signatures only where Gemini made them.
-pub fn parts_to_wire(parts: &[Part], names: &[(String, String)], upstream: bool) -> Vec<Value> {
+/// `upstream`: the model the parts go to at Gemini, so a call without its signature gets
+/// [`SKIP_SIGNATURE`] (`None`: a client, which gets signatures only where Gemini made them).
+pub fn parts_to_wire(
+    parts: &[Part],
+    names: &[(String, String)],
+    upstream: Option<&str>,
+) -> Vec<Value> {
+    // Gemini 3 takes a tool's images inside its `functionResponse`; earlier models beside it.
+    let nested_media = upstream.is_some_and(|m| gemini_major(m) >= Some(3));
     let mut out = Vec::with_capacity(parts.len());
     let mut media_after = Vec::new();
     for p in parts {
@@ -204,7 +216,7 @@ pub fn parts_to_wire(parts: &[Part], names: &[(String, String)], upstream: bool)
                 let mut part = json!({"functionCall": {"name": name, "args": args, "id": id}});
                 let signature = match signature {
                     Some(s) => Some(s.as_str()),
-                    None => upstream.then_some(SKIP_SIGNATURE),
+                    None => upstream.map(|_| SKIP_SIGNATURE),
                 };
                 if let Some(s) = signature {
                     part["thoughtSignature"] = Value::String(s.to_owned());
@@ -232,19 +244,41 @@ pub fn parts_to_wire(parts: &[Part], names: &[(String, String)], upstream: bool)
                     .filter(Value::is_object)
                     .unwrap_or(Value::String(text));
                 let key = if *is_error { "error" } else { "result" };
-                out.push(
-                    json!({"functionResponse": {"name": name, "id": id, "response": {key: value}}}),
-                );
-                // `functionResponse` holds JSON; the images and files a tool returned go
-                // beside it in the same turn, as Gemini's own CLI sends them, and every model
-                // version accepts that.
-                media_after.extend(content.iter().filter_map(media_to_wire));
+                let mut response =
+                    json!({"functionResponse": {"name": name, "id": id, "response": {key: value}}});
+                // The images and files a tool returned: inline data inside the response on
+                // Gemini 3 (the API takes no file URIs there), otherwise beside it in the same
+                // turn, as Gemini's own CLI sends them.
+                for media in content.iter().filter_map(media_to_wire) {
+                    match media.get("inlineData") {
+                        Some(inline) if nested_media => {
+                            let nested = &mut response["functionResponse"]["parts"];
+                            if !nested.is_array() {
+                                *nested = json!([]);
+                            }
+                            if let Some(list) = nested.as_array_mut() {
+                                list.push(json!({"inlineData": inline}));
+                            }
+                        }
+                        _ => media_after.push(media),
+                    }
+                }
+                out.push(response);
             }
             Part::Reasoning { .. } => {}
         }
     }
     out.extend(media_after);
     out
+}
+
+/// The major version of a Gemini model id (`gemini-3-pro-preview` → 3, `gemini-2.5-flash` → 2).
+fn gemini_major(model: &str) -> Option<u32> {
+    let rest = &model[model.find("gemini-")? + "gemini-".len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The Gemini part of an image or a file; `None` for other parts.

@@ -206,7 +206,7 @@ pub fn request_to_wire(req: &ir::Request) -> Value {
             Role::User => "user",
             Role::Assistant => "model",
         };
-        let parts = parts_to_wire(&m.parts, &names, true);
+        let parts = parts_to_wire(&m.parts, &names, Some(&req.model));
         if !parts.is_empty() {
             contents.push(json!({"role": role, "parts": parts}));
         }

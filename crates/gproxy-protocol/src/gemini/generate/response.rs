@@ -123,7 +123,7 @@ pub fn response_from_wire(body: &Value, id_prefix: &str) -> Result<ir::Response,
 
 /// A `GenerateContentResponse` for an IR answer.
 pub fn response_to_wire(r: &ir::Response) -> Value {
-    let mut parts = parts_to_wire(&r.parts, &[], false);
+    let mut parts = parts_to_wire(&r.parts, &[], None);
     // Claude's thinking rides on the first call without a signature of its own (Gemini
     // clients send a call's signature back).
     if let Some(call) = parts
