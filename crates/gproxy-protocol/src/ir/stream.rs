@@ -9,8 +9,15 @@ use crate::{ErrorKind, Usage};
 #[derive(Clone, Debug, PartialEq)]
 pub enum BlockKind {
     Text,
-    ToolCall { id: String, name: String },
+    ToolCall {
+        id: String,
+        name: String,
+    },
     Reasoning,
+    /// Anthropic's `redacted_thinking`: opaque data, sent back whole, never shown.
+    Redacted {
+        data: String,
+    },
 }
 
 /// One step of a streamed answer.

@@ -716,3 +716,61 @@ fn anthropic_thinking_survives_a_gemini_client_tool_loop() {
     assert_eq!(turn[2]["type"], "tool_use");
     assert_eq!(anthropic["thinking"]["type"], "adaptive", "{anthropic}");
 }
+
+#[test]
+fn redacted_thinking_streams_through_to_responses_and_gemini_clients() {
+    let sse = [
+        json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+            "model": "claude-opus-4-6", "content": [], "stop_reason": null, "usage": {"input_tokens": 10, "output_tokens": 0}}}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "redacted_thinking", "data": "b3BhcXVl"}}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}}),
+        json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{}"}}),
+        json!({"type": "content_block_stop", "index": 1}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 5}}),
+        json!({"type": "message_stop"}),
+    ];
+    let expected = vec![ir::Part::Reasoning {
+        text: String::new(),
+        signature: None,
+        redacted: Some("b3BhcXVl".into()),
+    }];
+    for (client, field) in [
+        (RESPONSES, "encrypted_content"),
+        (GEMINI_STREAM, "thoughtSignature"),
+    ] {
+        let stream = ClientStream {
+            model: "m".into(),
+            created: 0,
+            include_usage: false,
+            input_estimate: 0,
+            framing: Framing::Sse,
+            id_seed: "t".into(),
+        };
+        let mut t = StreamTranslator::new(MESSAGES, client, stream).expect("pair");
+        let mut framer = Framer::new(Framing::Sse);
+        let mut text = String::new();
+        for ev in &sse {
+            let event = format!(
+                "event: {}\ndata: {ev}\n\n",
+                ev["type"].as_str().unwrap_or("")
+            );
+            for frame in framer.push(event.as_bytes()) {
+                for b in t.push(&frame) {
+                    text.push_str(std::str::from_utf8(&b).expect("utf8"));
+                }
+            }
+        }
+        let marker = format!("\"{field}\":\"");
+        let start = text
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{field}: {text}"))
+            + marker.len();
+        let sealed = &text[start..start + text[start..].find('"').expect("end")];
+        assert_eq!(
+            translate::carry::open(sealed),
+            Some(expected.clone()),
+            "{field}"
+        );
+    }
+}

@@ -99,7 +99,12 @@ impl Decoder {
                         "",
                     ),
                     "thinking" => (BlockKind::Reasoning, str_of(&content_block, "thinking")),
-                    "redacted_thinking" => (BlockKind::Reasoning, ""),
+                    "redacted_thinking" => (
+                        BlockKind::Redacted {
+                            data: str_of(&content_block, "data").to_owned(),
+                        },
+                        "",
+                    ),
                     _ => (BlockKind::Text, str_of(&content_block, "text")),
                 };
                 let mut out = vec![StreamEvent::BlockStart { index, kind }];
@@ -290,6 +295,9 @@ impl Encoder {
                         json!({"type": "thinking", "thinking": "", "signature": ""}),
                         true,
                     ),
+                    BlockKind::Redacted { data } => {
+                        (json!({"type": "redacted_thinking", "data": data}), false)
+                    }
                 };
                 // A block index reused without a stop: the old one is over.
                 if let Some(old) = self.open.insert(

@@ -246,6 +246,16 @@ impl Encoder {
             StreamEvent::Start { id, .. } => self.id = id,
             StreamEvent::BlockStart { index, kind } => match kind {
                 BlockKind::Reasoning => self.reasoning.push(index),
+                BlockKind::Redacted { data } => {
+                    self.thoughts.insert(
+                        index,
+                        Part::Reasoning {
+                            text: String::new(),
+                            signature: None,
+                            redacted: Some(data),
+                        },
+                    );
+                }
                 BlockKind::ToolCall { id, name } => {
                     self.calls.insert(
                         index,

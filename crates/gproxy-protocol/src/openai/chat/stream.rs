@@ -279,7 +279,7 @@ impl Encoder {
                         ));
                     }
                     BlockKind::Reasoning => self.reasoning_blocks.push(index),
-                    BlockKind::Text => {}
+                    BlockKind::Text | BlockKind::Redacted { .. } => {}
                 }
             }
             StreamEvent::TextDelta { index, text } => {

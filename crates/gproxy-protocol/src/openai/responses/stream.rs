@@ -21,8 +21,10 @@ enum Open {
     },
     Reasoning {
         text: String,
-        /// Anthropic's signature of the thinking, sealed into the item when it closes.
+        /// Anthropic's signature of the thinking (or a redacted block's data), sealed into
+        /// the item when it closes.
         signature: Option<String>,
+        redacted: Option<String>,
     },
     Call {
         call_id: String,
@@ -125,7 +127,11 @@ impl Encoder {
                 ));
                 message_item(&id, &text, "completed")
             }
-            Open::Reasoning { text, signature } => {
+            Open::Reasoning {
+                text,
+                signature,
+                redacted,
+            } => {
                 out.push(self.event(
                     "response.reasoning_summary_text.done",
                     json!({"item_id": id, "output_index": idx, "summary_index": 0, "text": text}),
@@ -138,7 +144,7 @@ impl Encoder {
                 let sealed = carry::seal(&[Part::Reasoning {
                     text: text.clone(),
                     signature,
-                    redacted: None,
+                    redacted,
                 }]);
                 reasoning_item(&id, &text, sealed)
             }
@@ -194,15 +200,20 @@ impl Encoder {
                             },
                         )
                     }
-                    BlockKind::Reasoning => {
+                    BlockKind::Reasoning | BlockKind::Redacted { .. } => {
                         let id = format!("rs_{idx}");
                         let item = reasoning_item(&id, "", None);
+                        let redacted = match kind {
+                            BlockKind::Redacted { data } => Some(data),
+                            _ => None,
+                        };
                         (
                             id,
                             item,
                             Open::Reasoning {
                                 text: String::new(),
                                 signature: None,
+                                redacted,
                             },
                         )
                     }
