@@ -17,7 +17,10 @@
 //! typed wire structs per protocol and role ([`openai::chat`], [`anthropic::messages`],
 //! [`gemini::generate`]),
 //! each decoding into and encoding from the IR, requests and responses as pure
-//! conversions and streams as pure state machines; [`translate`] holds their error.
+//! conversions and streams as pure state machines; [`translate`] ties them together (the
+//! entry points, the stream translator, embeddings, and Anthropic thinking sealed for
+//! clients of other protocols in [`translate::carry`]). The cargo-fuzz targets in `fuzz/`
+//! drive the same entry points.
 //! - [`error`]: the error bodies and in-stream error events each protocol's SDK can parse.
 
 pub mod anthropic;
