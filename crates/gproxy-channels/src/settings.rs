@@ -15,6 +15,8 @@ pub enum SettingsError {
     /// The URL is not quoted: it may carry credentials (`https://user:token@host`).
     #[error("settings.base_url must start with http:// or https://")]
     BadBaseUrl,
+    #[error("settings.upstream_stream must be `always` or `never`")]
+    UpstreamStream,
     #[error("invalid settings: {0}")]
     Settings(#[source] serde_json::Error),
     /// The parse error is not quoted: it would repeat the value, a secret.
@@ -73,6 +75,11 @@ pub struct ChannelSettings {
     /// `x-goog-user-project` headers, which pick the billing scope of the operator's
     /// account (`forward_billing_headers`, default false: they are dropped).
     pub forward_billing_headers: bool,
+    /// `upstream_stream`: `"always"` for an upstream that only streams (a client that did
+    /// not stream gets the events aggregated), `"never"` for one that never streams (a
+    /// streaming client gets the answer replayed as events); `None`: as the client asks.
+    /// Applies to translated calls.
+    pub upstream_stream: Option<bool>,
     /// Other keys, kept verbatim.
     pub extra: Map<String, Value>,
 }
@@ -85,6 +92,8 @@ struct RawSettings {
     forward_billing_headers: bool,
     #[serde(default)]
     dispatch: Option<Map<String, Value>>,
+    #[serde(default)]
+    upstream_stream: Option<String>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -97,6 +106,7 @@ impl ChannelSettings {
                 base_url: None,
                 forward_billing_headers: false,
                 dispatch: None,
+                upstream_stream: None,
                 extra: Map::new(),
             }
         } else {
@@ -137,8 +147,17 @@ impl ChannelSettings {
             }
             dispatch.push((op, rule));
         }
+        let upstream_stream = match raw.upstream_stream.as_deref() {
+            None => None,
+            Some("always") => Some(true),
+            Some("never") => Some(false),
+            Some(_) => {
+                return Err(SettingsError::UpstreamStream);
+            }
+        };
         Ok(ChannelSettings {
             dispatch,
+            upstream_stream,
             base_url: base_url.trim_end_matches('/').to_owned(),
             forward_billing_headers: raw.forward_billing_headers,
             extra: raw.extra,
@@ -213,6 +232,22 @@ mod tests {
         assert!(
             ChannelSettings::parse(ChannelKind::OpenAi, &json!({"base_url": "ftp://x"})).is_err()
         );
+        let stream =
+            |v: Value| ChannelSettings::parse(ChannelKind::OpenAi, &json!({"upstream_stream": v}));
+        assert_eq!(
+            stream(json!("always")).expect("ok").upstream_stream,
+            Some(true)
+        );
+        assert_eq!(
+            stream(json!("never")).expect("ok").upstream_stream,
+            Some(false)
+        );
+        assert!(matches!(
+            stream(json!("sometimes")),
+            Err(SettingsError::UpstreamStream)
+        ));
+        let s = ChannelSettings::parse(ChannelKind::OpenAi, &Value::Null).expect("default");
+        assert_eq!(s.upstream_stream, None);
     }
 
     #[test]

@@ -795,3 +795,73 @@ async fn an_upstream_that_failed_without_an_answer_is_a_client_error() {
         .expect("the stream's record");
     assert!(!u.complete, "{u:?}");
 }
+
+#[tokio::test]
+async fn stream_only_and_whole_only_upstreams_are_bridged() {
+    let app = spawn_with_seed(|mock| {
+        format!(
+            r#"
+[[providers]]
+name = "streams-only"
+channel = "custom"
+settings = {{ base_url = "{mock}", upstream_stream = "always" }}
+credentials = [ {{ api_key = "sk-up-s" }} ]
+
+[[providers]]
+name = "whole-only"
+channel = "custom"
+settings = {{ base_url = "{mock}", upstream_stream = "never" }}
+credentials = [ {{ api_key = "sk-up-w" }} ]
+"#
+        )
+    })
+    .await;
+    let call = |provider: &str, stream: bool| {
+        app.http
+            .post(app.url(&format!("/{provider}/v1/messages")))
+            .header("x-api-key", ALICE)
+            .header("anthropic-version", "2023-06-01")
+            .json(&json!({"model": "m", "max_tokens": 50, "stream": stream,
+                "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+    };
+
+    // A client that does not stream, an upstream that only streams: aggregated.
+    app.mock.push(Reply::text("Hello in pieces").with_chunks(4));
+    let resp = call("streams-only", false).await.expect("request");
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["type"], "message");
+    assert_eq!(v["content"][0]["text"], "Hello in pieces");
+    assert_eq!(v["stop_reason"], "end_turn");
+    assert_eq!(
+        app.mock.last_request().expect("sent").json()["stream"],
+        true
+    );
+    let u = &app.wait_usages(1).await[0];
+    assert!(u.complete && !u.estimated, "{u:?}");
+    assert_eq!((u.input_tokens, u.output_tokens), (11, 7));
+
+    // A client that streams, an upstream that never does: replayed as events.
+    app.mock.push(Reply::tool_call(
+        "call_1",
+        "get_weather",
+        json!({"city": "Paris"}),
+    ));
+    let resp = call("whole-only", true).await.expect("request");
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/event-stream")
+    );
+    let text = resp.text().await.expect("body");
+    let events = anthropic_events(&text);
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"message_start"));
+    assert_eq!(kinds.last(), Some(&"message_stop"));
+    assert!(text.contains("\"stop_reason\":\"tool_use\""), "{text}");
+    let sent = app.mock.last_request().expect("sent").json();
+    assert!(sent.get("stream").is_none_or(|s| s == false), "{sent}");
+}

@@ -4,8 +4,10 @@
 //! which encode into the client's protocol. 4 protocols need 8 converters, not 12.
 //!
 //! Usage is [`crate::Usage`], normalized once: input includes cache reads and writes,
-//! output includes reasoning.
+//! output includes reasoning. [`replay`] turns whole answers and event streams into each
+//! other.
 
+pub mod replay;
 mod stream;
 
 pub use stream::{BlockKind, StreamEvent};

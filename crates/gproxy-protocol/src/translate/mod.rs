@@ -125,8 +125,53 @@ pub fn translate_response(
     created: u64,
     id_seed: &str,
 ) -> Result<(Vec<u8>, crate::Usage), TranslateError> {
+    let answer = decode_answer(to, body, id_seed)?;
+    encode_answer(answer, from, client_model, created)
+}
+
+/// A stream-only upstream's whole SSE body (`to`'s protocol) aggregated into the client's
+/// (`from`'s) answer.
+pub fn aggregate_response(
+    to: Endpoint,
+    body: &[u8],
+    from: Endpoint,
+    client_model: &str,
+    created: u64,
+    id_seed: &str,
+) -> Result<(Vec<u8>, crate::Usage), TranslateError> {
+    let answer = stream::aggregate(to, body, id_seed)?;
+    encode_answer(answer, from, client_model, created)
+}
+
+/// A whole upstream answer (`to`'s protocol) replayed as the client's (`from`'s) stream.
+pub fn replay_response(
+    to: Endpoint,
+    body: &[u8],
+    from: Endpoint,
+    stream: ClientStream,
+) -> Result<(Vec<u8>, crate::Usage), TranslateError> {
+    let mut answer = decode_answer(to, body, &stream.id_seed)?;
+    if !answer.has_answer()
+        && let Some(message) = answer.stop.failure()
+    {
+        return Err(TranslateError::Stopped(message));
+    }
+    answer.model = stream.model.clone();
+    let usage = answer.usage;
+    let mut t = StreamTranslator::new(to, from, stream)
+        .ok_or_else(|| TranslateError::Invalid("untranslatable client protocol".into()))?;
+    let out: Vec<u8> = t
+        .replay(ir::replay::replay(&answer))
+        .iter()
+        .flat_map(|b| b.iter().copied())
+        .collect();
+    Ok((out, usage))
+}
+
+/// An upstream's whole answer in the IR.
+fn decode_answer(to: Endpoint, body: &[u8], id_seed: &str) -> Result<ir::Response, TranslateError> {
     let invalid = |e: serde_json::Error| TranslateError::Invalid(format!("upstream answer: {e}"));
-    let mut answer = match generation(to) {
+    Ok(match generation(to) {
         Some(Protocol::OpenAi) => {
             chat::response::response_from_wire(&serde_json::from_slice(body).map_err(invalid)?)?
         }
@@ -142,7 +187,17 @@ pub fn translate_response(
                 "untranslatable upstream answer".into(),
             ));
         }
-    };
+    })
+}
+
+/// The client's answer body for an IR answer, naming `client_model`; a failed stop with no
+/// answer is an error.
+fn encode_answer(
+    mut answer: ir::Response,
+    from: Endpoint,
+    client_model: &str,
+    created: u64,
+) -> Result<(Vec<u8>, crate::Usage), TranslateError> {
     if !answer.has_answer()
         && let Some(message) = answer.stop.failure()
     {

@@ -61,6 +61,46 @@ pub struct StreamTranslator {
     text_blocks: Vec<usize>,
 }
 
+/// A stream-only upstream's whole SSE body (`upstream`'s protocol) as one IR answer.
+pub(super) fn aggregate(
+    upstream: Endpoint,
+    body: &[u8],
+    id_seed: &str,
+) -> Result<crate::ir::Response, TranslateError> {
+    let mut decoder = match generation(upstream) {
+        Some(Protocol::OpenAi) => Decoder::Chat(chat::Decoder::new()),
+        Some(Protocol::Anthropic) => Decoder::Anthropic(anthropic::Decoder::new()),
+        Some(Protocol::Gemini) => Decoder::Gemini(gemini::Decoder::new(format!("call_{id_seed}_"))),
+        None => {
+            return Err(TranslateError::Invalid(
+                "untranslatable upstream stream".into(),
+            ));
+        }
+    };
+    let mut framer = crate::frame::Framer::new(Framing::Sse);
+    let mut frames = framer.push(body);
+    frames.extend(framer.finish());
+    let mut aggregator = crate::ir::replay::Aggregator::default();
+    for frame in &frames {
+        let events = match (&mut decoder, &frame.data) {
+            (Decoder::Chat(d), None) if frame.done => d.done(),
+            (_, None) => Vec::new(),
+            (Decoder::Chat(d), Some(data)) => d.push(data)?,
+            (Decoder::Anthropic(d), Some(data)) => d.push(data)?,
+            (Decoder::Gemini(d), Some(data)) => d.push(data)?,
+        };
+        for event in events {
+            aggregator.push(event)?;
+        }
+    }
+    if let Decoder::Chat(d) = &mut decoder {
+        for event in d.done() {
+            aggregator.push(event)?;
+        }
+    }
+    aggregator.finish()
+}
+
 /// What the client's encoder needs to know.
 #[derive(Clone, Debug)]
 pub struct ClientStream {
@@ -189,6 +229,13 @@ impl StreamTranslator {
             }]
         });
         self.encode(events)
+    }
+
+    /// The client's stream for whole-answer events ([`crate::ir::replay::replay`]), ended.
+    pub fn replay(&mut self, events: Vec<StreamEvent>) -> Vec<Bytes> {
+        let mut out = self.encode(events);
+        out.extend(self.finish());
+        out
     }
 
     /// The stream breaks off (upstream cut, silence, an oversize event): the client gets

@@ -774,3 +774,56 @@ fn redacted_thinking_streams_through_to_responses_and_gemini_clients() {
         );
     }
 }
+
+#[test]
+fn stream_only_upstreams_aggregate_and_whole_answers_replay() {
+    // Every upstream stream fixture aggregates into a whole answer for every client.
+    for (file, upstream) in [
+        ("chat.sse", CHAT),
+        ("anthropic.sse", MESSAGES),
+        ("gemini.sse", GEMINI_STREAM),
+    ] {
+        let body = fixture(&format!("streams/{file}"));
+        for client in [CHAT, RESPONSES, MESSAGES, GEMINI] {
+            if client.protocol == upstream.protocol {
+                continue;
+            }
+            let (out, usage) =
+                translate::aggregate_response(upstream, &body, client, "client-model", 0, "t")
+                    .unwrap_or_else(|e| panic!("{file} → {client:?}: {e}"));
+            let v: Value = serde_json::from_slice(&out).expect("json");
+            assert!(usage.output_tokens > 0, "{file}: {usage:?}");
+            let text = v.to_string();
+            assert!(
+                text.contains("get_weather"),
+                "{file} → {client:?}: the call survives: {v}"
+            );
+        }
+        // A cut stream is no answer.
+        let cut = &body[..body.len() / 2];
+        assert!(translate::aggregate_response(upstream, cut, RESPONSES, "m", 0, "t").is_err());
+    }
+
+    // A whole Anthropic answer replayed as a Chat client's stream.
+    let answer = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-6",
+        "content": [{"type": "text", "text": "Checking."},
+            {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}],
+        "stop_reason": "tool_use", "stop_sequence": null,
+        "usage": {"input_tokens": 10, "output_tokens": 5}});
+    let stream = ClientStream {
+        model: "client-model".into(),
+        created: 0,
+        include_usage: true,
+        input_estimate: 0,
+        framing: Framing::Sse,
+        id_seed: "t".into(),
+    };
+    let (out, usage) =
+        translate::replay_response(MESSAGES, answer.to_string().as_bytes(), CHAT, stream)
+            .expect("replays");
+    assert_eq!(usage.output_tokens, 5);
+    let text = String::from_utf8(out).expect("utf8");
+    assert!(text.contains("\"content\":\"Checking.\""), "{text}");
+    assert!(text.contains("\"finish_reason\":\"tool_calls\""), "{text}");
+    assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+}

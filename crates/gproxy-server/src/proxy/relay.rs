@@ -22,7 +22,8 @@ use gproxy_protocol::peek::rewrite_response_model;
 use gproxy_protocol::text::body_text;
 use gproxy_protocol::translate::embeddings::{self, EmbedRequest};
 use gproxy_protocol::translate::{
-    ClientStream, StreamTranslator, TranslateError, error_message, translate_response,
+    ClientStream, StreamTranslator, TranslateError, aggregate_response, error_message,
+    replay_response, translate_response,
 };
 use gproxy_protocol::usage;
 use gproxy_protocol::{Endpoint, ErrorKind, Operation};
@@ -50,6 +51,20 @@ pub struct Translation {
     pub client_framing: Framing,
     /// An embeddings call: what the client asked for (the answer's shape depends on it).
     pub embed: Option<EmbedRequest>,
+    /// How the upstream's answer becomes the client's.
+    pub mode: AnswerMode,
+}
+
+/// Whether the upstream answers as the client asked, or the gateway bridges the two.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AnswerMode {
+    /// Streamed or whole on both sides.
+    #[default]
+    AsAsked,
+    /// A stream-only upstream's events, read whole, become the client's whole answer.
+    Aggregate,
+    /// A whole upstream answer is replayed as the client's stream.
+    Replay,
 }
 
 /// How the answer is relayed.
@@ -266,7 +281,7 @@ pub async fn respond(
             }
             None => body,
         };
-        let reported = usage::from_body(endpoint, &body);
+        let mut reported = usage::from_body(endpoint, &body);
         let body = match &translation {
             None => body,
             Some(t) => {
@@ -279,20 +294,53 @@ pub async fn respond(
                         &t.client_model,
                     )
                     .map(|(out, _)| (out, reported.unwrap_or_default())),
-                    None => translate_response(
-                        endpoint,
-                        &body,
-                        t.client,
-                        &t.client_model,
-                        unix_now(),
-                        &ctx.request_id,
-                    ),
+                    None => match t.mode {
+                        AnswerMode::AsAsked => translate_response(
+                            endpoint,
+                            &body,
+                            t.client,
+                            &t.client_model,
+                            unix_now(),
+                            &ctx.request_id,
+                        ),
+                        AnswerMode::Aggregate => aggregate_response(
+                            endpoint,
+                            &body,
+                            t.client,
+                            &t.client_model,
+                            unix_now(),
+                            &ctx.request_id,
+                        ),
+                        AnswerMode::Replay => replay_response(
+                            endpoint,
+                            &body,
+                            t.client,
+                            ClientStream {
+                                model: t.client_model.clone(),
+                                created: unix_now(),
+                                include_usage: t.include_usage,
+                                input_estimate: 0,
+                                framing: t.client_framing,
+                                id_seed: ctx.request_id.clone(),
+                            },
+                        ),
+                    },
                 };
                 match translated {
-                    Ok((translated, _)) => {
+                    Ok((translated, usage)) => {
+                        // A stream read whole reports its usage in its events.
+                        if t.mode == AnswerMode::Aggregate && usage != usage::Usage::default() {
+                            reported = Some(usage);
+                        }
+                        let stream_body =
+                            t.mode == AnswerMode::Replay && t.client_framing == Framing::Sse;
                         resp_headers.insert(
                             header::CONTENT_TYPE,
-                            HeaderValue::from_static("application/json"),
+                            HeaderValue::from_static(if stream_body {
+                                "text/event-stream"
+                            } else {
+                                "application/json"
+                            }),
                         );
                         Bytes::from(translated)
                     }

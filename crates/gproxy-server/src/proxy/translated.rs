@@ -5,7 +5,7 @@
 
 use super::estimate;
 use super::records::CallContext;
-use super::relay::{RelayPlan, Translation};
+use super::relay::{AnswerMode, RelayPlan, Translation};
 use super::{UpstreamTarget, forward_and_respond};
 use crate::error::ApiError;
 use crate::snapshot::Provider;
@@ -53,9 +53,21 @@ pub(crate) async fn forward(
     }
     let mut request = translate::decode_request(call.client, &body).map_err(rejected)?;
     request.model = call.model_id.to_owned();
-    request.stream = call.stream;
+    // An upstream that only streams, or never does, is bridged: its events aggregated for a
+    // client that did not stream, its whole answer replayed for one that did.
+    let upstream_stream = call
+        .provider
+        .settings
+        .upstream_stream
+        .unwrap_or(call.stream);
+    let mode = match (call.stream, upstream_stream) {
+        (false, true) => AnswerMode::Aggregate,
+        (true, false) => AnswerMode::Replay,
+        _ => AnswerMode::AsAsked,
+    };
+    request.stream = upstream_stream;
     // Gemini streams at its own method, as SSE when asked with `alt=sse`.
-    let gemini_stream = call.upstream.protocol == Protocol::Gemini && call.stream;
+    let gemini_stream = call.upstream.protocol == Protocol::Gemini && upstream_stream;
     let upstream = if gemini_stream {
         Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent)
     } else {
@@ -71,12 +83,15 @@ pub(crate) async fn forward(
             .map_err(rejected)?;
     // An Anthropic client reads the input tokens from `message_start`, before a Chat
     // upstream reports any: they are counted while the upstream works.
-    let input_estimate = (call.stream && call.client.protocol == Protocol::Anthropic).then(|| {
-        let body = body.clone();
-        tokio::task::spawn_blocking(move || estimate::count_tokens(&body_text(&body)))
-    });
+    let input_estimate =
+        (mode == AnswerMode::AsAsked && call.stream && call.client.protocol == Protocol::Anthropic)
+            .then(|| {
+                let body = body.clone();
+                tokio::task::spawn_blocking(move || estimate::count_tokens(&body_text(&body)))
+            });
     let plan = RelayPlan {
-        stream: call.stream,
+        // Bridged answers are read whole.
+        stream: call.stream && mode == AnswerMode::AsAsked,
         translation: Some(Translation {
             client: call.client,
             client_model: call.client_model,
@@ -88,6 +103,7 @@ pub(crate) async fn forward(
                 Framing::JsonArray
             },
             embed: None,
+            mode,
         }),
         ..RelayPlan::default()
     };
@@ -119,6 +135,7 @@ async fn forward_embeddings(
             input_estimate: None,
             client_framing: Framing::Sse,
             embed: Some(request),
+            mode: AnswerMode::AsAsked,
         }),
         ..RelayPlan::default()
     };
