@@ -862,6 +862,12 @@ credentials = [ {{ api_key = "sk-up-w" }} ]
     assert_eq!(kinds.first(), Some(&"message_start"));
     assert_eq!(kinds.last(), Some(&"message_stop"));
     assert!(text.contains("\"stop_reason\":\"tool_use\""), "{text}");
+    assert!(
+        events[0].1["message"]["usage"]["input_tokens"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "message_start shows the input: {text}"
+    );
     let sent = app.mock.last_request().expect("sent").json();
     assert!(sent.get("stream").is_none_or(|s| s == false), "{sent}");
 }

@@ -158,6 +158,12 @@ pub fn replay_response(
     }
     answer.model = stream.model.clone();
     let usage = answer.usage;
+    // The answer's input is known before its first event: Anthropic's `message_start`
+    // shows it (without the cache tokens, as Anthropic counts).
+    let mut stream = stream;
+    stream.input_estimate = usage
+        .input_tokens
+        .saturating_sub(usage.cache_read_tokens + usage.cache_write_tokens);
     let mut t = StreamTranslator::new(to, from, stream)
         .ok_or_else(|| TranslateError::Invalid("untranslatable client protocol".into()))?;
     let out: Vec<u8> = t
