@@ -39,6 +39,18 @@ settings = {{ base_url = "{anthropic}" }}
 credentials = [ {{ api_key = "{anthropic_key}" }} ]
 
 [[providers]]
+name = "anthropic-streams"
+channel = "anthropic"
+settings = {{ base_url = "{anthropic}", upstream_stream = "always" }}
+credentials = [ {{ api_key = "{anthropic_key}" }} ]
+
+[[providers]]
+name = "anthropic-whole"
+channel = "anthropic"
+settings = {{ base_url = "{anthropic}", upstream_stream = "never" }}
+credentials = [ {{ api_key = "{anthropic_key}" }} ]
+
+[[providers]]
 name = "gemini-main"
 channel = "aistudio"
 settings = {{ base_url = "{gemini}" }}

@@ -455,3 +455,25 @@ def test_sdks_see_an_upstream_that_failed_without_an_answer_as_an_error(gw: str,
     with pytest.raises(anthropic.APIError, match="malformed"):
         with claude.messages.stream(model="gemini-2.5-flash", max_tokens=100, messages=QUESTION) as s:
             s.get_final_message()
+
+
+def test_openai_sdk_on_stream_only_and_whole_only_anthropic_providers(gw: str, anthropic_mock: Mock) -> None:
+    """A provider that only streams aggregates for a client that did not; one that never
+    streams replays its answer as events for a client that does."""
+    streams = openai.OpenAI(base_url=f"{gw}/anthropic-streams/v1", api_key=CLIENT_KEY, max_retries=0)
+    anthropic_mock.push({"text": "Sunny in Paris.", "chunks": 4, "usage": USAGE})
+    resp = streams.chat.completions.create(model="claude-sonnet-4-5", messages=QUESTION)
+    assert resp.choices[0].message.content == "Sunny in Paris."
+    assert resp.choices[0].finish_reason == "stop"
+    assert resp.usage.completion_tokens == 12
+    assert anthropic_mock.only_request()["body"]["stream"] is True
+
+    anthropic_mock.clear()
+    whole = openai.OpenAI(base_url=f"{gw}/anthropic-whole/v1", api_key=CLIENT_KEY, max_retries=0)
+    anthropic_mock.push({"tool_call": {"id": "toolu_w", "name": "get_weather", "arguments": ARGS}})
+    with whole.chat.completions.stream(model="claude-sonnet-4-5", messages=QUESTION, tools=OPENAI_TOOLS) as s:
+        final = s.get_final_completion()
+    (call,) = final.choices[0].message.tool_calls
+    assert call.id == "toolu_w" and json.loads(call.function.arguments) == ARGS
+    assert final.choices[0].finish_reason == "tool_calls"
+    assert not anthropic_mock.only_request()["body"].get("stream")
