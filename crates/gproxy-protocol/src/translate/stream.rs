@@ -18,6 +18,37 @@ enum Decoder {
     Gemini(gemini::Decoder),
 }
 
+impl Decoder {
+    /// The decoder of `upstream`'s stream; `None` for an endpoint not translated.
+    fn new(upstream: Endpoint, id_seed: &str) -> Option<Self> {
+        Some(match generation(upstream)? {
+            Protocol::OpenAi => Decoder::Chat(chat::Decoder::new()),
+            Protocol::Anthropic => Decoder::Anthropic(anthropic::Decoder::new()),
+            Protocol::Gemini => Decoder::Gemini(gemini::Decoder::new(format!("call_{id_seed}_"))),
+        })
+    }
+
+    /// The IR events of one upstream frame.
+    fn push(&mut self, frame: &Frame) -> Result<Vec<StreamEvent>, TranslateError> {
+        match (self, &frame.data) {
+            (Decoder::Chat(d), None) if frame.done => Ok(d.done()),
+            (_, None) => Ok(Vec::new()),
+            (Decoder::Chat(d), Some(data)) => d.push(data),
+            (Decoder::Anthropic(d), Some(data)) => d.push(data),
+            (Decoder::Gemini(d), Some(data)) => d.push(data),
+        }
+    }
+
+    /// The events held until the upstream's stream is over (Chat's finish, which may
+    /// precede its usage chunk).
+    fn end(&mut self) -> Vec<StreamEvent> {
+        match self {
+            Decoder::Chat(d) => d.done(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Encoder {
     Chat(chat::Encoder),
@@ -67,36 +98,19 @@ pub(super) fn aggregate(
     body: &[u8],
     id_seed: &str,
 ) -> Result<crate::ir::Response, TranslateError> {
-    let mut decoder = match generation(upstream) {
-        Some(Protocol::OpenAi) => Decoder::Chat(chat::Decoder::new()),
-        Some(Protocol::Anthropic) => Decoder::Anthropic(anthropic::Decoder::new()),
-        Some(Protocol::Gemini) => Decoder::Gemini(gemini::Decoder::new(format!("call_{id_seed}_"))),
-        None => {
-            return Err(TranslateError::Invalid(
-                "untranslatable upstream stream".into(),
-            ));
-        }
-    };
+    let mut decoder = Decoder::new(upstream, id_seed)
+        .ok_or_else(|| TranslateError::Invalid("untranslatable upstream stream".into()))?;
     let mut framer = crate::frame::Framer::new(Framing::Sse);
     let mut frames = framer.push(body);
     frames.extend(framer.finish());
     let mut aggregator = crate::ir::replay::Aggregator::default();
     for frame in &frames {
-        let events = match (&mut decoder, &frame.data) {
-            (Decoder::Chat(d), None) if frame.done => d.done(),
-            (_, None) => Vec::new(),
-            (Decoder::Chat(d), Some(data)) => d.push(data)?,
-            (Decoder::Anthropic(d), Some(data)) => d.push(data)?,
-            (Decoder::Gemini(d), Some(data)) => d.push(data)?,
-        };
-        for event in events {
+        for event in decoder.push(frame)? {
             aggregator.push(event)?;
         }
     }
-    if let Decoder::Chat(d) = &mut decoder {
-        for event in d.done() {
-            aggregator.push(event)?;
-        }
+    for event in decoder.end() {
+        aggregator.push(event)?;
     }
     aggregator.finish()
 }
@@ -122,13 +136,7 @@ pub struct ClientStream {
 impl StreamTranslator {
     /// A translator from `upstream` to `client` streams; `None` for a pair not translated.
     pub fn new(upstream: Endpoint, client: Endpoint, stream: ClientStream) -> Option<Self> {
-        let decoder = match generation(upstream)? {
-            Protocol::OpenAi => Decoder::Chat(chat::Decoder::new()),
-            Protocol::Anthropic => Decoder::Anthropic(anthropic::Decoder::new()),
-            Protocol::Gemini => {
-                Decoder::Gemini(gemini::Decoder::new(format!("call_{}_", stream.id_seed)))
-            }
-        };
+        let decoder = Decoder::new(upstream, &stream.id_seed)?;
         let encoder = if client.protocol == Protocol::OpenAi
             && client.operation == crate::Operation::Responses
         {
@@ -214,15 +222,7 @@ impl StreamTranslator {
     /// The client events for one upstream event. An event that cannot be decoded ends the
     /// client's stream with an error event.
     pub fn push(&mut self, frame: &Frame) -> Vec<Bytes> {
-        let decoded: Result<Vec<StreamEvent>, TranslateError> =
-            match (&mut self.decoder, &frame.data) {
-                (Decoder::Chat(d), None) if frame.done => Ok(d.done()),
-                (_, None) => Ok(Vec::new()),
-                (Decoder::Chat(d), Some(data)) => d.push(data),
-                (Decoder::Anthropic(d), Some(data)) => d.push(data),
-                (Decoder::Gemini(d), Some(data)) => d.push(data),
-            };
-        let events = decoded.unwrap_or_else(|e| {
+        let events = self.decoder.push(frame).unwrap_or_else(|e| {
             vec![StreamEvent::Error {
                 kind: ErrorKind::Api,
                 message: format!("the upstream stream could not be translated: {e}"),
@@ -250,11 +250,8 @@ impl StreamTranslator {
     /// The upstream's stream is over: an upstream that stopped without its stop event
     /// leaves the client an error event, never a silently short stream.
     pub fn finish(&mut self) -> Vec<Bytes> {
-        let mut out = Vec::new();
-        if let Decoder::Chat(d) = &mut self.decoder {
-            let held = d.done();
-            out.extend(self.encode(held));
-        }
+        let held = self.decoder.end();
+        let mut out = self.encode(held);
         out.extend(self.encoder.finish());
         self.ended = true;
         out

@@ -8,6 +8,33 @@ use serde_json::{Map, Value, json};
 /// (it came through another protocol): the call is accepted without validation.
 pub const SKIP_SIGNATURE: &str = "skip_thought_signature_validator";
 
+/// The IR part of a Gemini `inlineData` or `fileData` part; `None` for other parts.
+fn media_from_wire(p: &Value) -> Option<Part> {
+    let field = |d: &Value, k: &str| {
+        d.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    if let Some(d) = p.get("inlineData") {
+        let mime = field(d, "mimeType");
+        let data = field(d, "data");
+        Some(media(
+            &mime,
+            Media::Base64 {
+                media_type: mime.clone(),
+                data,
+            },
+        ))
+    } else {
+        let d = p.get("fileData")?;
+        Some(media(
+            &field(d, "mimeType"),
+            Media::Url(field(d, "fileUri")),
+        ))
+    }
+}
+
 fn media(mime: &str, data: Media) -> Part {
     if mime.starts_with("image/") {
         Part::Image(data)
@@ -48,29 +75,8 @@ pub fn parts_from_wire(
             } else {
                 Part::Text(text.to_owned())
             });
-        } else if let Some(d) = p.get("inlineData") {
-            let mime = d
-                .get("mimeType")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            out.push(media(
-                mime,
-                Media::Base64 {
-                    media_type: mime.to_owned(),
-                    data: d
-                        .get("data")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                },
-            ));
-        } else if let Some(d) = p.get("fileData") {
-            let mime = d
-                .get("mimeType")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let uri = d.get("fileUri").and_then(Value::as_str).unwrap_or_default();
-            out.push(media(mime, Media::Url(uri.to_owned())));
+        } else if let Some(m) = media_from_wire(p) {
+            out.push(m);
         } else if let Some(c) = p.get("functionCall") {
             let name = c
                 .get("name")
@@ -135,35 +141,13 @@ pub fn parts_from_wire(
             };
             // Media a function returned (`functionResponse.parts[]`) follow its text.
             let mut content = vec![Part::Text(text)];
-            for fp in r
-                .get("parts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let field = |d: &Value, k: &str| {
-                    d.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                if let Some(d) = fp.get("inlineData") {
-                    let mime = field(d, "mimeType");
-                    let data = field(d, "data");
-                    content.push(media(
-                        &mime,
-                        Media::Base64 {
-                            media_type: mime.clone(),
-                            data,
-                        },
-                    ));
-                } else if let Some(d) = fp.get("fileData") {
-                    content.push(media(
-                        &field(d, "mimeType"),
-                        Media::Url(field(d, "fileUri")),
-                    ));
-                }
-            }
+            content.extend(
+                r.get("parts")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(media_from_wire),
+            );
             out.push(Part::ToolResult {
                 id,
                 content,
