@@ -441,8 +441,9 @@ fn images_a_tool_returned_cross_to_and_from_gemini() {
     );
 }
 
-/// The client's bytes for a Gemini upstream stream of `chunks`.
-fn gemini_stream_to(client: Endpoint, chunks: &[Value]) -> (String, bool) {
+/// The client's bytes for an upstream stream of `events` (Anthropic's with their `event:`
+/// lines), and whether the client's stream ended with its stop.
+fn stream_events_to(upstream: Endpoint, client: Endpoint, events: &[Value]) -> (String, bool) {
     let stream = ClientStream {
         model: "client-model".into(),
         created: 1_700_000_000,
@@ -451,11 +452,15 @@ fn gemini_stream_to(client: Endpoint, chunks: &[Value]) -> (String, bool) {
         framing: Framing::Sse,
         id_seed: "t".into(),
     };
-    let mut t = StreamTranslator::new(GEMINI_STREAM, client, stream).expect("a translated pair");
+    let mut t = StreamTranslator::new(upstream, client, stream).expect("a translated pair");
     let mut framer = Framer::new(Framing::Sse);
     let mut out = Vec::new();
-    for chunk in chunks {
-        for frame in framer.push(format!("data: {chunk}\r\n\r\n").as_bytes()) {
+    for ev in events {
+        let event = match ev["type"].as_str() {
+            Some(kind) if upstream == MESSAGES => format!("event: {kind}\ndata: {ev}\n\n"),
+            _ => format!("data: {ev}\r\n\r\n"),
+        };
+        for frame in framer.push(event.as_bytes()) {
             out.extend(t.push(&frame));
         }
     }
@@ -501,11 +506,12 @@ fn an_upstream_that_failed_without_an_answer_is_an_error_not_an_empty_success() 
     assert_eq!(body["choices"][0]["finish_reason"], "stop");
 
     // Streams: the client's error event in its framing, and the stream is not complete.
-    let (anthropic, stopped) = gemini_stream_to(MESSAGES, std::slice::from_ref(&failed));
+    let (anthropic, stopped) =
+        stream_events_to(GEMINI_STREAM, MESSAGES, std::slice::from_ref(&failed));
     assert!(!stopped);
     assert!(anthropic.contains("event: error"), "{anthropic}");
     assert!(!anthropic.contains("message_stop"), "{anthropic}");
-    let (chat, stopped) = gemini_stream_to(CHAT, &[failed]);
+    let (chat, stopped) = stream_events_to(GEMINI_STREAM, CHAT, &[failed]);
     assert!(!stopped);
     assert!(chat.contains("\"error\""), "{chat}");
     assert!(!chat.contains("finish_reason\":\"stop"), "{chat}");
@@ -513,7 +519,7 @@ fn an_upstream_that_failed_without_an_answer_is_an_error_not_an_empty_success() 
     let text = json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "Hi"}]}, "index": 0}]});
     let end = json!({"candidates": [{"content": {"role": "model", "parts": []},
         "finishReason": "OTHER", "index": 0}]});
-    let (anthropic, stopped) = gemini_stream_to(MESSAGES, &[text, end]);
+    let (anthropic, stopped) = stream_events_to(GEMINI_STREAM, MESSAGES, &[text, end]);
     assert!(stopped, "text came first: the plain stop");
     assert!(anthropic.contains("message_stop"), "{anthropic}");
 }
@@ -646,30 +652,7 @@ fn anthropic_thinking_survives_a_gemini_client_tool_loop() {
         json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 5}}),
         json!({"type": "message_stop"}),
     ];
-    let stream = ClientStream {
-        model: "claude-opus-4-6".into(),
-        created: 0,
-        include_usage: false,
-        input_estimate: 0,
-        framing: Framing::Sse,
-        id_seed: "t".into(),
-    };
-    let mut t = StreamTranslator::new(MESSAGES, GEMINI_STREAM, stream).expect("pair");
-    let mut framer = Framer::new(Framing::Sse);
-    let mut text = String::new();
-    for ev in &sse {
-        for frame in framer.push(
-            format!(
-                "event: {}\ndata: {ev}\n\n",
-                ev["type"].as_str().unwrap_or("")
-            )
-            .as_bytes(),
-        ) {
-            for b in t.push(&frame) {
-                text.push_str(std::str::from_utf8(&b).expect("utf8"));
-            }
-        }
-    }
+    let (text, _) = stream_events_to(MESSAGES, GEMINI_STREAM, &sse);
     let streamed_signature = text
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
@@ -739,28 +722,7 @@ fn redacted_thinking_streams_through_to_responses_and_gemini_clients() {
         (RESPONSES, "encrypted_content"),
         (GEMINI_STREAM, "thoughtSignature"),
     ] {
-        let stream = ClientStream {
-            model: "m".into(),
-            created: 0,
-            include_usage: false,
-            input_estimate: 0,
-            framing: Framing::Sse,
-            id_seed: "t".into(),
-        };
-        let mut t = StreamTranslator::new(MESSAGES, client, stream).expect("pair");
-        let mut framer = Framer::new(Framing::Sse);
-        let mut text = String::new();
-        for ev in &sse {
-            let event = format!(
-                "event: {}\ndata: {ev}\n\n",
-                ev["type"].as_str().unwrap_or("")
-            );
-            for frame in framer.push(event.as_bytes()) {
-                for b in t.push(&frame) {
-                    text.push_str(std::str::from_utf8(&b).expect("utf8"));
-                }
-            }
-        }
+        let (text, _) = stream_events_to(MESSAGES, client, &sse);
         let marker = format!("\"{field}\":\"");
         let start = text
             .find(&marker)
