@@ -82,7 +82,7 @@ pub fn decode_request(from: Endpoint, body: &[u8]) -> Result<ir::Request, Transl
             serde_json::from_slice::<anthropic::MessagesRequest>(body).map_err(invalid)?,
         ),
         Some(Protocol::Gemini) => gemini::request::request_from_wire(
-            &serde_json::from_slice(body).map_err(invalid)?,
+            serde_json::from_slice(body).map_err(invalid)?,
             from.operation == Operation::StreamGenerateContent,
         ),
         None => Err(TranslateError::unsupported(
@@ -185,7 +185,7 @@ fn decode_answer(to: Endpoint, body: &[u8], id_seed: &str) -> Result<ir::Respons
             serde_json::from_slice::<anthropic::MessagesResponse>(body).map_err(invalid)?,
         )?,
         Some(Protocol::Gemini) => gemini::response::response_from_wire(
-            &serde_json::from_slice(body).map_err(invalid)?,
+            serde_json::from_slice(body).map_err(invalid)?,
             &format!("call_{id_seed}_"),
         )?,
         None => {

@@ -1,10 +1,134 @@
-//! Gemini `generateContent` requests and their translation to and from the IR. The model
-//! is in the path, not the body: decoding leaves `model` empty for the caller to set.
+//! Gemini `generateContent` requests as typed wire structs, and their translation to and
+//! from the IR. The model is in the path, not the body: decoding leaves `model` empty for
+//! the caller to set.
 
-use super::parts::{parts_from_wire, parts_to_wire};
-use crate::ir::{self, Part, Role};
+use super::parts::{Content, Part, parts_from_wire, parts_to_wire};
+use crate::ir::{self, Role};
 use crate::translate::TranslateError;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+
+/// The body of `generateContent` and `streamGenerateContent`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateContentRequest {
+    #[serde(default)]
+    pub contents: Vec<Content>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_instruction: Option<Content>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<Tool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_config: Option<ToolConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_config: Option<GenerationConfig>,
+    /// Fields translation does not carry (`safetySettings`, `cachedContent`, `labels`, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A tool: function declarations, or one of Gemini's own tools (Google Search, code
+/// execution, URL context, ...) that exist only there.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tool {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_declarations: Option<Vec<FunctionDeclaration>>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A function the model may call; its schema in OpenAPI style (`parameters`) or as JSON
+/// Schema (`parametersJsonSchema`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionDeclaration {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters_json_schema: Option<Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_calling_config: Option<FunctionCallingConfig>,
+}
+
+/// `mode`: `AUTO`, `ANY` (must call; one of `allowedFunctionNames` when given), `NONE`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionCallingConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_function_names: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerationConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_output_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_json_schema: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_mime_type: Option<String>,
+    /// OpenAPI-style schema (types in capitals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_schema: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop_sequences: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_config: Option<ThinkingConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl GenerationConfig {
+    /// Whether it sets nothing (and can be left out).
+    fn is_empty(&self) -> bool {
+        self.candidate_count.is_none()
+            && self.max_output_tokens.is_none()
+            && self.response_json_schema.is_none()
+            && self.response_mime_type.is_none()
+            && self.response_schema.is_none()
+            && self.seed.is_none()
+            && self.stop_sequences.is_empty()
+            && self.temperature.is_none()
+            && self.thinking_config.is_none()
+            && self.top_k.is_none()
+            && self.top_p.is_none()
+            && self.extra.is_empty()
+    }
+}
+
+/// `thinkingBudget` (tokens; 0 off, -1 dynamic) on Gemini 2.5, `thinkingLevel` on Gemini 3.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThinkingConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_budget: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking_level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_thoughts: Option<bool>,
+}
 
 /// Gemini's OpenAPI-style schemas spell types in capitals (`OBJECT`); JSON Schema wants
 /// them in lower case.
@@ -26,59 +150,39 @@ fn json_schema(schema: &Value) -> Value {
     }
 }
 
-fn texts(content: Option<&Value>) -> Vec<String> {
+fn texts(content: Option<Content>) -> Vec<String> {
     content
-        .and_then(|c| c.get("parts"))
-        .and_then(Value::as_array)
         .into_iter()
-        .flatten()
-        .filter_map(|p| p.get("text").and_then(Value::as_str).map(str::to_owned))
+        .flat_map(|c| c.parts)
+        .filter_map(|p| p.text)
         .collect()
 }
 
 /// The IR request of a Gemini request body; `stream` comes from the method in the path.
-pub fn request_from_wire(body: &Value, stream: bool) -> Result<ir::Request, TranslateError> {
-    let generation_config = body.get("generationConfig").cloned().unwrap_or_default();
-    if generation_config
-        .get("candidateCount")
-        .and_then(Value::as_u64)
-        .is_some_and(|n| n > 1)
-    {
+pub fn request_from_wire(
+    body: GenerateContentRequest,
+    stream: bool,
+) -> Result<ir::Request, TranslateError> {
+    let config = body.generation_config.unwrap_or_default();
+    if config.candidate_count.is_some_and(|n| n > 1) {
         return Err(TranslateError::unsupported(
             "generationConfig.candidateCount",
             "only one candidate can be translated",
         ));
     }
     let mut calls = Vec::new();
-    let mut messages = Vec::new();
-    for (i, c) in body
-        .get("contents")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let role = match c.get("role").and_then(Value::as_str) {
+    let mut messages = Vec::with_capacity(body.contents.len());
+    for (i, c) in body.contents.into_iter().enumerate() {
+        let role = match c.role.as_deref() {
             Some("model") => Role::Assistant,
             _ => Role::User,
         };
-        let parts = c
-            .get("parts")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let parts = parts_from_wire(parts, i, &mut calls, "call_", &format!("contents[{i}]"))?;
+        let parts = parts_from_wire(c.parts, i, &mut calls, "call_", &format!("contents[{i}]"))?;
         messages.push(ir::Message { role, parts });
     }
     let mut tools = Vec::new();
-    for (i, t) in body
-        .get("tools")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let Some(decls) = t.get("functionDeclarations").and_then(Value::as_array) else {
+    for (i, t) in body.tools.into_iter().enumerate() {
+        let Some(decls) = t.function_declarations else {
             return Err(TranslateError::unsupported(
                 format!("tools[{i}]"),
                 "only function declarations can be translated (Google Search, code execution and the like run only on Gemini)",
@@ -86,52 +190,31 @@ pub fn request_from_wire(body: &Value, stream: bool) -> Result<ir::Request, Tran
         };
         for d in decls {
             let parameters = d
-                .get("parametersJsonSchema")
-                .cloned()
-                .or_else(|| d.get("parameters").map(json_schema))
+                .parameters_json_schema
+                .or_else(|| d.parameters.as_ref().map(json_schema))
                 .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
             tools.push(ir::Tool {
-                name: d
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                description: d
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
+                name: d.name,
+                description: d.description,
                 parameters,
             });
         }
     }
-    let config = body
-        .get("toolConfig")
-        .and_then(|t| t.get("functionCallingConfig"));
-    let tool_choice = config.map(|c| {
-        let allowed: Vec<&str> = c
-            .get("allowedFunctionNames")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        match c.get("mode").and_then(Value::as_str) {
+    let tool_choice = body
+        .tool_config
+        .and_then(|t| t.function_calling_config)
+        .map(|c| match c.mode.as_deref() {
             Some("NONE") => ir::ToolChoice::None,
-            Some("ANY") if allowed.len() == 1 => ir::ToolChoice::Tool(allowed[0].to_owned()),
+            Some("ANY") if c.allowed_function_names.len() == 1 => {
+                ir::ToolChoice::Tool(c.allowed_function_names[0].clone())
+            }
             Some("ANY") => ir::ToolChoice::Required,
             _ => ir::ToolChoice::Auto,
-        }
-    });
-    let schema = generation_config
-        .get("responseJsonSchema")
-        .cloned()
-        .or_else(|| generation_config.get("responseSchema").map(json_schema));
-    let response_format = match (
-        generation_config
-            .get("responseMimeType")
-            .and_then(Value::as_str),
-        schema,
-    ) {
+        });
+    let schema = config
+        .response_json_schema
+        .or_else(|| config.response_schema.as_ref().map(json_schema));
+    let response_format = match (config.response_mime_type.as_deref(), schema) {
         (_, Some(schema)) => Some(ir::ResponseFormat::JsonSchema {
             name: None,
             schema,
@@ -140,40 +223,30 @@ pub fn request_from_wire(body: &Value, stream: bool) -> Result<ir::Request, Tran
         (Some("application/json"), None) => Some(ir::ResponseFormat::Json),
         _ => None,
     };
-    let thinking = generation_config.get("thinkingConfig");
-    let reasoning = thinking.and_then(|t| {
-        if let Some(level) = t.get("thinkingLevel").and_then(Value::as_str) {
+    let reasoning = config.thinking_config.and_then(|t| {
+        if let Some(level) = t.thinking_level {
             return Some(ir::Reasoning::Effort(level.to_ascii_lowercase()));
         }
-        match t.get("thinkingBudget").and_then(Value::as_i64) {
+        match t.thinking_budget {
             Some(0) => Some(ir::Reasoning::Disabled),
             Some(n) if n > 0 => Some(ir::Reasoning::Budget(n.unsigned_abs())),
             _ => None,
         }
     });
-    let num = |k: &str| generation_config.get(k).and_then(Value::as_f64);
     Ok(ir::Request {
         model: String::new(),
-        system: texts(body.get("systemInstruction")),
+        system: texts(body.system_instruction),
         messages,
         tools,
         tool_choice,
         parallel_tool_calls: None,
         response_format,
-        max_output_tokens: generation_config
-            .get("maxOutputTokens")
-            .and_then(Value::as_u64),
-        temperature: num("temperature"),
-        top_p: num("topP"),
-        top_k: generation_config.get("topK").and_then(Value::as_u64),
-        stop: generation_config
-            .get("stopSequences")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.as_str().map(str::to_owned))
-            .collect(),
-        seed: generation_config.get("seed").and_then(Value::as_i64),
+        max_output_tokens: config.max_output_tokens,
+        temperature: config.temperature,
+        top_p: config.top_p,
+        top_k: config.top_k,
+        stop: config.stop_sequences,
+        seed: config.seed,
         reasoning,
         stream,
         user: None,
@@ -181,14 +254,14 @@ pub fn request_from_wire(body: &Value, stream: bool) -> Result<ir::Request, Tran
 }
 
 /// A Gemini request body for `req` (the model goes in the path).
-pub fn request_to_wire(req: &ir::Request) -> Value {
+pub fn request_to_wire(req: &ir::Request) -> GenerateContentRequest {
     // Results name their function: ids → names from the calls in the conversation.
     let names: Vec<(String, String)> = req
         .messages
         .iter()
         .flat_map(|m| &m.parts)
         .filter_map(|p| match p {
-            Part::ToolCall { id, name, .. } => Some((id.clone(), name.clone())),
+            ir::Part::ToolCall { id, name, .. } => Some((id.clone(), name.clone())),
             _ => None,
         })
         .collect();
@@ -198,7 +271,7 @@ pub fn request_to_wire(req: &ir::Request) -> Value {
         let role = match m.role {
             Role::System => {
                 system.extend(m.parts.iter().filter_map(|p| match p {
-                    Part::Text(t) => Some(t.clone()),
+                    ir::Part::Text(t) => Some(t.clone()),
                     _ => None,
                 }));
                 continue;
@@ -208,84 +281,87 @@ pub fn request_to_wire(req: &ir::Request) -> Value {
         };
         let parts = parts_to_wire(&m.parts, &names, Some(&req.model));
         if !parts.is_empty() {
-            contents.push(json!({"role": role, "parts": parts}));
+            contents.push(Content {
+                role: Some(role.to_owned()),
+                parts,
+            });
         }
     }
-    let mut body = Map::new();
-    body.insert("contents".into(), Value::Array(contents));
-    if !system.is_empty() {
-        body.insert(
-            "systemInstruction".into(),
-            json!({"parts": system.iter().map(|t| json!({"text": t})).collect::<Vec<_>>()}),
-        );
-    }
-    if !req.tools.is_empty() {
-        let decls: Vec<Value> = req
-            .tools
-            .iter()
-            .map(|t| {
-                let mut d = Map::new();
-                d.insert("name".into(), Value::String(t.name.clone()));
-                if let Some(desc) = &t.description {
-                    d.insert("description".into(), Value::String(desc.clone()));
-                }
-                d.insert("parametersJsonSchema".into(), t.parameters.clone());
-                Value::Object(d)
-            })
-            .collect();
-        body.insert("tools".into(), json!([{"functionDeclarations": decls}]));
-    }
-    if let Some(choice) = &req.tool_choice {
-        let config = match choice {
-            ir::ToolChoice::Auto => json!({"mode": "AUTO"}),
-            ir::ToolChoice::None => json!({"mode": "NONE"}),
-            ir::ToolChoice::Required => json!({"mode": "ANY"}),
-            ir::ToolChoice::Tool(name) => json!({"mode": "ANY", "allowedFunctionNames": [name]}),
-        };
-        body.insert(
-            "toolConfig".into(),
-            json!({"functionCallingConfig": config}),
-        );
-    }
-    let mut generation_config = Map::new();
-    let mut set = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            generation_config.insert(k.into(), v);
-        }
+    let tools = if req.tools.is_empty() {
+        Vec::new()
+    } else {
+        vec![Tool {
+            function_declarations: Some(
+                req.tools
+                    .iter()
+                    .map(|t| FunctionDeclaration {
+                        name: t.name.clone(),
+                        description: t.description.clone(),
+                        parameters: None,
+                        parameters_json_schema: Some(t.parameters.clone()),
+                    })
+                    .collect(),
+            ),
+            extra: Map::new(),
+        }]
     };
-    set("temperature", req.temperature.map(Value::from));
-    set("topP", req.top_p.map(Value::from));
-    set("topK", req.top_k.map(Value::from));
-    set("maxOutputTokens", req.max_output_tokens.map(Value::from));
-    set("seed", req.seed.map(Value::from));
-    set(
-        "stopSequences",
-        (!req.stop.is_empty()).then(|| json!(req.stop)),
-    );
-    match &req.response_format {
-        Some(ir::ResponseFormat::Json) => {
-            set("responseMimeType", Some(json!("application/json")));
+    let tool_config = req.tool_choice.as_ref().map(|choice| {
+        let (mode, allowed) = match choice {
+            ir::ToolChoice::Auto => ("AUTO", Vec::new()),
+            ir::ToolChoice::None => ("NONE", Vec::new()),
+            ir::ToolChoice::Required => ("ANY", Vec::new()),
+            ir::ToolChoice::Tool(name) => ("ANY", vec![name.clone()]),
+        };
+        ToolConfig {
+            function_calling_config: Some(FunctionCallingConfig {
+                mode: Some(mode.to_owned()),
+                allowed_function_names: allowed,
+            }),
         }
+    });
+    let (response_mime_type, response_json_schema) = match &req.response_format {
+        Some(ir::ResponseFormat::Json) => (Some("application/json".to_owned()), None),
         Some(ir::ResponseFormat::JsonSchema { schema, .. }) => {
-            set("responseMimeType", Some(json!("application/json")));
-            set("responseJsonSchema", Some(schema.clone()));
+            (Some("application/json".to_owned()), Some(schema.clone()))
         }
-        None => {}
-    }
-    set(
-        "thinkingConfig",
-        req.reasoning.as_ref().map(|r| match r {
-            ir::Reasoning::Disabled => json!({"thinkingBudget": 0}),
-            ir::Reasoning::Budget(b) => json!({"thinkingBudget": b}),
-            ir::Reasoning::Effort(e) => json!({"thinkingBudget": match e.as_str() {
+        None => (None, None),
+    };
+    let thinking_config = req.reasoning.as_ref().map(|r| ThinkingConfig {
+        thinking_budget: Some(match r {
+            ir::Reasoning::Disabled => 0,
+            ir::Reasoning::Budget(b) => i64::try_from(*b).unwrap_or(i64::MAX),
+            ir::Reasoning::Effort(e) => match e.as_str() {
                 "minimal" | "low" => 1024,
                 "high" | "max" | "xhigh" => 24576,
                 _ => 8192,
-            }}),
+            },
         }),
-    );
-    if !generation_config.is_empty() {
-        body.insert("generationConfig".into(), Value::Object(generation_config));
+        ..ThinkingConfig::default()
+    });
+    let generation_config = GenerationConfig {
+        candidate_count: None,
+        max_output_tokens: req.max_output_tokens,
+        response_json_schema,
+        response_mime_type,
+        response_schema: None,
+        seed: req.seed,
+        stop_sequences: req.stop.clone(),
+        temperature: req.temperature,
+        thinking_config,
+        top_k: req.top_k,
+        top_p: req.top_p,
+        extra: Map::new(),
+    };
+    let empty = generation_config.is_empty();
+    GenerateContentRequest {
+        contents,
+        system_instruction: (!system.is_empty()).then(|| Content {
+            role: None,
+            parts: system.into_iter().map(Part::text).collect(),
+        }),
+        tools,
+        tool_config,
+        generation_config: (!empty).then_some(generation_config),
+        extra: Map::new(),
     }
-    Value::Object(body)
 }

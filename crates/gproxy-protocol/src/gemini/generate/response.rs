@@ -1,10 +1,104 @@
-//! Gemini `GenerateContentResponse`s: finish reasons, usage, and their translation to and
-//! from the IR.
+//! Gemini `GenerateContentResponse`s (whole answers and stream chunks alike) as typed wire
+//! structs: finish reasons, usage, and their translation to and from the IR.
 
-use super::parts::{parts_from_wire, parts_to_wire};
-use crate::ir::{self, Part, StopReason};
+use super::parts::{Content, Part, parts_from_wire, parts_to_wire};
+use crate::ir::{self, StopReason};
 use crate::translate::TranslateError;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+
+/// A whole answer, or one chunk of a stream (each chunk is a response of its own).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateContentResponse {
+    #[serde(default)]
+    pub candidates: Vec<Candidate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_feedback: Option<PromptFeedback>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_metadata: Option<UsageMetadata>,
+    #[serde(default)]
+    pub model_version: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub response_id: String,
+    /// An error reported in the middle of a stream (never written: errors have their own
+    /// body).
+    #[serde(default, skip_serializing)]
+    pub error: Option<WireError>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Candidate {
+    #[serde(default)]
+    pub content: Content,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    #[serde(default)]
+    pub index: u32,
+}
+
+/// Set when the prompt was blocked before any candidate.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptFeedback {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_reason: Option<String>,
+}
+
+/// `{"error": {"code", "message", "status"}}`, as far as translation reads it.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct WireError {
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// Gemini usage: thoughts are counted apart from candidates (and are output); tool-use
+/// prompt tokens apart from the prompt.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageMetadata {
+    #[serde(default)]
+    pub prompt_token_count: u64,
+    #[serde(default)]
+    pub candidates_token_count: u64,
+    #[serde(default)]
+    pub thoughts_token_count: u64,
+    #[serde(default)]
+    pub cached_content_token_count: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tool_use_prompt_token_count: u64,
+    #[serde(default)]
+    pub total_token_count: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl From<&UsageMetadata> for crate::Usage {
+    fn from(u: &UsageMetadata) -> Self {
+        crate::Usage {
+            input_tokens: u.prompt_token_count + u.tool_use_prompt_token_count,
+            output_tokens: u.candidates_token_count + u.thoughts_token_count,
+            cache_read_tokens: u.cached_content_token_count,
+            cache_write_tokens: 0,
+            reasoning_tokens: u.thoughts_token_count,
+        }
+    }
+}
+
+impl From<&crate::Usage> for UsageMetadata {
+    fn from(u: &crate::Usage) -> Self {
+        UsageMetadata {
+            prompt_token_count: u.input_tokens,
+            candidates_token_count: u.output_tokens.saturating_sub(u.reasoning_tokens),
+            thoughts_token_count: u.reasoning_tokens,
+            cached_content_token_count: u.cache_read_tokens,
+            tool_use_prompt_token_count: 0,
+            total_token_count: u.input_tokens + u.output_tokens,
+        }
+    }
+}
 
 /// The IR stop reason of a Gemini `finishReason`.
 pub fn stop_from_wire(reason: &str) -> StopReason {
@@ -38,49 +132,16 @@ pub fn stop_to_wire(stop: &StopReason) -> &'static str {
     }
 }
 
-fn num(v: &Value, k: &str) -> u64 {
-    v.get(k).and_then(Value::as_u64).unwrap_or(0)
-}
-
-/// Gemini usage: thoughts are counted apart from candidates (and are output).
-pub fn usage_from_wire(u: &Value) -> crate::Usage {
-    let thoughts = num(u, "thoughtsTokenCount");
-    crate::Usage {
-        input_tokens: num(u, "promptTokenCount") + num(u, "toolUsePromptTokenCount"),
-        output_tokens: num(u, "candidatesTokenCount") + thoughts,
-        cache_read_tokens: num(u, "cachedContentTokenCount"),
-        cache_write_tokens: 0,
-        reasoning_tokens: thoughts,
-    }
-}
-
-pub fn usage_to_wire(u: &crate::Usage) -> Value {
-    json!({
-        "promptTokenCount": u.input_tokens,
-        "candidatesTokenCount": u.output_tokens.saturating_sub(u.reasoning_tokens),
-        "thoughtsTokenCount": u.reasoning_tokens,
-        "cachedContentTokenCount": u.cache_read_tokens,
-        "totalTokenCount": u.input_tokens + u.output_tokens,
-    })
-}
-
 /// The IR answer of a `GenerateContentResponse` (its first candidate). Calls without ids
 /// get `{id_prefix}0_{k}`: the prefix must be unique per answer (ids must not repeat across
 /// the turns of a conversation).
-pub fn response_from_wire(body: &Value, id_prefix: &str) -> Result<ir::Response, TranslateError> {
-    let candidate = body
-        .get("candidates")
-        .and_then(|c| c.get(0))
-        .cloned()
-        .unwrap_or_default();
-    let parts = candidate
-        .get("content")
-        .and_then(|c| c.get("parts"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+pub fn response_from_wire(
+    body: GenerateContentResponse,
+    id_prefix: &str,
+) -> Result<ir::Response, TranslateError> {
+    let candidate = body.candidates.into_iter().next().unwrap_or_default();
     let parts = parts_from_wire(
-        parts,
+        candidate.content.parts,
         0,
         &mut Vec::new(),
         id_prefix,
@@ -88,67 +149,63 @@ pub fn response_from_wire(body: &Value, id_prefix: &str) -> Result<ir::Response,
     )?;
     // A prompt blocked before any candidate: a refusal, not an empty success.
     let blocked = body
-        .get("promptFeedback")
-        .and_then(|f| f.get("blockReason"))
-        .is_some();
+        .prompt_feedback
+        .is_some_and(|f| f.block_reason.is_some());
     let mut stop = candidate
-        .get("finishReason")
-        .and_then(Value::as_str)
+        .finish_reason
+        .as_deref()
         .map_or(StopReason::EndTurn, stop_from_wire);
-    if stop == StopReason::EndTurn && parts.iter().any(|p| matches!(p, Part::ToolCall { .. })) {
+    if stop == StopReason::EndTurn && parts.iter().any(|p| matches!(p, ir::Part::ToolCall { .. })) {
         stop = StopReason::ToolUse;
     }
     if blocked && parts.is_empty() {
         stop = StopReason::ContentFilter;
     }
     Ok(ir::Response {
-        id: body
-            .get("responseId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        model: body
-            .get("modelVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+        id: body.response_id,
+        model: body.model_version,
         parts,
         stop,
         usage: body
-            .get("usageMetadata")
-            .map(usage_from_wire)
+            .usage_metadata
+            .as_ref()
+            .map(crate::Usage::from)
             .unwrap_or_default(),
     })
 }
 
 /// A `GenerateContentResponse` for an IR answer.
-pub fn response_to_wire(r: &ir::Response) -> Value {
+pub fn response_to_wire(r: &ir::Response) -> GenerateContentResponse {
     let mut parts = parts_to_wire(&r.parts, &[], None);
     // Claude's thinking rides on the first call without a signature of its own (Gemini
     // clients send a call's signature back).
     if let Some(call) = parts
         .iter_mut()
-        .find(|p| p.get("functionCall").is_some() && p.get("thoughtSignature").is_none())
-        && let Some(sealed) = crate::translate::carry::seal(&r.parts)
+        .find(|p| p.function_call.is_some() && p.thought_signature.is_none())
     {
-        call["thoughtSignature"] = Value::String(sealed);
+        call.thought_signature = crate::translate::carry::seal(&r.parts);
     }
     // Reasoning goes to a Gemini client as thought summaries.
     for p in r.parts.iter().rev() {
-        if let Part::Reasoning { text, .. } = p
+        if let ir::Part::Reasoning { text, .. } = p
             && !text.is_empty()
         {
-            parts.insert(0, json!({"text": text, "thought": true}));
+            parts.insert(0, Part::thought(text.as_str()));
         }
     }
-    json!({
-        "candidates": [{
-            "content": {"role": "model", "parts": parts},
-            "finishReason": stop_to_wire(&r.stop),
-            "index": 0,
+    GenerateContentResponse {
+        candidates: vec![Candidate {
+            content: Content {
+                role: Some("model".to_owned()),
+                parts,
+            },
+            finish_reason: Some(stop_to_wire(&r.stop).to_owned()),
+            index: 0,
         }],
-        "usageMetadata": usage_to_wire(&r.usage),
-        "modelVersion": r.model,
-        "responseId": r.id,
-    })
+        prompt_feedback: None,
+        usage_metadata: Some(UsageMetadata::from(&r.usage)),
+        model_version: r.model.clone(),
+        response_id: r.id.clone(),
+        error: None,
+    }
 }

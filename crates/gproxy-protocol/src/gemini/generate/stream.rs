@@ -2,13 +2,15 @@
 //! [`Decoder`] turns the upstream's chunks into IR stream events, [`Encoder`] turns IR
 //! events into chunks for a Gemini client in the framing it asked for. Pure state machines.
 
-use super::response::{stop_from_wire, stop_to_wire, usage_from_wire, usage_to_wire};
+use super::parts::{self, Content, FunctionCall};
+use super::response::{
+    Candidate, GenerateContentResponse, UsageMetadata, stop_from_wire, stop_to_wire,
+};
 use crate::ErrorKind;
 use crate::frame::Framing;
 use crate::ir::{BlockKind, Part, StopReason, StreamEvent};
 use crate::translate::{TranslateError, carry};
 use bytes::Bytes;
-use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// Gemini chunks → IR events. Text and thoughts stream in pieces; a function call arrives
@@ -51,48 +53,29 @@ impl Decoder {
 
     /// The IR events of one chunk's JSON data.
     pub fn push(&mut self, data: &[u8]) -> Result<Vec<StreamEvent>, TranslateError> {
-        let chunk: Value = serde_json::from_slice(data)
+        let chunk: GenerateContentResponse = serde_json::from_slice(data)
             .map_err(|e| TranslateError::Invalid(format!("upstream stream chunk: {e}")))?;
         let mut out = Vec::new();
-        if let Some(err) = chunk.get("error") {
+        if let Some(err) = chunk.error {
             out.push(StreamEvent::Error {
                 kind: ErrorKind::Api,
                 message: err
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("the upstream reported an error")
-                    .to_owned(),
+                    .message
+                    .unwrap_or_else(|| "the upstream reported an error".to_owned()),
             });
             return Ok(out);
         }
         if !self.started {
             self.started = true;
-            let field = |k: &str| {
-                chunk
-                    .get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
             out.push(StreamEvent::Start {
-                id: field("responseId"),
-                model: field("modelVersion"),
+                id: chunk.response_id,
+                model: chunk.model_version,
             });
         }
-        let candidate = chunk.get("candidates").and_then(|c| c.get(0));
-        let parts = candidate
-            .and_then(|c| c.get("content"))
-            .and_then(|c| c.get("parts"))
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for p in parts {
-            let thought = p.get("thought").and_then(Value::as_bool).unwrap_or(false);
-            if let Some(text) = p
-                .get("text")
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-            {
+        let candidate = chunk.candidates.into_iter().next().unwrap_or_default();
+        for p in candidate.content.parts {
+            if let Some(text) = p.text.filter(|t| !t.is_empty()) {
+                let thought = p.thought;
                 let slot = if thought {
                     self.thought_block
                 } else {
@@ -118,47 +101,34 @@ impl Decoder {
                         i
                     }
                 };
-                out.push(StreamEvent::TextDelta {
-                    index,
-                    text: text.to_owned(),
-                });
-            } else if let Some(call) = p.get("functionCall") {
+                out.push(StreamEvent::TextDelta { index, text });
+            } else if let Some(call) = p.function_call {
                 self.close_text(&mut out);
                 let id = call
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
+                    .id
                     .unwrap_or_else(|| format!("{}{}", self.id_prefix, self.calls));
                 self.calls += 1;
-                let name = call
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                let index = self.open(BlockKind::ToolCall { id, name }, &mut out);
-                let args = call
-                    .get("args")
-                    .filter(|a| a.is_object())
-                    .map_or_else(|| "{}".to_owned(), Value::to_string);
-                out.push(StreamEvent::ArgumentsDelta { index, json: args });
-                if let Some(sig) = p.get("thoughtSignature").and_then(Value::as_str) {
-                    out.push(StreamEvent::SignatureDelta {
-                        index,
-                        signature: sig.to_owned(),
-                    });
+                let json = parts::arguments_of(call.args.as_deref());
+                let index = self.open(
+                    BlockKind::ToolCall {
+                        id,
+                        name: call.name,
+                    },
+                    &mut out,
+                );
+                out.push(StreamEvent::ArgumentsDelta { index, json });
+                if let Some(signature) = p.thought_signature {
+                    out.push(StreamEvent::SignatureDelta { index, signature });
                 }
                 out.push(StreamEvent::BlockStop { index });
             }
         }
-        if let Some(u) = chunk.get("usageMetadata") {
-            out.push(StreamEvent::Usage(usage_from_wire(u)));
+        if let Some(u) = &chunk.usage_metadata {
+            out.push(StreamEvent::Usage(crate::Usage::from(u)));
         }
-        if let Some(reason) = candidate
-            .and_then(|c| c.get("finishReason"))
-            .and_then(Value::as_str)
-        {
+        if let Some(reason) = candidate.finish_reason {
             self.close_text(&mut out);
-            let mut stop = stop_from_wire(reason);
+            let mut stop = stop_from_wire(&reason);
             if stop == StopReason::EndTurn && self.calls > 0 {
                 stop = StopReason::ToolUse;
             }
@@ -210,30 +180,42 @@ impl Encoder {
         }
     }
 
-    fn frame(&mut self, value: &Value) -> Bytes {
-        match self.framing {
-            Framing::Sse => Bytes::from(format!("data: {value}\n\n")),
+    /// One element of the stream, already JSON.
+    fn frame(&mut self, json: &[u8]) -> Bytes {
+        let (head, tail): (&[u8], &[u8]) = match self.framing {
+            Framing::Sse => (b"data: ", b"\n\n"),
             Framing::JsonArray => {
-                let sep = if self.wrote { ",\r\n" } else { "[" };
+                let sep: &[u8] = if self.wrote { b",\r\n" } else { b"[" };
                 self.wrote = true;
-                Bytes::from(format!("{sep}{value}"))
+                (sep, b"")
             }
-        }
+        };
+        let mut out = Vec::with_capacity(head.len() + json.len() + tail.len());
+        out.extend_from_slice(head);
+        out.extend_from_slice(json);
+        out.extend_from_slice(tail);
+        Bytes::from(out)
     }
 
-    fn chunk(&mut self, parts: Vec<Value>, finish: Option<&str>, usage: bool) -> Bytes {
-        let mut candidate = json!({"content": {"role": "model", "parts": parts}, "index": 0});
-        if let Some(f) = finish {
-            candidate["finishReason"] = Value::String(f.to_owned());
-        }
-        let mut body = json!({"candidates": [candidate], "modelVersion": self.model});
-        if !self.id.is_empty() {
-            body["responseId"] = Value::String(self.id.clone());
-        }
-        if usage {
-            body["usageMetadata"] = usage_to_wire(&self.usage);
-        }
-        self.frame(&body)
+    fn chunk(&mut self, parts: Vec<parts::Part>, finish: Option<&str>, usage: bool) -> Bytes {
+        let body = GenerateContentResponse {
+            candidates: vec![Candidate {
+                content: Content {
+                    role: Some("model".to_owned()),
+                    parts,
+                },
+                finish_reason: finish.map(str::to_owned),
+                index: 0,
+            }],
+            prompt_feedback: None,
+            usage_metadata: usage.then(|| UsageMetadata::from(&self.usage)),
+            model_version: self.model.clone(),
+            response_id: self.id.clone(),
+            error: None,
+        };
+        // Typed structs with string keys always serialize.
+        let json = serde_json::to_vec(&body).unwrap_or_default();
+        self.frame(&json)
     }
 
     /// The chunks for one IR event.
@@ -275,9 +257,9 @@ impl Encoder {
                     {
                         acc.push_str(&text);
                     }
-                    json!({"text": text, "thought": true})
+                    parts::Part::thought(text)
                 } else {
-                    json!({"text": text})
+                    parts::Part::text(text)
                 };
                 out.push(self.chunk(vec![part], None, false));
             }
@@ -298,12 +280,14 @@ impl Encoder {
             }
             StreamEvent::BlockStop { index } => {
                 if let Some(c) = self.calls.remove(&index) {
-                    let args: Value = serde_json::from_str(&c.args)
-                        .ok()
-                        .filter(Value::is_object)
-                        .unwrap_or_else(|| json!({}));
-                    let mut part =
-                        json!({"functionCall": {"name": c.name, "args": args, "id": c.id}});
+                    let mut part = parts::Part {
+                        function_call: Some(FunctionCall {
+                            name: c.name,
+                            args: parts::args_of(&c.args),
+                            id: Some(c.id),
+                        }),
+                        ..parts::Part::default()
+                    };
                     // Claude's thinking rides on the first call after it (Gemini clients send
                     // a call's signature back).
                     let signature = c.signature.or_else(|| {
@@ -313,9 +297,7 @@ impl Encoder {
                         }
                         sealed
                     });
-                    if let Some(s) = signature {
-                        part["thoughtSignature"] = Value::String(s);
-                    }
+                    part.thought_signature = signature;
                     out.push(self.chunk(vec![part], None, false));
                 }
             }
@@ -341,8 +323,7 @@ impl Encoder {
                 };
                 let body =
                     crate::error::error_body(crate::Protocol::Gemini, status, kind, &message);
-                let value: Value = serde_json::from_slice(&body).unwrap_or_default();
-                out.push(self.frame(&value));
+                out.push(self.frame(&body));
                 if self.framing == Framing::JsonArray {
                     out.push(Bytes::from_static(b"]"));
                 }
@@ -377,6 +358,7 @@ fn empty_thought() -> Part {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     #[test]
     fn decodes_thoughts_text_and_whole_calls() {
