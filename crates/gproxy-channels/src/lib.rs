@@ -10,8 +10,13 @@
 //!   check and encode the client's model id and [`query`] to keep only the query
 //!   parameters the operation defines.
 //! - [`select`]: which credential of a provider's pool a request uses.
+//! - [`outcome`]: what an attempt's answer says about its credential (dead, quota
+//!   exhausted, rate limited, transient, the caller's fault), with the provider's
+//!   recovery time; [`health`] keeps the resulting per-credential, per-model state.
 
+pub mod health;
 pub mod kind;
+pub mod outcome;
 pub mod path;
 pub mod query;
 pub mod select;
