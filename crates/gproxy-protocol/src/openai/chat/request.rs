@@ -1,6 +1,10 @@
-//! OpenAI Chat Completions requests: the wire form, and its translation to and from the IR.
+//! OpenAI Chat Completions requests: the wire form (tools, tool choice, response format,
+//! stream options; messages are in [`super::message`]), and its translation to and from
+//! the IR.
 
-use crate::ir::{self, Media, Part, Role};
+use super::message::{ChatMessage, Role as ChatRole, ToolCall, ToolKind, content_of, parts_of};
+use crate::ir::{self, Part, Role};
+use crate::openai::common::{Content, nullable};
 use crate::translate::TranslateError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -27,15 +31,15 @@ pub struct ChatRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<Value>,
+    pub stream_options: Option<StreamOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<Value>>,
+    pub tools: Option<Vec<Tool>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<Value>,
+    pub tool_choice: Option<ToolChoice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallel_tool_calls: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<Value>,
+    pub response_format: Option<ResponseFormat>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,21 +57,101 @@ pub enum Stop {
     Many(Vec<String>),
 }
 
-/// A chat message; `content` is a string or content parts.
+/// `stream_options`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct ChatMessage {
-    pub role: String,
+pub struct StreamOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Vec<Value>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_call_id: Option<String>,
-    /// Reasoning text some compatible providers return (DeepSeek); read, never sent.
-    #[serde(default, skip_serializing)]
-    pub reasoning_content: Option<String>,
+    pub include_usage: Option<bool>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// A tool the model may call. Only `function` tools translate; others are refused.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Tool {
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
+    pub kind: ToolKind,
+    #[serde(default, deserialize_with = "nullable")]
+    pub function: FunctionDef,
+}
+
+/// A function tool's declaration.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct FunctionDef {
+    #[serde(default, deserialize_with = "nullable")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A JSON schema, kept as it is. Absent (or `null`) means no parameters.
+    #[serde(default)]
+    pub parameters: Option<Value>,
+}
+
+/// `tool_choice`: a mode, or one function by name.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum ToolChoice {
+    Mode(ToolMode),
+    Named(NamedTool),
+}
+
+/// A `tool_choice` mode; an unknown one is read as `auto`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolMode {
+    Auto,
+    None,
+    Required,
+    #[serde(untagged)]
+    Other(String),
+}
+
+/// `{"type": "function", "function": {"name": ...}}`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct NamedTool {
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
+    pub kind: ToolKind,
+    #[serde(default, deserialize_with = "nullable")]
+    pub function: FunctionName,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct FunctionName {
+    #[serde(default, deserialize_with = "nullable")]
+    pub name: String,
+}
+
+/// `response_format`: plain text, any JSON object, or JSON matching a schema.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ResponseFormat {
+    /// A missing type reads as `text` (no constraint), as before typing.
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
+    pub kind: FormatKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<JsonSchemaFormat>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormatKind {
+    #[default]
+    Text,
+    JsonObject,
+    JsonSchema,
+    #[serde(untagged)]
+    Other(String),
+}
+
+/// `response_format.json_schema`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct JsonSchemaFormat {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The schema, kept as it is; written even when `null` (as the IR holds it).
+    #[serde(default)]
+    pub schema: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
 }
 
 /// Which request fields a Chat-speaking upstream understands.
@@ -77,88 +161,6 @@ pub enum Dialect {
     OpenAi,
     /// OpenAI-compatible servers (DeepSeek, NVIDIA, vLLM, ...): `max_tokens`.
     Compatible,
-}
-
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    let mut cur = v;
-    for k in path {
-        cur = cur.get(k)?;
-    }
-    cur.as_str()
-}
-
-/// A `data:` URL's media type and base64 payload, or the URL itself.
-fn media_of_url(url: &str) -> Media {
-    if let Some(rest) = url.strip_prefix("data:")
-        && let Some((meta, data)) = rest.split_once(',')
-        && let Some(media_type) = meta.strip_suffix(";base64")
-    {
-        return Media::Base64 {
-            media_type: media_type.to_owned(),
-            data: data.to_owned(),
-        };
-    }
-    Media::Url(url.to_owned())
-}
-
-fn url_of_media(media: &Media) -> String {
-    match media {
-        Media::Base64 { media_type, data } => format!("data:{media_type};base64,{data}"),
-        Media::Url(url) => url.clone(),
-    }
-}
-
-/// The parts of a message's `content` (a string or parts).
-fn content_parts(content: Option<&Value>, at: &str) -> Result<Vec<Part>, TranslateError> {
-    let Some(content) = content else {
-        return Ok(Vec::new());
-    };
-    match content {
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(vec![Part::Text(s.clone())]),
-        Value::Array(items) => {
-            let mut parts = Vec::with_capacity(items.len());
-            for (j, item) in items.iter().enumerate() {
-                let here = format!("{at}.content[{j}]");
-                match str_at(item, &["type"]).unwrap_or_default() {
-                    "text" | "input_text" => parts.push(Part::Text(
-                        str_at(item, &["text"]).unwrap_or_default().into(),
-                    )),
-                    "refusal" => parts.push(Part::Text(
-                        str_at(item, &["refusal"]).unwrap_or_default().into(),
-                    )),
-                    "image_url" => {
-                        let url = str_at(item, &["image_url", "url"])
-                            .or_else(|| str_at(item, &["image_url"]))
-                            .unwrap_or_default();
-                        parts.push(Part::Image(media_of_url(url)));
-                    }
-                    "file" => {
-                        let data = str_at(item, &["file", "file_data"]).ok_or_else(|| {
-                            TranslateError::unsupported(
-                                format!("{here}.file.file_id"),
-                                "uploaded file ids exist only on OpenAI; send file_data",
-                            )
-                        })?;
-                        parts.push(Part::Document {
-                            media: media_of_url(data),
-                            name: str_at(item, &["file", "filename"]).map(str::to_owned),
-                        });
-                    }
-                    other => {
-                        return Err(TranslateError::unsupported(
-                            format!("{here}.type"),
-                            format!("content of type `{other}` cannot be translated"),
-                        ));
-                    }
-                }
-            }
-            Ok(parts)
-        }
-        _ => Err(TranslateError::Invalid(format!(
-            "{at}.content must be a string or an array"
-        ))),
-    }
 }
 
 impl TryFrom<ChatRequest> for ir::Request {
@@ -187,9 +189,9 @@ impl TryFrom<ChatRequest> for ir::Request {
         let mut messages: Vec<ir::Message> = Vec::new();
         for (i, m) in req.messages.iter().enumerate() {
             let at = format!("messages[{i}]");
-            match m.role.as_str() {
-                "system" | "developer" => {
-                    let text: Vec<String> = content_parts(m.content.as_ref(), &at)?
+            match &m.role {
+                ChatRole::System | ChatRole::Developer => {
+                    let text: Vec<String> = parts_of(m.content.as_ref(), &at)?
                         .into_iter()
                         .filter_map(|p| match p {
                             Part::Text(t) => Some(t),
@@ -205,11 +207,11 @@ impl TryFrom<ChatRequest> for ir::Request {
                         });
                     }
                 }
-                "user" => messages.push(ir::Message {
+                ChatRole::User => messages.push(ir::Message {
                     role: Role::User,
-                    parts: content_parts(m.content.as_ref(), &at)?,
+                    parts: parts_of(m.content.as_ref(), &at)?,
                 }),
-                "assistant" => {
+                ChatRole::Assistant => {
                     let mut parts = Vec::new();
                     if let Some(r) = m.reasoning_content.as_ref().filter(|r| !r.is_empty()) {
                         parts.push(Part::Reasoning {
@@ -218,33 +220,19 @@ impl TryFrom<ChatRequest> for ir::Request {
                             redacted: None,
                         });
                     }
-                    parts.extend(content_parts(m.content.as_ref(), &at)?);
+                    parts.extend(parts_of(m.content.as_ref(), &at)?);
                     for (k, call) in m.tool_calls.iter().flatten().enumerate() {
-                        let arguments = str_at(call, &["function", "arguments"]).unwrap_or("");
-                        parts.push(Part::ToolCall {
-                            signature: None,
-                            id: str_at(call, &["id"])
-                                .map(str::to_owned)
-                                .unwrap_or_else(|| format!("call_{i}_{k}")),
-                            name: str_at(call, &["function", "name"])
-                                .unwrap_or_default()
-                                .to_owned(),
-                            arguments: if arguments.trim().is_empty() {
-                                "{}".into()
-                            } else {
-                                arguments.to_owned()
-                            },
-                        });
+                        parts.push(call.to_part(|| format!("call_{i}_{k}")));
                     }
                     messages.push(ir::Message {
                         role: Role::Assistant,
                         parts,
                     });
                 }
-                "tool" | "function" => {
+                ChatRole::Tool | ChatRole::Function => {
                     let result = Part::ToolResult {
                         id: m.tool_call_id.clone().unwrap_or_default(),
-                        content: content_parts(m.content.as_ref(), &at)?,
+                        content: parts_of(m.content.as_ref(), &at)?,
                         is_error: false,
                     };
                     // Results of one turn travel together, as one user message.
@@ -264,7 +252,7 @@ impl TryFrom<ChatRequest> for ir::Request {
                         }),
                     }
                 }
-                other => {
+                ChatRole::Other(other) => {
                     return Err(TranslateError::Invalid(format!(
                         "{at}.role: unknown role `{other}`"
                     )));
@@ -272,59 +260,40 @@ impl TryFrom<ChatRequest> for ir::Request {
             }
         }
         let mut tools = Vec::new();
-        for (i, t) in req.tools.iter().flatten().enumerate() {
-            if str_at(t, &["type"]).is_some_and(|k| k != "function") {
+        for (i, t) in req.tools.into_iter().flatten().enumerate() {
+            if t.kind != ToolKind::Function {
                 return Err(TranslateError::unsupported(
                     format!("tools[{i}].type"),
                     "only function tools can be translated",
                 ));
             }
             tools.push(ir::Tool {
-                name: str_at(t, &["function", "name"])
-                    .unwrap_or_default()
-                    .to_owned(),
-                description: str_at(t, &["function", "description"]).map(str::to_owned),
+                name: t.function.name,
+                description: t.function.description,
                 parameters: t
-                    .get("function")
-                    .and_then(|f| f.get("parameters"))
-                    .cloned()
+                    .function
+                    .parameters
                     .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
             });
         }
-        let tool_choice = match &req.tool_choice {
-            None => None,
-            Some(Value::String(s)) => Some(match s.as_str() {
-                "none" => ir::ToolChoice::None,
-                "required" => ir::ToolChoice::Required,
-                _ => ir::ToolChoice::Auto,
-            }),
-            Some(v) => Some(ir::ToolChoice::Tool(
-                str_at(v, &["function", "name"])
-                    .unwrap_or_default()
-                    .to_owned(),
-            )),
-        };
-        let response_format = match req
-            .response_format
-            .as_ref()
-            .and_then(|f| str_at(f, &["type"]))
-        {
-            Some("json_object") => Some(ir::ResponseFormat::Json),
-            Some("json_schema") => {
-                let spec = req
-                    .response_format
-                    .as_ref()
-                    .and_then(|f| f.get("json_schema"))
-                    .cloned()
-                    .unwrap_or_default();
+        let tool_choice = req.tool_choice.map(|c| match c {
+            ToolChoice::Mode(ToolMode::None) => ir::ToolChoice::None,
+            ToolChoice::Mode(ToolMode::Required) => ir::ToolChoice::Required,
+            ToolChoice::Mode(_) => ir::ToolChoice::Auto,
+            ToolChoice::Named(named) => ir::ToolChoice::Tool(named.function.name),
+        });
+        let response_format = req.response_format.and_then(|f| match f.kind {
+            FormatKind::JsonObject => Some(ir::ResponseFormat::Json),
+            FormatKind::JsonSchema => {
+                let spec = f.json_schema.unwrap_or_default();
                 Some(ir::ResponseFormat::JsonSchema {
-                    name: str_at(&spec, &["name"]).map(str::to_owned),
-                    schema: spec.get("schema").cloned().unwrap_or(Value::Null),
-                    strict: spec.get("strict").and_then(Value::as_bool),
+                    name: spec.name,
+                    schema: spec.schema.unwrap_or(Value::Null),
+                    strict: spec.strict,
                 })
             }
-            _ => None,
-        };
+            FormatKind::Text | FormatKind::Other(_) => None,
+        });
         let stop = match req.stop {
             None => Vec::new(),
             Some(Stop::One(s)) => vec![s],
@@ -352,28 +321,6 @@ impl TryFrom<ChatRequest> for ir::Request {
             user: req.user,
         })
     }
-}
-
-/// A chat message's `content` for `parts` (text, images, files).
-fn content_value(parts: &[&Part]) -> Value {
-    if let [Part::Text(t)] = parts {
-        return Value::String(t.clone());
-    }
-    Value::Array(
-        parts
-            .iter()
-            .filter_map(|p| match p {
-                Part::Text(t) => Some(json!({"type": "text", "text": t})),
-                Part::Image(m) => {
-                    Some(json!({"type": "image_url", "image_url": {"url": url_of_media(m)}}))
-                }
-                Part::Document { media, name } => Some(json!({"type": "file", "file": {
-                    "file_data": url_of_media(media),
-                    "filename": name.clone().unwrap_or_else(|| "document".into())}})),
-                _ => None,
-            })
-            .collect(),
-    )
 }
 
 /// Whether an OpenAI model takes `reasoning_effort` (o-series, GPT-5): others reject it,
@@ -409,16 +356,16 @@ impl ChatRequest {
         let mut messages = Vec::with_capacity(req.messages.len() + 1);
         if !req.system.is_empty() {
             messages.push(ChatMessage {
-                role: "system".into(),
-                content: Some(Value::String(req.system.join("\n\n"))),
+                role: ChatRole::System,
+                content: Some(Content::Text(req.system.join("\n\n"))),
                 ..ChatMessage::default()
             });
         }
         for m in &req.messages {
             match m.role {
                 Role::System => messages.push(ChatMessage {
-                    role: "system".into(),
-                    content: Some(content_value(&m.parts.iter().collect::<Vec<_>>())),
+                    role: ChatRole::System,
+                    content: Some(content_of(&m.parts.iter().collect::<Vec<_>>())),
                     ..ChatMessage::default()
                 }),
                 Role::User => {
@@ -443,19 +390,19 @@ impl ChatRequest {
                                 }),
                             );
                             let mut value = if refs.is_empty() {
-                                Value::String(String::new())
+                                Content::Text(String::new())
                             } else {
-                                content_value(&refs)
+                                content_of(&refs)
                             };
                             if *is_error {
                                 // Chat has no error flag: the text says so.
                                 value = match value {
-                                    Value::String(s) => Value::String(format!("Error: {s}")),
+                                    Content::Text(s) => Content::Text(format!("Error: {s}")),
                                     other => other,
                                 };
                             }
                             messages.push(ChatMessage {
-                                role: "tool".into(),
+                                role: ChatRole::Tool,
                                 content: Some(value),
                                 tool_call_id: Some(id.clone()),
                                 ..ChatMessage::default()
@@ -472,8 +419,8 @@ impl ChatRequest {
                         .collect();
                     if !rest.is_empty() {
                         messages.push(ChatMessage {
-                            role: "user".into(),
-                            content: Some(content_value(&rest)),
+                            role: ChatRole::User,
+                            content: Some(content_of(&rest)),
                             ..ChatMessage::default()
                         });
                     }
@@ -487,67 +434,55 @@ impl ChatRequest {
                             _ => None,
                         })
                         .collect();
-                    let calls: Vec<Value> = m
-                        .parts
-                        .iter()
-                        .filter_map(|p| match p {
-                            Part::ToolCall {
-                                id,
-                                name,
-                                arguments,
-                                ..
-                            } => Some(json!({"id": id, "type": "function",
-                                "function": {"name": name, "arguments": arguments}})),
-                            _ => None,
-                        })
-                        .collect();
+                    let calls = ToolCall::of_parts(&m.parts);
                     messages.push(ChatMessage {
-                        role: "assistant".into(),
+                        role: ChatRole::Assistant,
                         content: (!text.is_empty() || calls.is_empty())
-                            .then_some(Value::String(text)),
+                            .then_some(Content::Text(text)),
                         tool_calls: (!calls.is_empty()).then_some(calls),
                         ..ChatMessage::default()
                     });
                 }
             }
         }
-        let tools: Vec<Value> = req
+        let tools: Vec<Tool> = req
             .tools
             .iter()
-            .map(|t| {
-                let mut f = Map::new();
-                f.insert("name".into(), Value::String(t.name.clone()));
-                if let Some(d) = &t.description {
-                    f.insert("description".into(), Value::String(d.clone()));
-                }
-                f.insert("parameters".into(), t.parameters.clone());
-                json!({"type": "function", "function": f})
+            .map(|t| Tool {
+                kind: ToolKind::Function,
+                function: FunctionDef {
+                    name: t.name.clone(),
+                    description: t.description.clone(),
+                    parameters: Some(t.parameters.clone()),
+                },
             })
             .collect();
         let tool_choice = req.tool_choice.as_ref().map(|c| match c {
-            ir::ToolChoice::Auto => json!("auto"),
-            ir::ToolChoice::None => json!("none"),
-            ir::ToolChoice::Required => json!("required"),
-            ir::ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
+            ir::ToolChoice::Auto => ToolChoice::Mode(ToolMode::Auto),
+            ir::ToolChoice::None => ToolChoice::Mode(ToolMode::None),
+            ir::ToolChoice::Required => ToolChoice::Mode(ToolMode::Required),
+            ir::ToolChoice::Tool(name) => ToolChoice::Named(NamedTool {
+                kind: ToolKind::Function,
+                function: FunctionName { name: name.clone() },
+            }),
         });
         let response_format = req.response_format.as_ref().map(|f| match f {
-            ir::ResponseFormat::Json => json!({"type": "json_object"}),
+            ir::ResponseFormat::Json => ResponseFormat {
+                kind: FormatKind::JsonObject,
+                json_schema: None,
+            },
             ir::ResponseFormat::JsonSchema {
                 name,
                 schema,
                 strict,
-            } => {
-                let mut spec = Map::new();
-                spec.insert(
-                    "name".into(),
-                    Value::String(name.clone().unwrap_or_else(|| "response".into())),
-                );
-                spec.insert("schema".into(), schema.clone());
-                if let Some(s) = strict {
-                    spec.insert("strict".into(), Value::Bool(*s));
-                }
-                json!({"type": "json_schema", "json_schema": spec})
-            }
+            } => ResponseFormat {
+                kind: FormatKind::JsonSchema,
+                json_schema: Some(JsonSchemaFormat {
+                    name: Some(name.clone().unwrap_or_else(|| "response".into())),
+                    schema: Some(schema.clone()),
+                    strict: *strict,
+                }),
+            },
         });
         let reasoning_effort = match &req.reasoning {
             Some(ir::Reasoning::Effort(e)) => Some(e.clone()),
@@ -572,7 +507,10 @@ impl ChatRequest {
             seed: req.seed,
             stream: req.stream.then_some(true),
             // Usage is always asked for: translated streams report it to the client.
-            stream_options: req.stream.then(|| json!({"include_usage": true})),
+            stream_options: req.stream.then(|| StreamOptions {
+                include_usage: Some(true),
+                extra: Map::new(),
+            }),
             tools: (!tools.is_empty()).then_some(tools),
             tool_choice,
             parallel_tool_calls: req.parallel_tool_calls.filter(|_| !req.tools.is_empty()),
@@ -581,5 +519,79 @@ impl ChatRequest {
             user: req.user.clone(),
             extra: Map::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(body: Value) -> Result<ir::Request, TranslateError> {
+        ir::Request::try_from(serde_json::from_value::<ChatRequest>(body).expect("decodes"))
+    }
+
+    #[test]
+    fn typed_fields_decode_with_nulls_and_defaults() {
+        let req = decode(json!({"model": "m", "messages": [
+            {"role": "user", "content": [{"type": "text", "text": null},
+                {"type": "image_url", "image_url": "https://x/y.png"}]},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"type": "function", "function": {"name": "f", "arguments": ""}}]}],
+            "tools": [{"function": {"name": "f", "parameters": null}}],
+            "tool_choice": {"type": "function", "function": {"name": "f"}},
+            "response_format": {"type": "json_schema", "json_schema": {"name": "s"}}}))
+        .expect("translates");
+        assert_eq!(req.messages[0].parts[0], Part::Text(String::new()));
+        assert!(
+            matches!(&req.messages[1].parts[0], Part::ToolCall { id, arguments, .. }
+                if id == "call_1_0" && arguments == "{}")
+        );
+        assert_eq!(req.tools[0].parameters["type"], "object");
+        assert_eq!(req.tool_choice, Some(ir::ToolChoice::Tool("f".into())));
+        assert!(matches!(req.response_format,
+            Some(ir::ResponseFormat::JsonSchema { name: Some(n), schema: Value::Null, .. }) if n == "s"));
+    }
+
+    #[test]
+    fn unknown_parts_roles_and_tools_are_refused_by_name() {
+        let audio = json!({"model": "m", "messages": [{"role": "user", "content": [
+            {"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}]}]});
+        let err = decode(audio).expect_err("refused").to_string();
+        assert!(err.contains("messages[0].content[0].type"), "{err}");
+        assert!(err.contains("input_audio"), "{err}");
+        let role = json!({"model": "m", "messages": [{"role": "narrator", "content": "x"}]});
+        let err = decode(role).expect_err("refused").to_string();
+        assert!(err.contains("`narrator`"), "{err}");
+        let tool = json!({"model": "m", "messages": [], "tools": [{"type": "custom"}]});
+        let err = decode(tool).expect_err("refused").to_string();
+        assert!(err.contains("tools[0].type"), "{err}");
+    }
+
+    #[test]
+    fn encodes_typed_tools_choice_and_format() {
+        let req = ir::Request {
+            model: "gpt-4.1".into(),
+            tools: vec![ir::Tool {
+                name: "f".into(),
+                description: None,
+                parameters: json!({"type": "object"}),
+            }],
+            tool_choice: Some(ir::ToolChoice::Tool("f".into())),
+            response_format: Some(ir::ResponseFormat::Json),
+            stream: true,
+            ..ir::Request::default()
+        };
+        let out = serde_json::to_value(ChatRequest::from_ir(&req, Dialect::OpenAi).expect("ok"))
+            .expect("json");
+        assert_eq!(
+            out["tools"],
+            json!([{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}])
+        );
+        assert_eq!(
+            out["tool_choice"],
+            json!({"type": "function", "function": {"name": "f"}})
+        );
+        assert_eq!(out["response_format"], json!({"type": "json_object"}));
+        assert_eq!(out["stream_options"], json!({"include_usage": true}));
     }
 }
