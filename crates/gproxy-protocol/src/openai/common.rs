@@ -1,8 +1,10 @@
 //! What Chat and Responses share on the wire: message content (a string or typed parts with
-//! an unknown-part fallback), `data:` URLs as IR media, and decoders that read a `null` or
-//! an odd number the way a missing field is read, so a sloppy upstream is not an error.
+//! an unknown-part fallback), `data:` URLs as IR media, SSE framing of typed events, and
+//! decoders that read a `null` or an odd number the way a missing field is read, so a
+//! sloppy upstream is not an error.
 
 use crate::ir::Media;
+use bytes::Bytes;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -44,6 +46,19 @@ where
 /// as upstreams that report usage loosely are still answered.
 pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     Ok(Value::deserialize(d)?.as_u64().unwrap_or(0))
+}
+
+/// One SSE event of a wire struct: its `event:` line when `event` is given, its `data:`
+/// line, the blank line. The wire structs here always serialize (string keys, derived
+/// impls); were one not to, the client gets an error object rather than a silent gap.
+pub fn sse_event(event: Option<&str>, data: &impl Serialize) -> Bytes {
+    let json = serde_json::to_string(data).unwrap_or_else(|e| {
+        serde_json::json!({"error": {"message": format!("encoding the event: {e}")}}).to_string()
+    });
+    Bytes::from(match event {
+        Some(kind) => format!("event: {kind}\ndata: {json}\n\n"),
+        None => format!("data: {json}\n\n"),
+    })
 }
 
 /// A `data:` URL's media type and base64 payload, or the URL itself.

@@ -178,9 +178,9 @@ pub fn replay_response(
 fn decode_answer(to: Endpoint, body: &[u8], id_seed: &str) -> Result<ir::Response, TranslateError> {
     let invalid = |e: serde_json::Error| TranslateError::Invalid(format!("upstream answer: {e}"));
     Ok(match generation(to) {
-        Some(Protocol::OpenAi) => {
-            chat::response::response_from_wire(&serde_json::from_slice(body).map_err(invalid)?)?
-        }
+        Some(Protocol::OpenAi) => ir::Response::try_from(
+            serde_json::from_slice::<chat::ChatCompletion>(body).map_err(invalid)?,
+        )?,
         Some(Protocol::Anthropic) => ir::Response::try_from(
             serde_json::from_slice::<anthropic::MessagesResponse>(body).map_err(invalid)?,
         )?,

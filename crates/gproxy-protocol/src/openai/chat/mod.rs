@@ -9,3 +9,4 @@ pub mod stream;
 
 pub use message::{ChatMessage, ToolCall};
 pub use request::{ChatRequest, Dialect};
+pub use response::ChatCompletion;

@@ -1,9 +1,12 @@
-//! OpenAI Chat Completions responses: the wire form, usage and finish reasons, and their
-//! translation to and from the IR.
+//! OpenAI Chat Completions answers: the typed completion ([`ChatCompletion`]), its usage and
+//! finish reasons, and their translation to and from the IR.
 
+use super::message::{MessageContent, ToolCall};
 use crate::ir::{self, Part, StopReason};
+use crate::openai::common::{Content, count, nullable};
 use crate::translate::TranslateError;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The IR stop reason of a chat `finish_reason`.
 pub fn stop_from_wire(reason: Option<&str>) -> StopReason {
@@ -33,120 +36,164 @@ pub fn stop_to_wire(stop: &StopReason, has_tool_calls: bool) -> &'static str {
     }
 }
 
-fn num(v: &Value, path: &[&str]) -> u64 {
-    let mut cur = v;
-    for k in path {
-        match cur.get(k) {
-            Some(next) => cur = next,
-            None => return 0,
-        }
-    }
-    cur.as_u64().unwrap_or(0)
+/// A chat completion (`object: "chat.completion"`), fields in the order OpenAI sends them.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ChatCompletion {
+    #[serde(default, deserialize_with = "nullable")]
+    pub id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub object: String,
+    #[serde(default, deserialize_with = "count")]
+    pub created: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    pub model: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub choices: Vec<Choice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<ChatUsage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_fingerprint: Option<String>,
+}
+
+/// One choice of an answer (translation reads the first: requests ask for one).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Choice {
+    #[serde(default, deserialize_with = "count")]
+    pub index: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    pub message: ResponseMessage,
+    /// Never translated: written as `null`.
+    #[serde(default)]
+    pub logprobs: Option<Value>,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+/// The assistant's message in an answer. `content` and `refusal` are written even when
+/// `null`, as OpenAI does.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ResponseMessage {
+    #[serde(default, deserialize_with = "nullable")]
+    pub role: String,
+    /// A string (parts decode too, so an odd upstream is not an error, but are not read).
+    #[serde(default)]
+    pub content: Option<MessageContent>,
+    #[serde(default)]
+    pub refusal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCall>>,
+    /// Reasoning text of compatible providers (DeepSeek), and what a translated answer's
+    /// reasoning is written as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
 }
 
 /// Chat usage (`prompt_tokens` includes cached tokens, `completion_tokens` reasoning).
-pub fn usage_from_wire(u: &Value) -> crate::Usage {
-    crate::Usage {
-        input_tokens: num(u, &["prompt_tokens"]),
-        output_tokens: num(u, &["completion_tokens"]),
-        cache_read_tokens: num(u, &["prompt_tokens_details", "cached_tokens"]),
-        cache_write_tokens: num(u, &["prompt_tokens_details", "cache_write_tokens"]),
-        reasoning_tokens: num(u, &["completion_tokens_details", "reasoning_tokens"]),
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ChatUsage {
+    #[serde(default, deserialize_with = "count")]
+    pub prompt_tokens: u64,
+    #[serde(default, deserialize_with = "count")]
+    pub completion_tokens: u64,
+    #[serde(default, deserialize_with = "count")]
+    pub total_tokens: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    pub prompt_tokens_details: PromptTokensDetails,
+    #[serde(default, deserialize_with = "nullable")]
+    pub completion_tokens_details: CompletionTokensDetails,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct PromptTokensDetails {
+    #[serde(default, deserialize_with = "count")]
+    pub cached_tokens: u64,
+    /// Written by providers that bill cache writes (OpenRouter, Anthropic-compatible ones).
+    #[serde(default, deserialize_with = "count")]
+    pub cache_write_tokens: u64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct CompletionTokensDetails {
+    #[serde(default, deserialize_with = "count")]
+    pub reasoning_tokens: u64,
+}
+
+impl From<&ChatUsage> for crate::Usage {
+    fn from(u: &ChatUsage) -> Self {
+        crate::Usage {
+            input_tokens: u.prompt_tokens,
+            output_tokens: u.completion_tokens,
+            cache_read_tokens: u.prompt_tokens_details.cached_tokens,
+            cache_write_tokens: u.prompt_tokens_details.cache_write_tokens,
+            reasoning_tokens: u.completion_tokens_details.reasoning_tokens,
+        }
     }
 }
 
-pub fn usage_to_wire(u: &crate::Usage) -> Value {
-    json!({
-        "prompt_tokens": u.input_tokens,
-        "completion_tokens": u.output_tokens,
-        "total_tokens": u.input_tokens + u.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": u.cache_read_tokens,
-                                  "cache_write_tokens": u.cache_write_tokens},
-        "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
-    })
-}
-
-/// The IR answer of a chat completion body (its first choice).
-pub fn response_from_wire(body: &Value) -> Result<ir::Response, TranslateError> {
-    let choice = body
-        .get("choices")
-        .and_then(|c| c.get(0))
-        .ok_or_else(|| TranslateError::Invalid("the upstream answer has no choices".into()))?;
-    let message = choice.get("message").cloned().unwrap_or_default();
-    let mut parts = Vec::new();
-    if let Some(r) = message
-        .get("reasoning_content")
-        .and_then(Value::as_str)
-        .filter(|r| !r.is_empty())
-    {
-        parts.push(Part::Reasoning {
-            text: r.to_owned(),
-            signature: None,
-            redacted: None,
-        });
-    }
-    if let Some(text) = message
-        .get("content")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-    {
-        parts.push(Part::Text(text.to_owned()));
-    }
-    let refusal = message.get("refusal").and_then(Value::as_str);
-    if let Some(r) = refusal {
-        parts.push(Part::Text(r.to_owned()));
-    }
-    for (k, call) in message
-        .get("tool_calls")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let f = call.get("function").cloned().unwrap_or_default();
-        let arguments = f.get("arguments").and_then(Value::as_str).unwrap_or("");
-        parts.push(Part::ToolCall {
-            signature: None,
-            id: call
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("call_{k}")),
-            name: f
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            arguments: if arguments.trim().is_empty() {
-                "{}".into()
-            } else {
-                arguments.to_owned()
+impl From<&crate::Usage> for ChatUsage {
+    fn from(u: &crate::Usage) -> Self {
+        ChatUsage {
+            prompt_tokens: u.input_tokens,
+            completion_tokens: u.output_tokens,
+            total_tokens: u.input_tokens + u.output_tokens,
+            prompt_tokens_details: PromptTokensDetails {
+                cached_tokens: u.cache_read_tokens,
+                cache_write_tokens: u.cache_write_tokens,
             },
-        });
+            completion_tokens_details: CompletionTokensDetails {
+                reasoning_tokens: u.reasoning_tokens,
+            },
+        }
     }
-    let mut stop = stop_from_wire(choice.get("finish_reason").and_then(Value::as_str));
-    if refusal.is_some() && stop == StopReason::EndTurn {
-        stop = StopReason::Refusal;
-    }
-    Ok(ir::Response {
-        id: body
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        model: body
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        parts,
-        stop,
-        usage: body.get("usage").map(usage_from_wire).unwrap_or_default(),
-    })
 }
 
-/// A chat completion body for an IR answer; `created` is the Unix time to stamp it with.
-pub fn response_to_wire(r: &ir::Response, created: u64) -> Value {
+/// The IR answer of a chat completion (its first choice).
+impl TryFrom<ChatCompletion> for ir::Response {
+    type Error = TranslateError;
+
+    fn try_from(body: ChatCompletion) -> Result<Self, TranslateError> {
+        let choice =
+            body.choices.into_iter().next().ok_or_else(|| {
+                TranslateError::Invalid("the upstream answer has no choices".into())
+            })?;
+        let message = choice.message;
+        let mut parts = Vec::new();
+        if let Some(r) = message.reasoning_content.filter(|r| !r.is_empty()) {
+            parts.push(Part::Reasoning {
+                text: r,
+                signature: None,
+                redacted: None,
+            });
+        }
+        // Only a string is read, as before typing; parts in an answer are not OpenAI's.
+        if let Some(Content::Text(text)) = message.content
+            && !text.is_empty()
+        {
+            parts.push(Part::Text(text));
+        }
+        let refused = message.refusal.is_some();
+        if let Some(r) = message.refusal {
+            parts.push(Part::Text(r));
+        }
+        for (k, call) in message.tool_calls.iter().flatten().enumerate() {
+            parts.push(call.to_part(|| format!("call_{k}")));
+        }
+        let mut stop = stop_from_wire(choice.finish_reason.as_deref());
+        if refused && stop == StopReason::EndTurn {
+            stop = StopReason::Refusal;
+        }
+        Ok(ir::Response {
+            id: body.id,
+            model: body.model,
+            parts,
+            stop,
+            usage: body.usage.as_ref().map(Into::into).unwrap_or_default(),
+        })
+    }
+}
+
+/// The chat completion for an IR answer; `created` is the Unix time to stamp it with.
+pub fn response_to_wire(r: &ir::Response, created: u64) -> ChatCompletion {
     let text: String = r
         .parts
         .iter()
@@ -163,44 +210,28 @@ pub fn response_to_wire(r: &ir::Response, created: u64) -> Value {
             _ => None,
         })
         .collect();
-    let calls: Vec<Value> = r
-        .parts
-        .iter()
-        .filter_map(|p| match p {
-            Part::ToolCall {
-                id,
-                name,
-                arguments,
-                ..
-            } => Some(json!({"id": id, "type": "function",
-                             "function": {"name": name, "arguments": arguments}})),
-            _ => None,
-        })
-        .collect();
-    let mut message = json!({
-        "role": "assistant",
-        "content": if text.is_empty() && !calls.is_empty() { Value::Null } else { Value::String(text) },
-        "refusal": null,
-    });
-    if !calls.is_empty() {
-        message["tool_calls"] = Value::Array(calls);
-    }
-    if !reasoning.is_empty() {
-        message["reasoning_content"] = Value::String(reasoning);
-    }
-    json!({
-        "id": chat_id(&r.id),
-        "object": "chat.completion",
-        "created": created,
-        "model": r.model,
-        "choices": [{
-            "index": 0,
-            "message": message,
-            "logprobs": null,
-            "finish_reason": stop_to_wire(&r.stop, r.has_tool_calls()),
+    let calls = ToolCall::of_parts(&r.parts);
+    let message = ResponseMessage {
+        role: "assistant".into(),
+        content: (!text.is_empty() || calls.is_empty()).then_some(Content::Text(text)),
+        refusal: None,
+        tool_calls: (!calls.is_empty()).then_some(calls),
+        reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
+    };
+    ChatCompletion {
+        id: chat_id(&r.id),
+        object: "chat.completion".into(),
+        created,
+        model: r.model.clone(),
+        choices: vec![Choice {
+            index: 0,
+            message,
+            logprobs: None,
+            finish_reason: Some(stop_to_wire(&r.stop, r.has_tool_calls()).into()),
         }],
-        "usage": usage_to_wire(&r.usage),
-    })
+        usage: Some((&r.usage).into()),
+        system_fingerprint: None,
+    }
 }
 
 /// A completion id in OpenAI's style (`chatcmpl-...`), keeping the upstream's id.
@@ -209,5 +240,56 @@ pub fn chat_id(id: &str) -> String {
         id.to_owned()
     } else {
         format!("chatcmpl-{id}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_sparse_answer_decodes_with_defaults() {
+        let body: ChatCompletion = serde_json::from_value(json!({
+            "choices": [{"message": {"content": null, "refusal": "no",
+                "tool_calls": [{"function": {"name": "f"}}]}}],
+            "usage": {"prompt_tokens": 7, "completion_tokens": null,
+                      "prompt_tokens_details": null, "completion_tokens_details": {"reasoning_tokens": 2.5}},
+        }))
+        .expect("decodes");
+        let r = ir::Response::try_from(body).expect("translates");
+        assert_eq!(r.stop, StopReason::Refusal);
+        assert_eq!(r.parts[0], Part::Text("no".into()));
+        assert!(
+            matches!(&r.parts[1], Part::ToolCall { id, arguments, .. } if id == "call_0" && arguments == "{}")
+        );
+        assert_eq!((r.usage.input_tokens, r.usage.output_tokens), (7, 0));
+        assert_eq!(r.usage.reasoning_tokens, 0);
+        let empty: ChatCompletion = serde_json::from_str("{}").expect("decodes");
+        assert!(ir::Response::try_from(empty).is_err(), "no choices");
+    }
+
+    #[test]
+    fn encodes_nulls_openai_writes() {
+        let r = ir::Response {
+            id: "x".into(),
+            model: "m".into(),
+            parts: vec![Part::ToolCall {
+                id: "c".into(),
+                name: "f".into(),
+                arguments: "{}".into(),
+                signature: None,
+            }],
+            stop: StopReason::ToolUse,
+            usage: crate::Usage::default(),
+        };
+        let v = serde_json::to_value(response_to_wire(&r, 3)).expect("json");
+        let choice = &v["choices"][0];
+        assert_eq!(choice["message"]["content"], Value::Null);
+        assert!(choice["message"].get("refusal").is_some_and(Value::is_null));
+        assert!(choice.get("logprobs").is_some_and(Value::is_null));
+        assert_eq!(choice["finish_reason"], "tool_calls");
+        assert_eq!(v["id"], "chatcmpl-x");
+        assert!(v.get("system_fingerprint").is_none());
     }
 }

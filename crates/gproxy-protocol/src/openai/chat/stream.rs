@@ -3,13 +3,102 @@
 //! (the first carrying `role`, one `index` per tool call with its arguments streamed, the
 //! usage chunk only when the client asked, `[DONE]`). Both are pure state machines.
 
-use super::response::{chat_id, stop_from_wire, stop_to_wire, usage_from_wire, usage_to_wire};
+use super::message::ToolKind;
+use super::response::{ChatUsage, chat_id, stop_from_wire, stop_to_wire};
 use crate::ErrorKind;
 use crate::ir::{BlockKind, StopReason, StreamEvent};
+use crate::openai::common::{OrUnknown, count, nullable, sse_event};
 use crate::translate::TranslateError;
 use bytes::Bytes;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// One `chat.completion.chunk`, fields in the order OpenAI sends them.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ChatChunk {
+    #[serde(default, deserialize_with = "nullable")]
+    pub id: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub object: String,
+    #[serde(default, deserialize_with = "count")]
+    pub created: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    pub model: String,
+    /// Empty in the usage chunk that ends a stream.
+    #[serde(default, deserialize_with = "nullable")]
+    pub choices: Vec<ChunkChoice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<ChatUsage>,
+    /// An error some servers send in the stream instead of a chunk (an object with a
+    /// `message`, or anything else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<OrUnknown<ChunkError>>,
+}
+
+/// A choice's piece of the answer. `logprobs` and `finish_reason` are written even when
+/// `null`, as OpenAI does.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ChunkChoice {
+    #[serde(default, deserialize_with = "count")]
+    pub index: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    pub delta: Delta,
+    /// Never translated: written as `null`.
+    #[serde(default)]
+    pub logprobs: Option<Value>,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+/// What a chunk adds to the message.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Delta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// Reasoning text: DeepSeek's name, which a translated stream writes too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+    /// Reasoning text under the name OpenRouter and vLLM use; read, never written.
+    #[serde(default, skip_serializing)]
+    pub reasoning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+/// A piece of a tool call: the first names it (`id`, `function.name`), the rest carry
+/// `function.arguments` pieces under the same `index`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ToolCallDelta {
+    /// Missing from some compatible servers (one call per chunk): its position is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ToolKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<FunctionDelta>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct FunctionDelta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<String>,
+}
+
+/// An in-stream error object.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ChunkError {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
 
 /// Chat chunks → IR events. Blocks are numbered as they appear: reasoning, text, and one
 /// per tool call (chat's tool-call `index` maps to its own block).
@@ -55,17 +144,17 @@ impl Decoder {
 
     /// The IR events of one chunk's JSON data.
     pub fn push(&mut self, data: &[u8]) -> Result<Vec<StreamEvent>, TranslateError> {
-        let chunk: Value = serde_json::from_slice(data)
+        let chunk: ChatChunk = serde_json::from_slice(data)
             .map_err(|e| TranslateError::Invalid(format!("upstream stream chunk: {e}")))?;
         let mut out = Vec::new();
-        if let Some(err) = chunk.get("error") {
+        if let Some(err) = chunk.error {
+            let message = match err {
+                OrUnknown::Known(ChunkError { message: Some(m) }) => m,
+                _ => "the upstream reported an error".to_owned(),
+            };
             out.push(StreamEvent::Error {
                 kind: ErrorKind::Api,
-                message: err
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("the upstream reported an error")
-                    .to_owned(),
+                message,
             });
             self.stopped = true;
             return Ok(out);
@@ -73,24 +162,15 @@ impl Decoder {
         if !self.started {
             self.started = true;
             out.push(StreamEvent::Start {
-                id: chunk
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                model: chunk
-                    .get("model")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
+                id: chunk.id,
+                model: chunk.model,
             });
         }
-        if let Some(choice) = chunk.get("choices").and_then(|c| c.get(0)) {
-            let delta = choice.get("delta").cloned().unwrap_or_default();
+        if let Some(choice) = chunk.choices.into_iter().next() {
+            let delta = choice.delta;
             if let Some(text) = delta
-                .get("reasoning_content")
-                .or_else(|| delta.get("reasoning"))
-                .and_then(Value::as_str)
+                .reasoning_content
+                .or(delta.reasoning)
                 .filter(|t| !t.is_empty())
             {
                 let index = match self.reasoning_block {
@@ -101,83 +181,51 @@ impl Decoder {
                         i
                     }
                 };
-                out.push(StreamEvent::TextDelta {
-                    index,
-                    text: text.to_owned(),
-                });
+                out.push(StreamEvent::TextDelta { index, text });
             }
-            for key in ["content", "refusal"] {
-                if let Some(text) = delta
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .filter(|t| !t.is_empty())
-                {
-                    // Reasoning is over once the answer starts.
-                    if let Some(r) = self.reasoning_block.take() {
-                        out.push(StreamEvent::BlockStop { index: r });
-                    }
-                    let index = match self.text_block {
-                        Some(i) => i,
-                        None => {
-                            let i = self.open(BlockKind::Text, &mut out);
-                            self.text_block = Some(i);
-                            i
-                        }
-                    };
-                    out.push(StreamEvent::TextDelta {
-                        index,
-                        text: text.to_owned(),
-                    });
-                }
-            }
-            for (k, call) in delta
-                .get("tool_calls")
-                .and_then(Value::as_array)
+            for text in [delta.content, delta.refusal]
                 .into_iter()
                 .flatten()
-                .enumerate()
+                .filter(|t| !t.is_empty())
             {
-                let chat_index = call
-                    .get("index")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(k as u64);
-                let f = call.get("function").cloned().unwrap_or_default();
+                // Reasoning is over once the answer starts.
+                if let Some(r) = self.reasoning_block.take() {
+                    out.push(StreamEvent::BlockStop { index: r });
+                }
+                let index = match self.text_block {
+                    Some(i) => i,
+                    None => {
+                        let i = self.open(BlockKind::Text, &mut out);
+                        self.text_block = Some(i);
+                        i
+                    }
+                };
+                out.push(StreamEvent::TextDelta { index, text });
+            }
+            for (k, call) in delta.tool_calls.into_iter().flatten().enumerate() {
+                let chat_index = call.index.unwrap_or(k as u64);
+                let function = call.function.unwrap_or_default();
                 let index = match self.tool_blocks.get(&chat_index) {
                     Some(i) => *i,
                     None => {
-                        let id = call
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| format!("call_{chat_index}"));
-                        let name = f
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned();
+                        let id = call.id.unwrap_or_else(|| format!("call_{chat_index}"));
+                        let name = function.name.unwrap_or_default();
                         let i = self.open(BlockKind::ToolCall { id, name }, &mut out);
                         self.tool_blocks.insert(chat_index, i);
                         i
                     }
                 };
-                if let Some(args) = f
-                    .get("arguments")
-                    .and_then(Value::as_str)
-                    .filter(|a| !a.is_empty())
-                {
-                    out.push(StreamEvent::ArgumentsDelta {
-                        index,
-                        json: args.to_owned(),
-                    });
+                if let Some(json) = function.arguments.filter(|a| !a.is_empty()) {
+                    out.push(StreamEvent::ArgumentsDelta { index, json });
                 }
             }
-            if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            if let Some(reason) = choice.finish_reason {
                 self.close_all(&mut out);
-                self.pending_stop = Some(stop_from_wire(Some(reason)));
+                self.pending_stop = Some(stop_from_wire(Some(&reason)));
             }
         }
-        if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
-            out.push(StreamEvent::Usage(usage_from_wire(usage)));
+        if let Some(usage) = &chunk.usage {
+            out.push(StreamEvent::Usage(usage.into()));
             self.flush_stop(&mut out);
         }
         Ok(out)
@@ -195,6 +243,18 @@ impl Decoder {
         let mut out = Vec::new();
         self.flush_stop(&mut out);
         out
+    }
+}
+
+/// A piece of the arguments of the call numbered `index`.
+fn arguments_piece(index: usize, arguments: String) -> ToolCallDelta {
+    ToolCallDelta {
+        index: Some(index as u64),
+        function: Some(FunctionDelta {
+            name: None,
+            arguments: Some(arguments),
+        }),
+        ..ToolCallDelta::default()
     }
 }
 
@@ -216,10 +276,6 @@ pub struct Encoder {
     done: bool,
 }
 
-fn data(value: &Value) -> Bytes {
-    Bytes::from(format!("data: {value}\n\n"))
-}
-
 impl Encoder {
     /// `model` is the name the client asked for; `created` the Unix time for the chunks.
     pub fn new(model: impl Into<String>, created: u64, include_usage: bool) -> Self {
@@ -237,18 +293,50 @@ impl Encoder {
         }
     }
 
-    fn chunk(&self, delta: Value, finish_reason: Option<&str>) -> Bytes {
-        data(&json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason}],
-        }))
+    /// A chunk of this stream with `choices` (empty for the usage chunk) and `usage`.
+    fn frame(&self, choices: Vec<ChunkChoice>, usage: Option<ChatUsage>) -> Bytes {
+        sse_event(
+            None,
+            &ChatChunk {
+                id: self.id.clone(),
+                object: "chat.completion.chunk".into(),
+                created: self.created,
+                model: self.model.clone(),
+                choices,
+                usage,
+                error: None,
+            },
+        )
+    }
+
+    fn chunk(&self, delta: Delta, finish_reason: Option<&str>) -> Bytes {
+        let choice = ChunkChoice {
+            index: 0,
+            delta,
+            logprobs: None,
+            finish_reason: finish_reason.map(str::to_owned),
+        };
+        self.frame(vec![choice], None)
+    }
+
+    /// A chunk whose delta is one piece of the call numbered `index`.
+    fn call_chunk(&self, call: ToolCallDelta) -> Bytes {
+        let delta = Delta {
+            tool_calls: Some(vec![call]),
+            ..Delta::default()
+        };
+        self.chunk(delta, None)
     }
 
     fn start(&mut self, out: &mut Vec<Bytes>) {
         if !self.started {
             self.started = true;
-            out.push(self.chunk(json!({"role": "assistant", "content": ""}), None));
+            let delta = Delta {
+                role: Some("assistant".into()),
+                content: Some(String::new()),
+                ..Delta::default()
+            };
+            out.push(self.chunk(delta, None));
         }
     }
 
@@ -272,11 +360,15 @@ impl Encoder {
                         let k = self.tool_index.len();
                         self.tool_index.insert(index, k);
                         self.no_args.insert(index);
-                        out.push(self.chunk(
-                            json!({"tool_calls": [{"index": k, "id": id, "type": "function",
-                                                   "function": {"name": name, "arguments": ""}}]}),
-                            None,
-                        ));
+                        out.push(self.call_chunk(ToolCallDelta {
+                            index: Some(k as u64),
+                            id: Some(id),
+                            kind: Some(ToolKind::Function),
+                            function: Some(FunctionDelta {
+                                name: Some(name),
+                                arguments: Some(String::new()),
+                            }),
+                        }));
                     }
                     BlockKind::Reasoning => self.reasoning_blocks.push(index),
                     BlockKind::Text | BlockKind::Redacted { .. } => {}
@@ -285,9 +377,15 @@ impl Encoder {
             StreamEvent::TextDelta { index, text } => {
                 self.start(&mut out);
                 let delta = if self.reasoning_blocks.contains(&index) {
-                    json!({"reasoning_content": text})
+                    Delta {
+                        reasoning_content: Some(text),
+                        ..Delta::default()
+                    }
                 } else {
-                    json!({"content": text})
+                    Delta {
+                        content: Some(text),
+                        ..Delta::default()
+                    }
                 };
                 out.push(self.chunk(delta, None));
             }
@@ -297,10 +395,7 @@ impl Encoder {
                 }
                 self.no_args.remove(&index);
                 if let Some(k) = self.tool_index.get(&index) {
-                    out.push(self.chunk(
-                        json!({"tool_calls": [{"index": k, "function": {"arguments": piece}}]}),
-                        None,
-                    ));
+                    out.push(self.call_chunk(arguments_piece(*k, piece)));
                 }
             }
             StreamEvent::SignatureDelta { .. } => {}
@@ -310,12 +405,9 @@ impl Encoder {
                 self.start(&mut out);
                 self.empty_arguments(None, &mut out);
                 let finish = stop_to_wire(&reason, !self.tool_index.is_empty());
-                out.push(self.chunk(json!({}), Some(finish)));
+                out.push(self.chunk(Delta::default(), Some(finish)));
                 if self.include_usage {
-                    out.push(data(&json!({
-                        "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                        "model": self.model, "choices": [], "usage": usage_to_wire(&self.usage),
-                    })));
+                    out.push(self.frame(Vec::new(), Some((&self.usage).into())));
                 }
                 out.push(Bytes::from_static(b"data: [DONE]\n\n"));
                 self.done = true;
@@ -343,10 +435,7 @@ impl Encoder {
         for b in blocks {
             self.no_args.remove(&b);
             if let Some(k) = self.tool_index.get(&b).copied() {
-                out.push(self.chunk(
-                    json!({"tool_calls": [{"index": k, "function": {"arguments": "{}"}}]}),
-                    None,
-                ));
+                out.push(self.call_chunk(arguments_piece(k, "{}".into())));
             }
         }
     }
@@ -410,6 +499,29 @@ mod tests {
         let tail: Vec<&StreamEvent> = events.iter().rev().take(2).collect();
         assert_eq!(tail[0], &StreamEvent::Stop(StopReason::ToolUse));
         assert!(matches!(tail[1], StreamEvent::Usage(u) if u.input_tokens == 9));
+    }
+
+    #[test]
+    fn in_stream_errors_stop_the_stream_and_reasoning_has_two_names() {
+        let err = |chunk: &str| Decoder::new().push(chunk.as_bytes()).expect("decodes");
+        assert_eq!(
+            err(r#"{"error":{"message":"overloaded","code":529}}"#),
+            [StreamEvent::Error {
+                kind: ErrorKind::Api,
+                message: "overloaded".into()
+            }]
+        );
+        assert!(matches!(&err(r#"{"error":"boom"}"#)[..],
+            [StreamEvent::Error { message, .. }] if message == "the upstream reported an error"));
+        let events = decode(&[
+            r#"{"id":"c","choices":[{"delta":{"reasoning_content":null,"reasoning":"hm"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"ok"},"finish_reason":"stop"}],"usage":null}"#,
+        ]);
+        assert!(events.contains(&StreamEvent::TextDelta {
+            index: 0,
+            text: "hm".into()
+        }));
+        assert_eq!(events.last(), Some(&StreamEvent::Stop(StopReason::EndTurn)));
     }
 
     #[test]
