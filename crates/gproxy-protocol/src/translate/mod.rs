@@ -70,8 +70,8 @@ pub fn decode_request(from: Endpoint, body: &[u8]) -> Result<ir::Request, Transl
     let invalid =
         |e: serde_json::Error| TranslateError::Invalid(format!("invalid request body: {e}"));
     if responses_client(from) {
-        return openai::responses::request::request_from_wire(
-            &serde_json::from_slice(body).map_err(invalid)?,
+        return ir::Request::try_from(
+            serde_json::from_slice::<openai::responses::ResponsesRequest>(body).map_err(invalid)?,
         );
     }
     match generation(from) {

@@ -5,3 +5,5 @@
 pub mod request;
 pub mod response;
 pub mod stream;
+
+pub use request::ResponsesRequest;
