@@ -5,14 +5,155 @@
 //! included. Each event has its `event:` line and a `sequence_number`. A pure state machine.
 
 use super::response::{
-    call_item, message_item, reasoning_item, response_id, response_object, status_of, usage_to_wire,
+    IncompleteDetails, OutputContent, OutputItem, ResponseError, ResponseObject, Status,
+    SummaryPart, call_item, message_item, reasoning_item, response_id, status_of,
 };
 use crate::ErrorKind;
 use crate::ir::{BlockKind, Part, StreamEvent};
+use crate::openai::common::sse_event;
 use crate::translate::carry;
 use bytes::Bytes;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// A Responses stream event, borrowing what it shows. Its `type` is also the SSE `event:`
+/// line ([`Event::kind`]).
+#[derive(Debug, Serialize)]
+#[serde(tag = "type")]
+pub enum Event<'a> {
+    #[serde(rename = "response.created")]
+    Created { response: &'a ResponseObject },
+    #[serde(rename = "response.in_progress")]
+    InProgress { response: &'a ResponseObject },
+    #[serde(rename = "response.completed")]
+    Completed { response: &'a ResponseObject },
+    #[serde(rename = "response.incomplete")]
+    Incomplete { response: &'a ResponseObject },
+    #[serde(rename = "response.failed")]
+    Failed { response: &'a ResponseObject },
+    #[serde(rename = "response.output_item.added")]
+    OutputItemAdded {
+        output_index: usize,
+        item: &'a OutputItem,
+    },
+    #[serde(rename = "response.output_item.done")]
+    OutputItemDone {
+        output_index: usize,
+        item: &'a OutputItem,
+    },
+    #[serde(rename = "response.content_part.added")]
+    ContentPartAdded {
+        item_id: &'a str,
+        output_index: usize,
+        content_index: usize,
+        part: &'a OutputContent,
+    },
+    #[serde(rename = "response.content_part.done")]
+    ContentPartDone {
+        item_id: &'a str,
+        output_index: usize,
+        content_index: usize,
+        part: &'a OutputContent,
+    },
+    #[serde(rename = "response.output_text.delta")]
+    OutputTextDelta {
+        item_id: &'a str,
+        output_index: usize,
+        content_index: usize,
+        delta: &'a str,
+        /// Always empty: log probabilities are not translated.
+        logprobs: [Value; 0],
+    },
+    #[serde(rename = "response.output_text.done")]
+    OutputTextDone {
+        item_id: &'a str,
+        output_index: usize,
+        content_index: usize,
+        text: &'a str,
+        logprobs: [Value; 0],
+    },
+    #[serde(rename = "response.reasoning_summary_part.added")]
+    ReasoningSummaryPartAdded {
+        item_id: &'a str,
+        output_index: usize,
+        summary_index: usize,
+        part: &'a SummaryPart,
+    },
+    #[serde(rename = "response.reasoning_summary_part.done")]
+    ReasoningSummaryPartDone {
+        item_id: &'a str,
+        output_index: usize,
+        summary_index: usize,
+        part: &'a SummaryPart,
+    },
+    #[serde(rename = "response.reasoning_summary_text.delta")]
+    ReasoningSummaryTextDelta {
+        item_id: &'a str,
+        output_index: usize,
+        summary_index: usize,
+        delta: &'a str,
+    },
+    #[serde(rename = "response.reasoning_summary_text.done")]
+    ReasoningSummaryTextDone {
+        item_id: &'a str,
+        output_index: usize,
+        summary_index: usize,
+        text: &'a str,
+    },
+    #[serde(rename = "response.function_call_arguments.delta")]
+    FunctionCallArgumentsDelta {
+        item_id: &'a str,
+        output_index: usize,
+        delta: &'a str,
+    },
+    #[serde(rename = "response.function_call_arguments.done")]
+    FunctionCallArgumentsDone {
+        item_id: &'a str,
+        output_index: usize,
+        name: &'a str,
+        arguments: &'a str,
+    },
+}
+
+impl Event<'_> {
+    /// The event's `type`, as its `event:` line.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Created { .. } => "response.created",
+            Event::InProgress { .. } => "response.in_progress",
+            Event::Completed { .. } => "response.completed",
+            Event::Incomplete { .. } => "response.incomplete",
+            Event::Failed { .. } => "response.failed",
+            Event::OutputItemAdded { .. } => "response.output_item.added",
+            Event::OutputItemDone { .. } => "response.output_item.done",
+            Event::ContentPartAdded { .. } => "response.content_part.added",
+            Event::ContentPartDone { .. } => "response.content_part.done",
+            Event::OutputTextDelta { .. } => "response.output_text.delta",
+            Event::OutputTextDone { .. } => "response.output_text.done",
+            Event::ReasoningSummaryPartAdded { .. } => "response.reasoning_summary_part.added",
+            Event::ReasoningSummaryPartDone { .. } => "response.reasoning_summary_part.done",
+            Event::ReasoningSummaryTextDelta { .. } => "response.reasoning_summary_text.delta",
+            Event::ReasoningSummaryTextDone { .. } => "response.reasoning_summary_text.done",
+            Event::FunctionCallArgumentsDelta { .. } => "response.function_call_arguments.delta",
+            Event::FunctionCallArgumentsDone { .. } => "response.function_call_arguments.done",
+        }
+    }
+}
+
+/// An event as sent: its fields, then its place in the stream.
+#[derive(Serialize)]
+struct Sequenced<'a> {
+    #[serde(flatten)]
+    event: &'a Event<'a>,
+    sequence_number: u64,
+}
+
+fn summary(text: &str) -> SummaryPart {
+    SummaryPart::SummaryText {
+        text: text.to_owned(),
+    }
+}
 
 #[derive(Debug)]
 enum Open {
@@ -52,7 +193,7 @@ pub struct Encoder {
     /// IR block → the output item it fills.
     open: BTreeMap<usize, OpenItem>,
     /// Finished items by output index.
-    items: BTreeMap<usize, Value>,
+    items: BTreeMap<usize, OutputItem>,
     usage: crate::Usage,
     done: bool,
 }
@@ -73,29 +214,30 @@ impl Encoder {
         }
     }
 
-    fn event(&mut self, kind: &str, mut data: Value) -> Bytes {
-        data["type"] = Value::String(kind.to_owned());
-        data["sequence_number"] = Value::from(self.sequence);
+    fn event(&mut self, event: Event<'_>) -> Bytes {
+        let frame = sse_event(
+            Some(event.kind()),
+            &Sequenced {
+                event: &event,
+                sequence_number: self.sequence,
+            },
+        );
         self.sequence += 1;
-        Bytes::from(format!("event: {kind}\ndata: {data}\n\n"))
+        frame
     }
 
-    fn object(&self, status: &str, with_output: bool, incomplete: Value) -> Value {
+    fn object(
+        &self,
+        status: (Status, Option<IncompleteDetails>),
+        with_output: bool,
+    ) -> ResponseObject {
         let output = if with_output {
             self.items.values().cloned().collect()
         } else {
             Vec::new()
         };
-        let usage = with_output.then(|| usage_to_wire(&self.usage));
-        response_object(
-            &self.id,
-            &self.model,
-            self.created,
-            status,
-            output,
-            usage,
-            incomplete,
-        )
+        let usage = with_output.then(|| (&self.usage).into());
+        ResponseObject::new(&self.id, &self.model, self.created, status, output, usage)
     }
 
     fn start(&mut self, out: &mut Vec<Bytes>) {
@@ -103,10 +245,13 @@ impl Encoder {
             return;
         }
         self.started = true;
-        let response = self.object("in_progress", false, Value::Null);
-        out.push(self.event("response.created", json!({"response": response})));
-        let response = self.object("in_progress", false, Value::Null);
-        out.push(self.event("response.in_progress", json!({"response": response})));
+        let response = self.object((Status::InProgress, None), false);
+        out.push(self.event(Event::Created {
+            response: &response,
+        }));
+        out.push(self.event(Event::InProgress {
+            response: &response,
+        }));
     }
 
     fn close(&mut self, block: usize, out: &mut Vec<Bytes>) {
@@ -116,31 +261,38 @@ impl Encoder {
         let (idx, id) = (item.output_index, item.item_id);
         let done = match item.kind {
             Open::Text { text } => {
-                out.push(self.event(
-                    "response.output_text.done",
-                    json!({"item_id": id, "output_index": idx, "content_index": 0, "text": text, "logprobs": []}),
-                ));
-                out.push(self.event(
-                    "response.content_part.done",
-                    json!({"item_id": id, "output_index": idx, "content_index": 0,
-                           "part": {"type": "output_text", "text": text, "annotations": [], "logprobs": []}}),
-                ));
-                message_item(&id, &text, "completed")
+                out.push(self.event(Event::OutputTextDone {
+                    item_id: &id,
+                    output_index: idx,
+                    content_index: 0,
+                    text: &text,
+                    logprobs: [],
+                }));
+                out.push(self.event(Event::ContentPartDone {
+                    item_id: &id,
+                    output_index: idx,
+                    content_index: 0,
+                    part: &OutputContent::text(&text),
+                }));
+                message_item(&id, Some(&text), Status::Completed)
             }
             Open::Reasoning {
                 text,
                 signature,
                 redacted,
             } => {
-                out.push(self.event(
-                    "response.reasoning_summary_text.done",
-                    json!({"item_id": id, "output_index": idx, "summary_index": 0, "text": text}),
-                ));
-                out.push(self.event(
-                    "response.reasoning_summary_part.done",
-                    json!({"item_id": id, "output_index": idx, "summary_index": 0,
-                           "part": {"type": "summary_text", "text": text}}),
-                ));
+                out.push(self.event(Event::ReasoningSummaryTextDone {
+                    item_id: &id,
+                    output_index: idx,
+                    summary_index: 0,
+                    text: &text,
+                }));
+                out.push(self.event(Event::ReasoningSummaryPartDone {
+                    item_id: &id,
+                    output_index: idx,
+                    summary_index: 0,
+                    part: &summary(&text),
+                }));
                 let sealed = carry::seal(&[Part::Reasoning {
                     text: text.clone(),
                     signature,
@@ -158,17 +310,19 @@ impl Encoder {
                 } else {
                     args
                 };
-                out.push(self.event(
-                    "response.function_call_arguments.done",
-                    json!({"item_id": id, "output_index": idx, "name": name, "arguments": args}),
-                ));
-                call_item(&id, &call_id, &name, &args, "completed")
+                out.push(self.event(Event::FunctionCallArgumentsDone {
+                    item_id: &id,
+                    output_index: idx,
+                    name: &name,
+                    arguments: &args,
+                }));
+                call_item(&id, &call_id, &name, &args, Status::Completed)
             }
         };
-        out.push(self.event(
-            "response.output_item.done",
-            json!({"output_index": idx, "item": done}),
-        ));
+        out.push(self.event(Event::OutputItemDone {
+            output_index: idx,
+            item: &done,
+        }));
         self.items.insert(idx, done);
     }
 
@@ -190,8 +344,7 @@ impl Encoder {
                 let (item_id, item, kind) = match kind {
                     BlockKind::Text => {
                         let id = format!("msg_{idx}");
-                        let item = json!({"type": "message", "id": id, "status": "in_progress",
-                                          "role": "assistant", "content": []});
+                        let item = message_item(&id, None, Status::InProgress);
                         (
                             id,
                             item,
@@ -219,7 +372,7 @@ impl Encoder {
                     }
                     BlockKind::ToolCall { id: call_id, name } => {
                         let id = format!("fc_{idx}");
-                        let item = call_item(&id, &call_id, &name, "", "in_progress");
+                        let item = call_item(&id, &call_id, &name, "", Status::InProgress);
                         (
                             id,
                             item,
@@ -231,21 +384,25 @@ impl Encoder {
                         )
                     }
                 };
-                out.push(self.event(
-                    "response.output_item.added",
-                    json!({"output_index": idx, "item": item}),
-                ));
+                out.push(self.event(Event::OutputItemAdded {
+                    output_index: idx,
+                    item: &item,
+                }));
                 match &kind {
-                    Open::Text { .. } => out.push(self.event(
-                        "response.content_part.added",
-                        json!({"item_id": item_id, "output_index": idx, "content_index": 0,
-                               "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": []}}),
-                    )),
-                    Open::Reasoning { .. } => out.push(self.event(
-                        "response.reasoning_summary_part.added",
-                        json!({"item_id": item_id, "output_index": idx, "summary_index": 0,
-                               "part": {"type": "summary_text", "text": ""}}),
-                    )),
+                    Open::Text { .. } => out.push(self.event(Event::ContentPartAdded {
+                        item_id: &item_id,
+                        output_index: idx,
+                        content_index: 0,
+                        part: &OutputContent::text(""),
+                    })),
+                    Open::Reasoning { .. } => {
+                        out.push(self.event(Event::ReasoningSummaryPartAdded {
+                            item_id: &item_id,
+                            output_index: idx,
+                            summary_index: 0,
+                            part: &summary(""),
+                        }))
+                    }
                     Open::Call { .. } => {}
                 }
                 self.open.insert(
@@ -265,18 +422,22 @@ impl Encoder {
                 match &mut item.kind {
                     Open::Text { text: acc } => {
                         acc.push_str(&text);
-                        out.push(self.event(
-                            "response.output_text.delta",
-                            json!({"item_id": id, "output_index": idx, "content_index": 0,
-                                   "delta": text, "logprobs": []}),
-                        ));
+                        out.push(self.event(Event::OutputTextDelta {
+                            item_id: &id,
+                            output_index: idx,
+                            content_index: 0,
+                            delta: &text,
+                            logprobs: [],
+                        }));
                     }
                     Open::Reasoning { text: acc, .. } => {
                         acc.push_str(&text);
-                        out.push(self.event(
-                            "response.reasoning_summary_text.delta",
-                            json!({"item_id": id, "output_index": idx, "summary_index": 0, "delta": text}),
-                        ));
+                        out.push(self.event(Event::ReasoningSummaryTextDelta {
+                            item_id: &id,
+                            output_index: idx,
+                            summary_index: 0,
+                            delta: &text,
+                        }));
                     }
                     Open::Call { .. } => {}
                 }
@@ -288,10 +449,11 @@ impl Encoder {
                 let (idx, id) = (item.output_index, item.item_id.clone());
                 if let Open::Call { args, .. } = &mut item.kind {
                     args.push_str(&piece);
-                    out.push(self.event(
-                        "response.function_call_arguments.delta",
-                        json!({"item_id": id, "output_index": idx, "delta": piece}),
-                    ));
+                    out.push(self.event(Event::FunctionCallArgumentsDelta {
+                        item_id: &id,
+                        output_index: idx,
+                        delta: &piece,
+                    }));
                 }
             }
             StreamEvent::SignatureDelta { index, signature } => {
@@ -311,25 +473,31 @@ impl Encoder {
                 for block in open {
                     self.close(block, &mut out);
                 }
-                let (status, incomplete) = status_of(&reason);
-                let kind = if status == "completed" {
-                    "response.completed"
+                let status = status_of(&reason);
+                let completed = status.0 == Status::Completed;
+                let response = self.object(status, true);
+                out.push(self.event(if completed {
+                    Event::Completed {
+                        response: &response,
+                    }
                 } else {
-                    "response.incomplete"
-                };
-                let response = self.object(status, true, incomplete);
-                out.push(self.event(kind, json!({"response": response})));
+                    Event::Incomplete {
+                        response: &response,
+                    }
+                }));
                 self.done = true;
             }
             StreamEvent::Error { kind, message } => {
                 self.start(&mut out);
-                let mut response = self.object("failed", true, Value::Null);
+                let mut response = self.object((Status::Failed, None), true);
                 let code = match kind {
                     ErrorKind::RateLimit => "rate_limit_exceeded",
                     _ => "server_error",
                 };
-                response["error"] = json!({"code": code, "message": message});
-                out.push(self.event("response.failed", json!({"response": response})));
+                response.error = Some(ResponseError { code, message });
+                out.push(self.event(Event::Failed {
+                    response: &response,
+                }));
                 self.done = true;
             }
         }
