@@ -285,6 +285,17 @@ def test_anthropic_sdk_on_a_gemini_provider(gw: str, gemini_mock: Mock) -> None:
     assert final.stop_reason == "end_turn"
     assert final.usage.output_tokens > 0
 
+    gemini_mock.clear()
+    gemini_mock.push({"text": "Sunny in Paris.", "usage": USAGE})
+    r = c.messages.create(model="gemini-2.5-flash", max_tokens=100, system="Be brief.", messages=QUESTION)
+    assert [b.text for b in r.content if b.type == "text"] == ["Sunny in Paris."]
+    assert r.stop_reason == "end_turn"
+    # Gemini's prompt count includes the cached tokens; Anthropic's input_tokens does not.
+    assert (r.usage.input_tokens, r.usage.cache_read_input_tokens, r.usage.output_tokens) == (20, 5, 12)
+    sent = gemini_mock.only_request()
+    assert_upstream(gemini_mock, sent, "/v1beta/models/gemini-2.5-flash:generateContent")
+    assert sent["body"]["systemInstruction"]["parts"] == [{"text": "Be brief."}]
+
 
 def test_openai_responses_sdk_on_an_anthropic_provider(gw: str, anthropic_mock: Mock) -> None:
     c = openai.OpenAI(base_url=f"{gw}/anthropic-main/v1", api_key=CLIENT_KEY, max_retries=0)
@@ -433,6 +444,16 @@ def test_openai_responses_sdk_on_a_gemini_provider(gw: str, gemini_mock: Mock) -
     assert final.status == "completed"
     sent = gemini_mock.only_request()
     assert sent["path"].endswith(":streamGenerateContent") and sent["query"] == "alt=sse"
+
+    gemini_mock.clear()
+    gemini_mock.push({"text": "Sunny.", "usage": USAGE})
+    r = c.responses.create(model="gemini-2.5-flash", instructions="Be brief.", input="Weather in Paris?", store=False)
+    assert r.output_text == "Sunny." and r.status == "completed"
+    assert (r.usage.input_tokens, r.usage.output_tokens) == (25, 12)
+    assert r.usage.input_tokens_details.cached_tokens == 5
+    sent = gemini_mock.only_request()
+    assert_upstream(gemini_mock, sent, "/v1beta/models/gemini-2.5-flash:generateContent")
+    assert sent["body"]["systemInstruction"]["parts"] == [{"text": "Be brief."}]
 
 
 def test_sdks_see_an_upstream_that_failed_without_an_answer_as_an_error(gw: str, gemini_mock: Mock) -> None:
