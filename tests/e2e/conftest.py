@@ -25,35 +25,40 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 STARTUP_TIMEOUT = 60.0
 
+# Each provider's credential cools down after a rate limit or a failure it relays; the suite
+# scripts such answers test after test against one gateway, so the cooldowns are 0 here
+# (the integration tests in apps/gproxy/tests/it/health.rs cover them).
+COOL = "cooldown_rate_limit_secs = 0, cooldown_transient_secs = 0"
+
 CONFIG = """\
 [[providers]]
 name = "openai-main"
 channel = "openai"
-settings = {{ base_url = "{openai}/v1" }}
+settings = {{ base_url = "{openai}/v1", {cool} }}
 credentials = [ {{ api_key = "{openai_key}" }} ]
 
 [[providers]]
 name = "anthropic-main"
 channel = "anthropic"
-settings = {{ base_url = "{anthropic}" }}
+settings = {{ base_url = "{anthropic}", {cool} }}
 credentials = [ {{ api_key = "{anthropic_key}" }} ]
 
 [[providers]]
 name = "anthropic-streams"
 channel = "anthropic"
-settings = {{ base_url = "{anthropic}", upstream_stream = "always" }}
+settings = {{ base_url = "{anthropic}", upstream_stream = "always", {cool} }}
 credentials = [ {{ api_key = "{anthropic_key}" }} ]
 
 [[providers]]
 name = "anthropic-whole"
 channel = "anthropic"
-settings = {{ base_url = "{anthropic}", upstream_stream = "never" }}
+settings = {{ base_url = "{anthropic}", upstream_stream = "never", {cool} }}
 credentials = [ {{ api_key = "{anthropic_key}" }} ]
 
 [[providers]]
 name = "gemini-main"
 channel = "aistudio"
-settings = {{ base_url = "{gemini}" }}
+settings = {{ base_url = "{gemini}", {cool} }}
 credentials = [ {{ api_key = "{gemini_key}" }} ]
 
 [[models]]
@@ -135,6 +140,7 @@ def stack() -> Iterator[Stack]:
                     anthropic_key=UPSTREAM_KEYS["anthropic"],
                     gemini_key=UPSTREAM_KEYS["gemini"],
                     client_key=CLIENT_KEY,
+                    cool=COOL,
                 )
             )
             data_dir = root / "data"

@@ -72,6 +72,10 @@ pub struct Cli {
     /// the protocol's error.
     #[arg(long, env = "GPROXY_STREAM_IDLE_TIMEOUT_SECS")]
     pub stream_idle_timeout_secs: Option<u64>,
+    /// When every credential of a provider is cooling down, how long a call may wait for
+    /// the first to recover (default 5 s) before it is refused with 429 and `retry-after`.
+    #[arg(long, env = "GPROXY_MAX_RECOVERY_WAIT_SECS")]
+    pub max_recovery_wait_secs: Option<u64>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_QUEUE_CAPACITY")]
     pub storage_write_queue_capacity: Option<usize>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_MAX_BATCH_SIZE")]

@@ -243,6 +243,10 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
             Some(secs) => Duration::from_secs(secs),
             None => defaults.stream_idle_timeout,
         },
+        max_recovery_wait: cli
+            .max_recovery_wait_secs
+            .or(g.max_recovery_wait_secs)
+            .map_or(defaults.max_recovery_wait, Duration::from_secs),
     };
     let qd = QueueConfig::default();
     let queue = QueueConfig {

@@ -58,14 +58,26 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
         })?;
         let settings = p.settings.clone().unwrap_or(Value::Object(Map::new()));
         ChannelSettings::parse(kind, &settings).map_err(|e| here(e.to_string()))?;
+        let mut credentials = Vec::with_capacity(p.credentials.len());
+        let mut health = Vec::with_capacity(p.credentials.len());
         for (j, c) in p.credentials.iter().enumerate() {
             Credential::parse(j, c).map_err(|e| here(e.to_string()))?;
+            let status = gproxy_channels::health::seeded(c)
+                .map_err(|e| here(format!("credentials[{j}].state.health: {e}")))?;
+            health.push(status.map(|s| gproxy_server::health::record_of(&s)));
+            // The health seed is state, not secret: it is kept apart from the sealed JSON.
+            let mut c = c.clone();
+            if let Some(map) = c.as_object_mut() {
+                map.remove("state");
+            }
+            credentials.push(c);
         }
         seed.providers.push(SeedProvider {
             name: p.name.clone(),
             channel: p.channel.get_ref().clone(),
             settings,
-            credentials: p.credentials.clone(),
+            credentials,
+            health,
             enabled: p.enabled,
         });
     }

@@ -5,6 +5,8 @@
 //! restores it at start-up.
 
 use crate::outcome::{Cooldowns, Outcome};
+use serde::Deserialize;
+use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -50,6 +52,60 @@ pub struct Status {
     pub state: State,
     pub cooling: Vec<Cooling>,
     pub last_error: Option<String>,
+}
+
+/// A credential's health as a seed config states it (`state.health` on a credential):
+/// `{ kind = "healthy" | "dead" }` or `{ kind = "partial", models = [{ model, until }] }`,
+/// `until` in Unix seconds or RFC 3339. `credential_id` is left 0 for the caller to set.
+pub fn seeded(credential: &Value) -> Result<Option<Status>, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Seed {
+        kind: String,
+        #[serde(default)]
+        models: Vec<SeedCooling>,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct SeedCooling {
+        model: String,
+        until: Value,
+    }
+    let Some(health) = credential.get("state").and_then(|s| s.get("health")) else {
+        return Ok(None);
+    };
+    let seed: Seed = serde_json::from_value(health.clone()).map_err(|e| e.to_string())?;
+    let state = State::parse(&seed.kind).ok_or_else(|| {
+        format!(
+            "kind must be `healthy`, `partial` or `dead`, not `{}`",
+            seed.kind
+        )
+    })?;
+    let mut cooling = Vec::with_capacity(seed.models.len());
+    for (i, c) in seed.models.into_iter().enumerate() {
+        let secs = match &c.until {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.timestamp()),
+            _ => None,
+        }
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or_else(|| format!("models[{i}].until must be Unix seconds or an RFC 3339 time"))?;
+        cooling.push(Cooling {
+            model: c.model,
+            until: SystemTime::UNIX_EPOCH + Duration::from_secs(secs),
+        });
+    }
+    if state == State::Partial && cooling.is_empty() {
+        return Err("kind `partial` needs `models` (the models cooling, each with `until`)".into());
+    }
+    Ok(Some(Status {
+        credential_id: 0,
+        state,
+        cooling,
+        last_error: None,
+    }))
 }
 
 /// Whether a credential may take a call for a model now.
@@ -255,6 +311,11 @@ impl HealthStore {
         }
     }
 
+    /// Marks credentials as changed again (their write failed).
+    pub fn mark_changed(&self, ids: &[i64]) {
+        lock(&self.changed).extend(ids.iter().copied());
+    }
+
     /// The credentials whose status changed since the last call (to persist them).
     pub fn take_changed(&self) -> Vec<i64> {
         std::mem::take(&mut *lock(&self.changed))
@@ -335,6 +396,27 @@ mod tests {
         // Client errors leave no mark.
         h.record(3, "m", &Outcome::ClientError, &C, None, t0);
         assert_eq!(h.take_changed(), vec![2]);
+    }
+
+    #[test]
+    fn seeds_read_every_kind_and_name_what_is_wrong() {
+        let dead =
+            seeded(&serde_json::json!({"api_key": "k", "state": {"health": {"kind": "dead"}}}));
+        assert_eq!(dead.map(|s| s.map(|s| s.state)), Ok(Some(State::Dead)));
+        let partial = seeded(&serde_json::json!({"state": {"health": {"kind": "partial",
+            "models": [{"model": "m", "until": 2_000_000_000}, {"model": "n", "until": "2033-05-18T03:33:20Z"}]}}}))
+            .expect("valid")
+            .expect("seeded");
+        assert_eq!(partial.cooling.len(), 2);
+        assert_eq!(partial.cooling[0].until, partial.cooling[1].until);
+        assert_eq!(seeded(&serde_json::json!({"api_key": "k"})), Ok(None));
+        for bad in [
+            serde_json::json!({"state": {"health": {"kind": "sick"}}}),
+            serde_json::json!({"state": {"health": {"kind": "partial"}}}),
+            serde_json::json!({"state": {"health": {"kind": "partial", "models": [{"model": "m", "until": "soon"}]}}}),
+        ] {
+            assert!(seeded(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -33,6 +33,11 @@ impl CredentialPool {
         self.entries.len()
     }
 
+    /// The credential ids, in configured order.
+    pub fn ids(&self) -> Vec<i64> {
+        self.entries.iter().map(|(id, _)| *id).collect()
+    }
+
     /// The order in which one request tries the credentials: each request starts one
     /// further along, then falls over to the others in turn.
     pub fn attempt_order(&self) -> impl Iterator<Item = (i64, Arc<Credential>)> + '_ {

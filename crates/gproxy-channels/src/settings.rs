@@ -2,6 +2,7 @@
 //! the database hold. Unknown setting keys are kept (later features read them).
 
 use crate::ChannelKind;
+use crate::outcome::Cooldowns;
 use gproxy_protocol::{Endpoint, Operation, Protocol};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -80,6 +81,9 @@ pub struct ChannelSettings {
     /// streaming client gets the answer replayed as events); `None`: as the client asks.
     /// Applies to translated calls.
     pub upstream_stream: Option<bool>,
+    /// How long a credential's model cools after a failure the provider gives no time for
+    /// (`cooldown_rate_limit_secs`, `cooldown_quota_secs`, `cooldown_transient_secs`).
+    pub cooldowns: Cooldowns,
     /// Other keys, kept verbatim.
     pub extra: Map<String, Value>,
 }
@@ -94,6 +98,12 @@ struct RawSettings {
     dispatch: Option<Map<String, Value>>,
     #[serde(default)]
     upstream_stream: Option<String>,
+    #[serde(default)]
+    cooldown_rate_limit_secs: Option<u64>,
+    #[serde(default)]
+    cooldown_quota_secs: Option<u64>,
+    #[serde(default)]
+    cooldown_transient_secs: Option<u64>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -107,6 +117,9 @@ impl ChannelSettings {
                 forward_billing_headers: false,
                 dispatch: None,
                 upstream_stream: None,
+                cooldown_rate_limit_secs: None,
+                cooldown_quota_secs: None,
+                cooldown_transient_secs: None,
                 extra: Map::new(),
             }
         } else {
@@ -155,9 +168,18 @@ impl ChannelSettings {
                 return Err(SettingsError::UpstreamStream);
             }
         };
+        let defaults = Cooldowns::default();
+        let secs =
+            |v: Option<u64>, d: std::time::Duration| v.map_or(d, std::time::Duration::from_secs);
+        let cooldowns = Cooldowns {
+            rate_limit: secs(raw.cooldown_rate_limit_secs, defaults.rate_limit),
+            quota: secs(raw.cooldown_quota_secs, defaults.quota),
+            transient: secs(raw.cooldown_transient_secs, defaults.transient),
+        };
         Ok(ChannelSettings {
             dispatch,
             upstream_stream,
+            cooldowns,
             base_url: base_url.trim_end_matches('/').to_owned(),
             forward_billing_headers: raw.forward_billing_headers,
             extra: raw.extra,

@@ -29,6 +29,9 @@ pub struct ServerConfig {
     /// Longest silence of a stream between two chunks; longer ends the stream with the
     /// protocol's error event.
     pub stream_idle_timeout: Duration,
+    /// When no credential of a provider may serve a call, how long it may wait for the
+    /// first to recover before it is refused with 429/503 and `retry-after`.
+    pub max_recovery_wait: Duration,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +48,7 @@ impl Default for ServerConfig {
             max_response_body_bytes: 128 * 1024 * 1024,
             max_stream_event_bytes: 16 * 1024 * 1024,
             stream_idle_timeout: Duration::from_secs(300),
+            max_recovery_wait: Duration::from_secs(5),
         }
     }
 }

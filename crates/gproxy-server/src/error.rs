@@ -25,6 +25,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds the client should wait before trying again (`retry-after`), for 429 and 503.
     pub retry_after: Option<u64>,
+    /// The one request field at fault, named in the gateway's own error shape (`field`).
+    pub field: Option<String>,
 }
 
 /// Seconds a client is told to wait after a 503 the gateway itself answers, when nothing
@@ -48,12 +50,19 @@ impl ApiError {
             kind,
             message: message.into(),
             retry_after: None,
+            field: None,
         }
     }
 
     /// The same error, telling the client to wait `secs` seconds before retrying.
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs.max(1));
+        self
+    }
+
+    /// The same error, naming the field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
         self
     }
 
@@ -116,9 +125,12 @@ impl ApiError {
     pub fn into_response_for(self, surface: Surface) -> Response {
         let body = match surface {
             Surface::Protocol(p) => error_body(p, self.status.as_u16(), self.kind, &self.message),
-            Surface::Gateway => serde_json::json!({ "error": self.message })
-                .to_string()
-                .into_bytes(),
+            Surface::Gateway => match &self.field {
+                Some(field) => serde_json::json!({ "error": self.message, "field": field }),
+                None => serde_json::json!({ "error": self.message }),
+            }
+            .to_string()
+            .into_bytes(),
         };
         let mut resp = (self.status, body).into_response();
         let headers = resp.headers_mut();

@@ -8,6 +8,8 @@
 //! - [`proxy`]: the engine (resolve → permission → dispatch → forward → relay → records).
 //! - [`snapshot`]: the in-memory control plane the request path reads; [`state`] holds it
 //!   in an `ArcSwap` with the store, write queue and upstream client.
+//! - [`health`]: credential health restored at start-up and persisted off the request
+//!   path (the proxy's [`proxy::forward`] reads and updates it on every attempt).
 //! - [`error`]: [`ApiError`], answered in the caller's protocol shape.
 //! - [`throttle`]: failed-login throttling per account and client address.
 //! - [`server`]: building the state and serving with graceful shutdown.
@@ -16,6 +18,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod glob;
+pub mod health;
 pub mod proxy;
 pub mod routes;
 pub mod server;

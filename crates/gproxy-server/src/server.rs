@@ -48,15 +48,21 @@ impl Server {
         let tracker = TaskTracker::new();
         let cancel = CancellationToken::new();
         let queue = WriteQueue::start(Arc::clone(&store), queue, &tracker, cancel.clone());
+        let health = Arc::new(gproxy_channels::health::HealthStore::new());
+        crate::health::restore(store.as_ref(), &health)
+            .await
+            .map_err(LoadError::from)?;
         let state = AppState::new(Inner {
             snapshot: ArcSwap::from_pointee(snapshot),
             store,
             queue,
             http: http_client(&config)?,
             estimates: TaskTracker::new(),
+            health,
             login_throttle: Default::default(),
             config,
         });
+        crate::health::spawn_persister(state.clone(), &tracker, cancel.clone());
         Ok(Server {
             state,
             listener,

@@ -191,6 +191,11 @@ impl Snapshot {
             .cloned()
     }
 
+    /// Every provider, in no particular order.
+    pub fn providers(&self) -> impl Iterator<Item = &Arc<Provider>> {
+        self.providers.values()
+    }
+
     pub fn provider(&self, name: &str) -> Option<&Arc<Provider>> {
         self.providers.get(name)
     }

@@ -24,6 +24,8 @@ pub struct Inner {
     /// Tasks that finish a request's records after its response is gone (token estimates
     /// for streams cut short); shutdown waits for them before the queue's last flush.
     pub estimates: tokio_util::task::TaskTracker,
+    /// Credential health: outside the snapshot, so a reload never resets it.
+    pub health: Arc<gproxy_channels::health::HealthStore>,
     /// Failed logins per account and client address.
     pub login_throttle: crate::throttle::LoginThrottle,
     pub config: ServerConfig,

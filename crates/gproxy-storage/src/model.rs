@@ -19,6 +19,8 @@ pub struct SeedProvider {
     pub settings: Value,
     /// Each `{ api_key = ..., label?, enabled? }`: secret.
     pub credentials: Vec<Value>,
+    /// The seeded health of each credential (`state.health`), by position.
+    pub health: Vec<Option<CredentialStatusRecord>>,
     pub enabled: bool,
 }
 
@@ -108,6 +110,17 @@ impl std::fmt::Debug for CredentialRecord {
             .field("enabled", &self.enabled)
             .finish_non_exhaustive()
     }
+}
+
+/// A credential's health as persisted (`credential_statuses`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialStatusRecord {
+    pub credential_id: i64,
+    /// `healthy`, `partial` or `dead`.
+    pub state: String,
+    /// The models cooling, each until a Unix time in milliseconds.
+    pub cooling: Vec<(String, i64)>,
+    pub last_error: Option<String>,
 }
 
 /// A user key as the server needs it: digest for lookup, the plaintext for `/login`.

@@ -1,11 +1,12 @@
 //! The SeaORM backend: SQLite, PostgreSQL and MySQL/MariaDB behind one [`Store`].
 
 use crate::entity::{
-    alias, credential, downstream_request, instance_setting, provider, provider_model,
-    route_permission, upstream_request, usage, user, user_key,
+    alias, credential, credential_status, downstream_request, instance_setting, provider,
+    provider_model, route_permission, upstream_request, usage, user, user_key,
 };
 use crate::model::{
-    ControlPlane, CredentialRecord, DownstreamRow, KeyRecord, Record, Seed, UpstreamRow, UsageRow,
+    ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow, KeyRecord, Record, Seed,
+    UpstreamRow, UsageRow,
 };
 use crate::seal::{Sealer, key_digest};
 use crate::store::{Store, StoreError};
@@ -20,8 +21,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-/// The schema version this build writes; stamped into `instance_settings`. 2: `usages.estimated`.
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema version this build writes; stamped into `instance_settings`. 2: `usages.estimated`;
+/// 3: `credential_statuses`.
+pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// Milliseconds since the Unix epoch.
@@ -68,6 +70,7 @@ impl SeaStore {
             .get_schema_builder()
             .register(provider::Entity)
             .register(credential::Entity)
+            .register(credential_status::Entity)
             .register(provider_model::Entity)
             .register(alias::Entity)
             .register(user::Entity)
@@ -143,6 +146,17 @@ impl SeaStore {
                     row.enabled = Set(p.enabled);
                     row.updated_at = Set(now);
                     row.update(txn).await?;
+                    let old: Vec<i64> = credential::Entity::find()
+                        .filter(credential::Column::ProviderId.eq(id))
+                        .all(txn)
+                        .await?
+                        .into_iter()
+                        .map(|c| c.id)
+                        .collect();
+                    credential_status::Entity::delete_many()
+                        .filter(credential_status::Column::CredentialId.is_in(old))
+                        .exec(txn)
+                        .await?;
                     credential::Entity::delete_many()
                         .filter(credential::Column::ProviderId.eq(id))
                         .exec(txn)
@@ -164,8 +178,8 @@ impl SeaStore {
                     .id
                 }
             };
-            for c in &p.credentials {
-                credential::ActiveModel {
+            for (k, c) in p.credentials.iter().enumerate() {
+                let credential_id = credential::ActiveModel {
                     id: NotSet,
                     provider_id: Set(id),
                     label: Set(c.get("label").and_then(|l| l.as_str()).map(str::to_owned)),
@@ -174,7 +188,19 @@ impl SeaStore {
                     created_at: Set(now),
                 }
                 .insert(txn)
-                .await?;
+                .await?
+                .id;
+                if let Some(Some(status)) = p.health.get(k) {
+                    status_row(
+                        &CredentialStatusRecord {
+                            credential_id,
+                            ..status.clone()
+                        },
+                        now,
+                    )?
+                    .insert(txn)
+                    .await?;
+                }
             }
         }
         Ok(())
@@ -457,6 +483,49 @@ impl Store for SeaStore {
         Ok(row.id)
     }
 
+    async fn credential_statuses(&self) -> Result<Vec<CredentialStatusRecord>, StoreError> {
+        credential_status::Entity::find()
+            .order_by_asc(credential_status::Column::CredentialId)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let cooling: Vec<Cooling> = serde_json::from_str(&row.cooling).map_err(|e| {
+                    StoreError::Invalid(format!("credential_statuses {}: {e}", row.credential_id))
+                })?;
+                Ok(CredentialStatusRecord {
+                    credential_id: row.credential_id,
+                    state: row.state,
+                    cooling: cooling.into_iter().map(|c| (c.model, c.until_ms)).collect(),
+                    last_error: row.last_error,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_credential_statuses(
+        &self,
+        statuses: &[CredentialStatusRecord],
+    ) -> Result<(), StoreError> {
+        if statuses.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let txn = self.db.begin().await?;
+        credential_status::Entity::delete_many()
+            .filter(
+                credential_status::Column::CredentialId
+                    .is_in(statuses.iter().map(|s| s.credential_id)),
+            )
+            .exec(&txn)
+            .await?;
+        for s in statuses.iter().filter(|s| s.state != "healthy") {
+            status_row(s, now)?.insert(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
     async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError> {
         let mut usages = Vec::new();
         let mut downstream = Vec::new();
@@ -536,4 +605,33 @@ mod tests {
         let sizes: Vec<usize> = pow2_chunks(vec![(); 100]).iter().map(Vec::len).collect();
         assert_eq!(sizes, vec![64, 32, 4]);
     }
+}
+
+/// A model cooling, as `credential_statuses.cooling` holds it.
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Cooling {
+    model: String,
+    until_ms: i64,
+}
+
+fn status_row(
+    s: &CredentialStatusRecord,
+    now: i64,
+) -> Result<credential_status::ActiveModel, StoreError> {
+    let cooling: Vec<Cooling> = s
+        .cooling
+        .iter()
+        .map(|(model, until_ms)| Cooling {
+            model: model.clone(),
+            until_ms: *until_ms,
+        })
+        .collect();
+    Ok(credential_status::ActiveModel {
+        credential_id: Set(s.credential_id),
+        state: Set(s.state.clone()),
+        cooling: Set(serde_json::to_string(&cooling)
+            .map_err(|e| StoreError::Invalid(format!("credential status: {e}")))?),
+        last_error: Set(s.last_error.clone()),
+        updated_at: Set(now),
+    })
 }

@@ -1,6 +1,8 @@
 //! The persistence trait every backend implements, and its error type.
 
-use crate::model::{ControlPlane, DownstreamRow, Record, Seed, UpstreamRow, UsageRow};
+use crate::model::{
+    ControlPlane, CredentialStatusRecord, DownstreamRow, Record, Seed, UpstreamRow, UsageRow,
+};
 use crate::seal::SealError;
 use async_trait::async_trait;
 
@@ -36,6 +38,13 @@ pub trait Store: Send + Sync + 'static {
         label: Option<&str>,
     ) -> Result<i64, StoreError>;
     /// Persists a batch of records in one transaction.
+    /// Every credential's persisted health.
+    async fn credential_statuses(&self) -> Result<Vec<CredentialStatusRecord>, StoreError>;
+    /// Replaces the persisted health of these credentials (a healthy one's row is removed).
+    async fn save_credential_statuses(
+        &self,
+        statuses: &[CredentialStatusRecord],
+    ) -> Result<(), StoreError>;
     async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;

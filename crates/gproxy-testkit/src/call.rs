@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use axum::Json;
 use axum::body::to_bytes;
 use axum::extract::{FromRequest, Query, Request};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -49,12 +50,30 @@ pub(crate) struct ErrorReply<'a> {
     surface: Surface,
     status: u16,
     message: &'a str,
+    body: Option<&'a Value>,
+    headers: &'a [(String, String)],
     seq: u64,
 }
 
 impl IntoResponse for ErrorReply<'_> {
     fn into_response(self) -> Response {
-        self.surface.error(self.status, self.message, self.seq)
+        let mut response = match self.body {
+            Some(body) => (
+                StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                Json(body.clone()),
+            )
+                .into_response(),
+            None => self.surface.error(self.status, self.message, self.seq),
+        };
+        for (name, value) in self.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::try_from(name.as_str()),
+                HeaderValue::try_from(value.as_str()),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
     }
 }
 
@@ -73,10 +92,17 @@ impl Call {
                 arguments,
                 more: &self.reply.parallel_calls,
             }),
-            ReplyKind::Error { status, message } => Err(ErrorReply {
+            ReplyKind::Error {
+                status,
+                message,
+                body,
+                headers,
+            } => Err(ErrorReply {
                 surface: self.surface,
                 status: *status,
                 message,
+                body: body.as_ref(),
+                headers,
                 seq: self.seq,
             }),
         }

@@ -65,6 +65,12 @@ struct ErrorSpec {
     status: u16,
     #[serde(default = "default_error_message")]
     message: String,
+    /// The whole JSON body, instead of the protocol's error shape.
+    #[serde(default)]
+    body: Option<Value>,
+    /// Extra response headers.
+    #[serde(default)]
+    headers: Map<String, Value>,
 }
 
 fn empty_object() -> Value {
@@ -103,9 +109,18 @@ impl ReplySpec {
             reply.kind = calls.kind;
             reply.parallel_calls = calls.parallel_calls;
         } else if let Some(error) = self.error {
+            let mut headers = Vec::with_capacity(error.headers.len());
+            for (name, value) in error.headers {
+                let Value::String(value) = value else {
+                    return Err(format!("error.headers.{name} must be a string"));
+                };
+                headers.push((name, value));
+            }
             reply.kind = ReplyKind::Error {
                 status: error.status,
                 message: error.message,
+                body: error.body,
+                headers,
             };
         }
         if let Some(usage) = self.usage {
@@ -270,7 +285,9 @@ mod tests {
             replies[0].kind,
             ReplyKind::Error {
                 status: 500,
-                message: "mock: scripted error".into()
+                message: "mock: scripted error".into(),
+                body: None,
+                headers: Vec::new(),
             }
         );
         Ok(())

@@ -64,6 +64,11 @@ pub enum ReplyKind {
         status: u16,
         /// Human-readable message placed in the error body.
         message: String,
+        /// The whole JSON body instead of the protocol's shape (a provider's own error:
+        /// OpenAI `insufficient_quota`, Google `QuotaFailure` details).
+        body: Option<Value>,
+        /// Extra response headers (`retry-after`, `anthropic-ratelimit-unified-*`).
+        headers: Vec<(String, String)>,
     },
 }
 
@@ -151,7 +156,30 @@ impl Reply {
         Reply::new(ReplyKind::Error {
             status,
             message: message.into(),
+            body: None,
+            headers: Vec::new(),
         })
+    }
+
+    /// With an error reply: also send these response headers.
+    #[must_use]
+    pub fn with_headers<K: Into<String>, V: Into<String>>(
+        mut self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        if let ReplyKind::Error { headers, .. } = &mut self.kind {
+            headers.extend(pairs.into_iter().map(|(k, v)| (k.into(), v.into())));
+        }
+        self
+    }
+
+    /// With an error reply: this JSON body instead of the protocol's error shape.
+    #[must_use]
+    pub fn with_error_body(mut self, value: Value) -> Self {
+        if let ReplyKind::Error { body, .. } = &mut self.kind {
+            *body = Some(value);
+        }
+        self
     }
 
     /// Replaces the reported usage.

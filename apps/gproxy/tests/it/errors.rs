@@ -240,14 +240,15 @@ credentials = [ {{ api_key = "sk-up-a" }}, {{ api_key = "sk-up-b" }} ]
     assert_eq!(up.len(), 2);
     assert_eq!(up[1].status, Some(500), "the failed attempt is logged");
 
-    // Both fail: the last error is relayed and SDK retries are discouraged.
+    // Both fail (on another model: the first key now cools for `gpt-4.1`): the last error
+    // is relayed and SDK retries are discouraged.
     app.mock.push(Reply::error(503, "down"));
     app.mock.push(Reply::error(503, "down"));
     let resp = app
         .post(
             "/pool/v1/chat/completions",
             ALICE,
-            json!({"model": "gpt-4.1", "messages": []}),
+            json!({"model": "gpt-4.1-mini", "messages": []}),
         )
         .await;
     assert_eq!(resp.status(), 503);

@@ -7,6 +7,7 @@ mod backends;
 mod config;
 mod errors;
 mod gemini;
+mod health;
 mod helpers;
 mod openai;
 mod paths;

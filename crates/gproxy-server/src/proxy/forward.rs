@@ -1,6 +1,9 @@
-//! Sending a call upstream: the provider's credentials are tried in round-robin order, and
-//! a connection failure, 429 or 5xx falls over to the next credential. Each attempt is
-//! logged as an upstream request record.
+//! Sending a call upstream: the provider's credentials that are healthy for the model are
+//! tried in round-robin order; each answer is classified ([`gproxy_channels::outcome`]) into
+//! the credential's health, and a dead key, an exhausted quota, a 429, a 5xx, a timeout or a
+//! connection failure falls over to the next credential. When none is eligible the call
+//! waits for the earliest recovery if it is near, else answers 429/503 with `retry-after`.
+//! Each attempt is logged as an upstream request record.
 
 use super::records::{CallContext, ms};
 use crate::error::ApiError;
@@ -8,10 +11,14 @@ use crate::snapshot::Provider;
 use crate::state::AppState;
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
+use gproxy_channels::Credential;
+use gproxy_channels::health::Availability;
+use gproxy_channels::outcome::{self, Outcome};
 use gproxy_channels::upstream::apply_auth;
 use gproxy_storage::model::{Record, UpstreamRecord};
 use secrecy::ExposeSecret;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 /// A request ready to go upstream, minus the credential.
 #[derive(Debug)]
@@ -19,6 +26,9 @@ pub struct UpstreamCall<'a> {
     pub provider: &'a Provider,
     /// The protocol the request is sent in (its credential travels that protocol's way).
     pub protocol: gproxy_protocol::Protocol,
+    /// The upstream model: health is kept per (credential, model). Empty for calls that
+    /// name none (model lists).
+    pub model: &'a str,
     pub method: Method,
     /// Full URL including the query.
     pub url: String,
@@ -37,10 +47,6 @@ pub struct Forwarded {
     pub headers_at: Instant,
 }
 
-fn retryable(status: reqwest::StatusCode) -> bool {
-    status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-}
-
 /// Sends `call`, failing over across the provider's credentials.
 pub async fn send(
     state: &AppState,
@@ -54,9 +60,11 @@ pub async fn send(
             provider.name
         )));
     }
-    let total = provider.credentials.len();
+    let order = eligible(state, &call).await?;
+    let cooldowns = provider.settings.cooldowns;
+    let total = order.len();
     let mut last_error = None;
-    for (attempt, (credential_id, credential)) in provider.credentials.attempt_order().enumerate() {
+    for (attempt, (credential_id, credential)) in order.into_iter().enumerate() {
         let is_last = attempt + 1 == total;
         let mut headers = call.headers.clone();
         apply_auth(
@@ -95,14 +103,27 @@ pub async fn send(
             .body(call.body.clone())
             .send();
         let outcome = tokio::time::timeout(state.config.upstream_timeout, request).await;
+        let record = |outcome: &Outcome, detail: &str| {
+            state.health.record(
+                credential_id,
+                call.model,
+                outcome,
+                &cooldowns,
+                Some(detail),
+                now(),
+            );
+        };
         match outcome {
             Ok(Ok(response)) => {
                 let status = response.status();
-                if retryable(status) && !is_last {
+                let (response, outcome) = classify(state, response).await;
+                record(&outcome, &format!("status {}", status.as_u16()));
+                if outcome.retryable() && !is_last {
                     log.write(
                         Some(status.as_u16()),
                         Some(format!(
-                            "status {status}; failing over to the next credential"
+                            "status {status} ({}); failing over to the next credential",
+                            outcome.label()
                         )),
                     )
                     .await;
@@ -119,6 +140,10 @@ pub async fn send(
             }
             Ok(Err(err)) => {
                 tracing::warn!(request_id = %ctx.request_id, provider = %provider.name, error = %err, "upstream request failed");
+                record(
+                    &Outcome::Transient { retry_after: None },
+                    "connection failed",
+                );
                 log.write(None, Some(err.without_url().to_string())).await;
                 last_error = Some(ApiError::bad_gateway(format!(
                     "could not reach provider `{}`",
@@ -126,6 +151,10 @@ pub async fn send(
                 )));
             }
             Err(_) => {
+                record(
+                    &Outcome::Transient { retry_after: None },
+                    "no response headers in time",
+                );
                 log.write(None, Some("timed out waiting for response headers".into()))
                     .await;
                 last_error = Some(ApiError::gateway_timeout(format!(
@@ -137,6 +166,78 @@ pub async fn send(
         }
     }
     Err(last_error.unwrap_or_else(|| ApiError::bad_gateway("no upstream attempt was made")))
+}
+
+/// Now on the clock health deadlines use (tokio's, so paused-time tests drive cooldowns).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// The provider's credentials that may serve the call's model, in the order to try them.
+/// When none may, waits for the earliest recovery if it comes within
+/// `max_recovery_wait`, else refuses: 429 with `retry-after` while credentials cool, 503
+/// when every one is dead.
+async fn eligible(
+    state: &AppState,
+    call: &UpstreamCall<'_>,
+) -> Result<Vec<(i64, Arc<Credential>)>, ApiError> {
+    let provider = call.provider;
+    loop {
+        let at = now();
+        let all: Vec<(i64, Arc<Credential>)> = provider.credentials.attempt_order().collect();
+        let ids: Vec<i64> = all.iter().map(|(id, _)| *id).collect();
+        let ready: Vec<(i64, Arc<Credential>)> = all
+            .into_iter()
+            .filter(|(id, _)| state.health.availability(*id, call.model, at) == Availability::Ready)
+            .collect();
+        if !ready.is_empty() {
+            return Ok(ready);
+        }
+        let Some(recovery) = state.health.earliest_recovery(&ids, call.model, at) else {
+            return Err(ApiError::unavailable(format!(
+                "every credential of provider `{}` was rejected by the provider; an administrator must reset or replace them",
+                provider.name
+            )));
+        };
+        let wait = recovery.saturating_duration_since(at);
+        if wait > state.config.max_recovery_wait {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(ApiError::too_many_requests(
+                format!(
+                    "every credential of provider `{}` is cooling down for model `{}`; the first is usable again in {secs} s",
+                    provider.name, call.model
+                ),
+                secs,
+            ));
+        }
+        tokio::time::sleep_until(tokio::time::Instant::from_std(recovery)).await;
+    }
+}
+
+/// The outcome class of an answer. A 402 or 429 is told apart (quota vs rate) by its body,
+/// which is read here (bounded) and put back for the relay.
+async fn classify(state: &AppState, response: reqwest::Response) -> (reqwest::Response, Outcome) {
+    let status = response.status().as_u16();
+    if !matches!(status, 402 | 429) {
+        let outcome = outcome::classify(status, response.headers(), b"", SystemTime::now());
+        return (response, outcome);
+    }
+    let response_status = response.status();
+    let headers = response.headers().clone();
+    let version = response.version();
+    let body = super::relay::read_body(
+        response,
+        state.config.max_response_body_bytes,
+        state.config.stream_idle_timeout,
+    )
+    .await
+    .unwrap_or_default();
+    let outcome = outcome::classify(status, &headers, &body, SystemTime::now());
+    let mut rebuilt = axum::http::Response::new(body);
+    *rebuilt.status_mut() = response_status;
+    *rebuilt.headers_mut() = headers;
+    *rebuilt.version_mut() = version;
+    (reqwest::Response::from(rebuilt), outcome)
 }
 
 /// One attempt's log entry: written once, when the attempt ends or, if the call is dropped

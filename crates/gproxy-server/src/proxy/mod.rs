@@ -331,6 +331,7 @@ pub(crate) async fn forward_and_respond(
     let call = forward::UpstreamCall {
         provider,
         protocol: endpoint.protocol,
+        model: model.unwrap_or_default(),
         method: parts.method.clone(),
         url,
         headers: {

@@ -82,7 +82,7 @@ pub struct RelayPlan {
 }
 
 /// Why a non-streamed upstream body could not be read.
-enum BodyError {
+pub(super) enum BodyError {
     TooLarge,
     Idle,
     Read(reqwest::Error),
@@ -90,7 +90,7 @@ enum BodyError {
 
 /// Reads a whole upstream body, refusing more than `limit` bytes and a silence longer than
 /// `idle` between chunks.
-async fn read_body(
+pub(super) async fn read_body(
     response: reqwest::Response,
     limit: usize,
     idle: Duration,
@@ -175,7 +175,7 @@ pub async fn respond(
         )));
     }
     let mut resp_headers = headers::client_response(fwd.response.headers());
-    if fwd.attempts > 1 && !status.is_success() {
+    if fwd.attempts > 1 {
         // The gateway already failed over: SDK retries would only multiply the load.
         resp_headers.insert("x-should-retry", HeaderValue::from_static("false"));
     }

@@ -1,6 +1,7 @@
 //! The router: every proxy route of DESIGN.md §1 (provider-scoped and unscoped), model
 //! listing, login and health. Routes are data: each names its protocol and operation.
 
+mod admin;
 mod health;
 mod login;
 mod models;
@@ -147,6 +148,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .route("/login", post(login::login))
+        .merge(admin::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::not_found("no such route") })

@@ -3,6 +3,7 @@
 
 pub mod alias;
 pub mod credential;
+pub mod credential_status;
 pub mod downstream_request;
 pub mod instance_setting;
 pub mod provider;

@@ -21,6 +21,15 @@ fn seed() -> Seed {
                 json!({"api_key": "sk-upstream-1"}),
                 json!({"api_key": "sk-upstream-2"}),
             ],
+            health: vec![
+                None,
+                Some(CredentialStatusRecord {
+                    credential_id: 0,
+                    state: "dead".into(),
+                    cooling: Vec::new(),
+                    last_error: None,
+                }),
+            ],
             enabled: true,
         }],
         models: vec![SeedModel {
@@ -150,6 +159,7 @@ pub async fn reimport_updates_in_place(db: TestDb) {
     let mut changed = seed();
     changed.providers[0].settings = json!({"base_url": "http://127.0.0.1:2/v1"});
     changed.providers[0].credentials = vec![json!({"api_key": "sk-upstream-3"})];
+    changed.providers[0].health = vec![None];
     changed.permissions[0].model_pattern = "*".into();
     db.store.import_seed(&changed).await.expect("reimport");
     let after = db.store.load().await.expect("load");
@@ -301,6 +311,74 @@ pub async fn version_1_usages_gain_the_estimated_column(db: TestDb) {
     );
 }
 
+/// Seeded health lands on the right credential; saved statuses replace earlier ones, a
+/// healthy one removes its row, and a reimport drops the statuses of replaced credentials.
+pub async fn credential_statuses_round_trip(db: TestDb) {
+    db.store.import_seed(&seed()).await.expect("import");
+    let ids: Vec<i64> = db
+        .store
+        .load()
+        .await
+        .expect("load")
+        .credentials
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let seeded = db.store.credential_statuses().await.expect("statuses");
+    assert_eq!(seeded.len(), 1);
+    assert_eq!(
+        (seeded[0].credential_id, seeded[0].state.as_str()),
+        (ids[1], "dead")
+    );
+    let partial = CredentialStatusRecord {
+        credential_id: ids[0],
+        state: "partial".into(),
+        cooling: vec![
+            ("gpt-4.1".into(), 1_780_000_000_000),
+            ("o3".into(), 1_780_000_060_000),
+        ],
+        last_error: Some("rate limited: status 429".into()),
+    };
+    let healthy = CredentialStatusRecord {
+        credential_id: ids[1],
+        state: "healthy".into(),
+        cooling: Vec::new(),
+        last_error: None,
+    };
+    db.store
+        .save_credential_statuses(&[partial.clone(), healthy])
+        .await
+        .expect("save");
+    assert_eq!(
+        db.store.credential_statuses().await.expect("statuses"),
+        vec![partial.clone()]
+    );
+    db.store
+        .save_credential_statuses(std::slice::from_ref(&partial))
+        .await
+        .expect("save again");
+    assert_eq!(
+        db.store
+            .credential_statuses()
+            .await
+            .expect("statuses")
+            .len(),
+        1
+    );
+    let mut changed = seed();
+    changed.providers[0].credentials = vec![json!({"api_key": "sk-upstream-3"})];
+    changed.providers[0].health = vec![None];
+    db.store.import_seed(&changed).await.expect("reimport");
+    assert!(
+        db.store
+            .credential_statuses()
+            .await
+            .expect("statuses")
+            .is_empty(),
+        "replaced credentials leave no status behind"
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -330,4 +408,5 @@ all_backends!(
     added_keys_are_found_by_digest,
     records_batch_and_drain_on_shutdown,
     version_1_usages_gain_the_estimated_column,
+    credential_statuses_round_trip,
 );

@@ -1,0 +1,454 @@
+//! Credential health on the request path: each upstream answer classified into the
+//! credential's health (dead, quota exhausted, rate limited, transient, the caller's fault),
+//! unhealthy credentials skipped, and a clear 429/503 with `retry-after` when none is left.
+
+use crate::helpers::*;
+use gproxy_channels::health::State;
+use gproxy_testkit::Reply;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant, SystemTime};
+
+const ADMIN: &str = "sk-admin-health";
+
+/// The TOML of a provider `pool` with `n` credentials `sk-up-1`..`sk-up-n` on the mock.
+fn pool_toml(mock: &str, n: usize, settings: &str) -> String {
+    let keys: Vec<String> = (1..=n)
+        .map(|i| format!("{{ api_key = \"sk-up-{i}\" }}"))
+        .collect();
+    format!(
+        "[[providers]]\nname = \"pool\"\nchannel = \"openai\"\nsettings = {{ base_url = \"{mock}/v1\"{settings} }}\ncredentials = [ {} ]\n",
+        keys.join(", ")
+    )
+}
+
+/// A provider `pool` with `n` credentials `sk-up-1`..`sk-up-n` on the mock.
+async fn pool(n: usize, settings: &str) -> TestApp {
+    let keys: Vec<String> = (1..=n)
+        .map(|i| format!("{{ api_key = \"sk-up-{i}\" }}"))
+        .collect();
+    let keys = keys.join(", ");
+    let settings = settings.to_owned();
+    spawn_with_seed(move |mock| {
+        format!(
+            "[[providers]]\nname = \"pool\"\nchannel = \"openai\"\nsettings = {{ base_url = \"{mock}/v1\"{settings} }}\ncredentials = [ {keys} ]\n"
+        )
+    })
+    .await
+}
+
+fn chat() -> Value {
+    json!({"model": "gpt-4.1", "messages": [{"role": "user", "content": "hi"}]})
+}
+
+/// The `retry-after` seconds of a response.
+fn retry_after(resp: &reqwest::Response) -> u64 {
+    resp.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds")
+}
+
+async fn call(app: &TestApp) -> reqwest::Response {
+    app.post("/pool/v1/chat/completions", ALICE, chat()).await
+}
+
+/// The upstream keys the mock saw, in order (`sk-up-2` for `Bearer sk-up-2`).
+fn keys_seen(app: &TestApp) -> Vec<String> {
+    app.mock
+        .requests()
+        .iter()
+        .map(|r| {
+            r.header("authorization")
+                .unwrap_or_default()
+                .trim_start_matches("Bearer ")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Credential ids of provider `pool`, in configured order.
+async fn credential_ids(app: &TestApp) -> Vec<i64> {
+    let snap = app.state.snapshot();
+    snap.provider("pool")
+        .expect("pool provider")
+        .credentials
+        .ids()
+}
+
+fn state_of(app: &TestApp, id: i64) -> gproxy_channels::health::Status {
+    let now = tokio::time::Instant::now().into_std();
+    app.state.health.status(id, now, SystemTime::now())
+}
+
+#[tokio::test]
+async fn a_rejected_key_is_dead_and_skipped_until_a_reset() {
+    let app = pool(2, "").await;
+    let ids = credential_ids(&app).await;
+    app.mock.push(Reply::error(401, "invalid api key"));
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 200, "the second key answered");
+    assert_eq!(resp.headers()["x-should-retry"], "false", "failed over");
+    assert_eq!(state_of(&app, ids[0]).state, State::Dead);
+    assert_eq!(
+        state_of(&app, ids[0]).last_error.as_deref(),
+        Some("unauthorized: status 401")
+    );
+    // Round robin would start at the first key now; it is dead, so every call goes to
+    // the second.
+    for _ in 0..3 {
+        assert_eq!(call(&app).await.status(), 200);
+    }
+    assert_eq!(
+        keys_seen(&app),
+        ["sk-up-1", "sk-up-2", "sk-up-2", "sk-up-2", "sk-up-2"]
+    );
+    app.state.health.reset(ids[0]);
+    assert_eq!(state_of(&app, ids[0]).state, State::Healthy);
+    call(&app).await;
+    call(&app).await;
+    let seen = keys_seen(&app);
+    assert!(seen[5..].contains(&"sk-up-1".to_owned()), "{seen:?}");
+}
+
+#[tokio::test]
+async fn every_key_dead_is_a_503_without_an_upstream_call() {
+    let app = pool(1, "").await;
+    app.mock.push(Reply::error(403, "forbidden"));
+    assert_eq!(
+        call(&app).await.status(),
+        403,
+        "the provider's answer relayed"
+    );
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 503);
+    let v = json(resp).await;
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("rejected by the provider"),
+        "{v}"
+    );
+    assert_eq!(app.mock.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_exhausted_quota_is_not_retried_before_its_reset() {
+    let app = pool(1, "").await;
+    app.mock
+        .push(Reply::error(429, "quota").with_error_body(json!({"error": {
+        "message": "You exceeded your current quota",
+        "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}})));
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 429);
+    let v = json(resp).await;
+    assert_eq!(
+        v["error"]["code"], "insufficient_quota",
+        "the body read for classification still reaches the client"
+    );
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 429, "refused by the gateway");
+    let wait = retry_after(&resp);
+    assert!((3590..=3600).contains(&wait), "an hour by default: {wait}");
+    assert_eq!(
+        app.mock.requests().len(),
+        1,
+        "never retried before the reset"
+    );
+    let ids = credential_ids(&app).await;
+    let status = state_of(&app, ids[0]);
+    assert_eq!(status.state, State::Partial);
+    assert_eq!(status.cooling[0].model, "gpt-4.1");
+}
+
+#[tokio::test]
+async fn provider_reset_times_set_the_cooldown() {
+    let app = pool(2, "").await;
+    let reset = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 7200;
+    // Anthropic's subscription limit (on any channel: the header decides), then Google's
+    // per-day quota with its retry delay.
+    app.mock.push(Reply::error(429, "limit").with_headers([
+        ("anthropic-ratelimit-unified-status", "rejected".to_owned()),
+        ("anthropic-ratelimit-unified-reset", reset.to_string()),
+    ]));
+    app.mock
+        .push(Reply::error(429, "quota").with_error_body(json!({"error": {
+        "code": 429, "status": "RESOURCE_EXHAUSTED", "message": "quota",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+             "violations": [{"quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "600s"}]}})));
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 429, "both keys out: the last answer relayed");
+    assert_eq!(resp.headers()["x-should-retry"], "false");
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 429);
+    let wait = retry_after(&resp);
+    assert!((590..=600).contains(&wait), "the earliest recovery: {wait}");
+    let ids = credential_ids(&app).await;
+    let until = state_of(&app, ids[0]).cooling[0].until;
+    let left = until
+        .duration_since(SystemTime::now())
+        .unwrap_or_default()
+        .as_secs();
+    assert!((7190..=7200).contains(&left), "{left}");
+}
+
+#[tokio::test]
+async fn a_short_cooldown_is_waited_out_a_long_one_refused() {
+    let app = pool(1, "").await;
+    app.mock
+        .push(Reply::error(429, "slow down").with_headers([("retry-after", "1")]));
+    assert_eq!(call(&app).await.status(), 429);
+    let started = Instant::now();
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 200, "waited for the key to recover");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert_eq!(app.mock.requests().len(), 2);
+
+    // A plain 429 without retry-after cools for 60 s: more than the 5 s a call may wait.
+    app.mock.push(Reply::error(429, "slow down"));
+    assert_eq!(call(&app).await.status(), 429);
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 429);
+    assert!(
+        json(resp).await["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("cooling down")
+    );
+    assert_eq!(app.mock.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn cooldowns_are_per_model_and_configurable() {
+    let app = pool(1, ", cooldown_transient_secs = 120").await;
+    app.mock.push(Reply::error(500, "boom"));
+    assert_eq!(call(&app).await.status(), 500);
+    // Another model on the same key is unaffected.
+    let resp = app
+        .post(
+            "/pool/v1/chat/completions",
+            ALICE,
+            json!({"model": "gpt-4.1-mini", "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 429);
+    let wait = retry_after(&resp);
+    assert!(
+        (110..=120).contains(&wait),
+        "the provider's setting: {wait}"
+    );
+}
+
+#[tokio::test]
+async fn the_callers_own_errors_cost_the_key_nothing() {
+    let app = pool(2, "").await;
+    app.mock.push(Reply::error(400, "bad request"));
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        resp.headers().get("x-should-retry").is_none(),
+        "no failover"
+    );
+    assert_eq!(app.mock.requests().len(), 1, "no rotation on a 400");
+    let ids = credential_ids(&app).await;
+    for id in ids {
+        assert_eq!(state_of(&app, id).state, State::Healthy);
+    }
+}
+
+async fn admin_get(app: &TestApp, path: &str, key: Option<&str>) -> reqwest::Response {
+    let mut req = app.http.get(app.url(path));
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    req.send().await.expect("request")
+}
+
+#[tokio::test]
+async fn the_admin_api_lists_statuses_and_resets_credentials() {
+    let app = spawn_with(
+        |cli| cli.admin_key = Some(ADMIN.into()),
+        |mock| pool_toml(mock, 3, ""),
+    )
+    .await;
+    let ids = credential_ids(&app).await;
+    app.mock.push(Reply::error(401, "revoked"));
+    app.mock
+        .push(Reply::error(429, "slow down").with_headers([("retry-after", "30")]));
+    assert_eq!(call(&app).await.status(), 200, "the third key answered");
+
+    let resp = admin_get(
+        &app,
+        "/admin/credential-statuses?provider=pool",
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["next_cursor"], Value::Null);
+    let rows = v["data"].as_array().expect("data");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["provider"], "pool");
+    assert_eq!(rows[0]["credential_id"], ids[0].to_string());
+    assert_eq!(rows[0]["state"], "dead");
+    assert_eq!(rows[0]["last_error"], "unauthorized: status 401");
+    assert_eq!(rows[1]["state"], "partial");
+    assert_eq!(rows[1]["cooling"][0]["model"], "gpt-4.1");
+    let until = rows[1]["cooling"][0]["until"].as_str().expect("until");
+    assert!(
+        until.ends_with('Z') && until.contains('T'),
+        "RFC 3339: {until}"
+    );
+    assert_eq!(rows[2]["state"], "healthy");
+    assert_eq!(rows[2]["cooling"], json!([]));
+
+    // Pages follow the cursor.
+    let v = json(admin_get(&app, "/admin/credential-statuses?limit=2", Some(ADMIN)).await).await;
+    let first: Vec<Value> = v["data"].as_array().expect("data").clone();
+    assert_eq!(first.len(), 2);
+    let cursor = v["next_cursor"].as_str().expect("more").to_owned();
+    let v = json(
+        admin_get(
+            &app,
+            &format!("/admin/credential-statuses?limit=2&cursor={cursor}"),
+            Some(ADMIN),
+        )
+        .await,
+    )
+    .await;
+    let second = v["data"].as_array().expect("data");
+    assert_eq!(second.len(), 2);
+    let id_of = |row: &Value| {
+        row["id"]
+            .as_str()
+            .expect("id")
+            .parse::<i64>()
+            .expect("number")
+    };
+    assert!(
+        id_of(&second[0]) > id_of(&first[1]),
+        "in id order, no overlap"
+    );
+    let all =
+        json(admin_get(&app, "/admin/credential-statuses?limit=500", Some(ADMIN)).await).await;
+    let all = all["data"].as_array().expect("data");
+    assert_eq!(all.len(), 9, "every credential of every provider");
+    assert_eq!(&all[..2], &first[..]);
+    assert_eq!(&all[2..4], &second[..]);
+
+    let resp = app
+        .http
+        .post(app.url(&format!("/admin/credentials/{}/reset", ids[0])))
+        .header("x-api-key", ADMIN)
+        .send()
+        .await
+        .expect("reset");
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(
+        (v["state"].as_str(), v["last_error"].clone()),
+        (Some("healthy"), Value::Null)
+    );
+    assert_eq!(state_of(&app, ids[0]).state, State::Healthy);
+
+    // The conventions: 401 without a key, 403 for a user, 404, and 400 naming the field.
+    assert_eq!(
+        admin_get(&app, "/admin/credential-statuses", None)
+            .await
+            .status(),
+        401
+    );
+    let resp = admin_get(&app, "/admin/credential-statuses", Some(ALICE)).await;
+    assert_eq!(resp.status(), 403);
+    assert!(
+        json(resp).await["error"]
+            .as_str()
+            .expect("error")
+            .contains("administrator")
+    );
+    let resp = app
+        .http
+        .post(app.url("/admin/credentials/999999/reset"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("reset");
+    assert_eq!(resp.status(), 404);
+    let resp = admin_get(&app, "/admin/credential-statuses?limit=0", Some(ADMIN)).await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(json(resp).await["field"], "limit");
+    let resp = admin_get(
+        &app,
+        "/admin/credential-statuses?provider=nope",
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(json(resp).await["field"], "provider");
+    let resp = admin_get(&app, "/admin/credential-statuses?colour=red", Some(ADMIN)).await;
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
+async fn health_survives_a_restart_and_can_be_seeded() {
+    let mock = gproxy_testkit::MockUpstream::start().await.expect("mock");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gproxy.toml");
+    let base = mock.base_url();
+    let until = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 3600;
+    let seed = format!(
+        "{}\n[[providers]]\nname = \"pool\"\nchannel = \"openai\"\nsettings = {{ base_url = \"{base}/v1\" }}\ncredentials = [ {{ api_key = \"sk-up-1\" }}, {{ api_key = \"sk-up-2\", state = {{ health = {{ kind = \"partial\", models = [ {{ model = \"gpt-4.1\", until = {until} }} ] }} }} }}, {{ api_key = \"sk-up-3\", state = {{ health = {{ kind = \"dead\" }} }} }} ]\n",
+        seed_toml(&base)
+    );
+    std::fs::write(&config, seed).expect("write config");
+    let cli = || gproxy::Cli {
+        config: Some(config.clone()),
+        host: Some("127.0.0.1".into()),
+        port: Some(0),
+        data_dir: Some(dir.path().join("data")),
+        ..gproxy::Cli::default()
+    };
+    let app = start(cli(), mock.clone(), tempfile::tempdir().expect("tempdir")).await;
+    let ids = credential_ids(&app).await;
+    assert_eq!(state_of(&app, ids[1]).state, State::Partial, "seeded");
+    assert_eq!(state_of(&app, ids[2]).state, State::Dead, "seeded");
+    // Only the first key may serve gpt-4.1; it is rejected now.
+    mock.push(Reply::error(401, "revoked"));
+    assert_eq!(call(&app).await.status(), 401);
+    assert_eq!(
+        call(&app).await.status(),
+        429,
+        "the second key cools for an hour, the others are dead"
+    );
+    app.stop().await;
+
+    let app = start(cli(), mock.clone(), tempfile::tempdir().expect("tempdir")).await;
+    assert_eq!(credential_ids(&app).await, ids, "not re-imported");
+    assert_eq!(state_of(&app, ids[0]).state, State::Dead, "persisted");
+    let cooling = state_of(&app, ids[1]);
+    assert_eq!(cooling.state, State::Partial);
+    let left = cooling.cooling[0]
+        .until
+        .duration_since(SystemTime::now())
+        .unwrap_or_default()
+        .as_secs();
+    assert!((3500..=3600).contains(&left), "{left}");
+    assert_eq!(state_of(&app, ids[2]).state, State::Dead);
+    let before = mock.requests().len();
+    assert_eq!(call(&app).await.status(), 429);
+    assert_eq!(mock.requests().len(), before, "no upstream call");
+    app.stop().await;
+}

@@ -1,0 +1,145 @@
+//! Credential health in the admin API: `GET /admin/credential-statuses` (every credential
+//! of every provider, filtered by `provider`) and `POST /admin/credentials/{id}/reset`.
+
+use super::{Admin, page_limit, query};
+use crate::error::ApiError;
+use crate::health::now;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use gproxy_channels::health::Status;
+use serde::{Deserialize, Serialize};
+use std::time::SystemTime;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// A provider's name.
+    provider: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// One credential's health.
+#[derive(Debug, Serialize)]
+pub struct Row {
+    /// The credential's id.
+    id: String,
+    provider: String,
+    credential_id: String,
+    /// `healthy`, `partial` or `dead`.
+    state: &'static str,
+    cooling: Vec<CoolingRow>,
+    last_error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CoolingRow {
+    model: String,
+    /// RFC 3339.
+    until: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct List {
+    data: Vec<Row>,
+    next_cursor: Option<String>,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    chrono::DateTime::from_timestamp(
+        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        d.subsec_nanos(),
+    )
+    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    .unwrap_or_default()
+}
+
+fn row(provider: &str, s: Status) -> Row {
+    Row {
+        id: s.credential_id.to_string(),
+        provider: provider.to_owned(),
+        credential_id: s.credential_id.to_string(),
+        state: s.state.as_str(),
+        cooling: s
+            .cooling
+            .into_iter()
+            .map(|c| CoolingRow {
+                model: c.model,
+                until: rfc3339(c.until),
+            })
+            .collect(),
+        last_error: s.last_error,
+    }
+}
+
+/// `GET /admin/credential-statuses?provider=&limit=&cursor=`: ordered by credential id.
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<List>, ApiError> {
+    let q = query(q)?;
+    let limit = page_limit(q.limit)?;
+    let after: i64 = match q.cursor.as_deref() {
+        None => i64::MIN,
+        Some(c) => c.parse().map_err(|_| {
+            ApiError::bad_request("cursor is not one this API gave").with_field("cursor")
+        })?,
+    };
+    let snap = state.snapshot();
+    if let Some(name) = &q.provider
+        && snap.provider(name).is_none()
+    {
+        return Err(
+            ApiError::bad_request(format!("unknown provider `{name}`")).with_field("provider")
+        );
+    }
+    let mut credentials: Vec<(i64, String)> = snap
+        .providers()
+        .filter(|p| q.provider.as_ref().is_none_or(|name| *name == p.name))
+        .flat_map(|p| {
+            p.credentials
+                .ids()
+                .into_iter()
+                .map(|id| (id, p.name.clone()))
+        })
+        .filter(|(id, _)| *id > after)
+        .collect();
+    credentials.sort_unstable();
+    let more = credentials.len() > limit;
+    credentials.truncate(limit);
+    let (at, wall) = now();
+    let data: Vec<Row> = credentials
+        .iter()
+        .map(|(id, provider)| row(provider, state.health.status(*id, at, wall)))
+        .collect();
+    let next_cursor = more
+        .then(|| credentials.last().map(|(id, _)| id.to_string()))
+        .flatten();
+    Ok(Json(List { data, next_cursor }))
+}
+
+/// `POST /admin/credentials/{id}/reset`: the credential is healthy again at once; answers
+/// its status row.
+pub async fn reset(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Row>, ApiError> {
+    let snap = state.snapshot();
+    let found = id.parse::<i64>().ok().and_then(|id| {
+        snap.providers()
+            .find(|p| p.credentials.ids().contains(&id))
+            .map(|p| (id, p.name.clone()))
+    });
+    let Some((id, provider)) = found else {
+        return Err(ApiError::not_found(format!("no credential `{id}`")));
+    };
+    state.health.reset(id);
+    crate::health::persist(&state).await;
+    let (at, wall) = now();
+    Ok(Json(row(&provider, state.health.status(id, at, wall))))
+}
