@@ -41,8 +41,19 @@ impl CredentialPool {
     /// The order in which one request tries the credentials: each request starts one
     /// further along, then falls over to the others in turn.
     pub fn attempt_order(&self) -> impl Iterator<Item = (i64, Arc<Credential>)> + '_ {
+        self.order(true)
+    }
+
+    /// The order in which one request tries the credentials: round robin (see
+    /// [`CredentialPool::attempt_order`]), or sticky (configured order every time, so the
+    /// first eligible credential serves until it cools or dies).
+    pub fn order(&self, round_robin: bool) -> impl Iterator<Item = (i64, Arc<Credential>)> + '_ {
         let len = self.entries.len().max(1);
-        let start = self.next.fetch_add(1, Ordering::Relaxed) % len;
+        let start = if round_robin {
+            self.next.fetch_add(1, Ordering::Relaxed) % len
+        } else {
+            0
+        };
         (0..self.entries.len()).map(move |i| {
             let (id, cred) = &self.entries[(start + i) % len];
             (*id, Arc::clone(cred))
@@ -77,5 +88,8 @@ mod tests {
         assert_eq!(first, vec![1, 2, 3]);
         assert_eq!(second, vec![2, 3, 1]);
         assert_eq!(pool(0).attempt_order().count(), 0);
+        let sticky: Vec<i64> = p.order(false).map(|(id, _)| id).collect();
+        assert_eq!(sticky, vec![1, 2, 3]);
+        assert_eq!(p.order(false).map(|(id, _)| id).collect::<Vec<_>>(), sticky);
     }
 }

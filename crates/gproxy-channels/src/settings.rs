@@ -2,6 +2,8 @@
 //! the database hold. Unknown setting keys are kept (later features read them).
 
 use crate::ChannelKind;
+use crate::breaker::BreakerConfig;
+use crate::budget::BudgetConfig;
 use crate::outcome::Cooldowns;
 use gproxy_protocol::{Endpoint, Operation, Protocol};
 use secrecy::SecretString;
@@ -18,6 +20,11 @@ pub enum SettingsError {
     BadBaseUrl,
     #[error("settings.upstream_stream must be `always` or `never`")]
     UpstreamStream,
+    /// The URL is not quoted: it may carry credentials (`http://user:pass@proxy`).
+    #[error("settings.proxy must start with http:// or https://")]
+    BadProxy,
+    #[error("settings.{0} must be {1}")]
+    Range(&'static str, &'static str),
     #[error("invalid settings: {0}")]
     Settings(#[source] serde_json::Error),
     /// The parse error is not quoted: it would repeat the value, a secret.
@@ -84,6 +91,19 @@ pub struct ChannelSettings {
     /// How long a credential's model cools after a failure the provider gives no time for
     /// (`cooldown_rate_limit_secs`, `cooldown_quota_secs`, `cooldown_transient_secs`).
     pub cooldowns: Cooldowns,
+    /// When the provider's circuit opens (`breaker_min_calls`, `breaker_failure_percent`,
+    /// `breaker_window_secs`, `breaker_open_secs`).
+    pub breaker: BreakerConfig,
+    /// How many retries the provider may take (`retry_budget_percent` of its recent
+    /// requests plus `retry_budget_floor`).
+    pub retry_budget: BudgetConfig,
+    /// `credential_round_robin_enabled` (default true): spread calls over the credentials;
+    /// false: sticky, the first eligible credential in configured order serves every call
+    /// until it cools or dies.
+    pub round_robin: bool,
+    /// `proxy`: the outbound HTTP proxy for this provider's calls, instead of the global
+    /// one (`GPROXY_PROXY`).
+    pub proxy: Option<ProxyUrl>,
     /// Other keys, kept verbatim.
     pub extra: Map<String, Value>,
 }
@@ -104,6 +124,22 @@ struct RawSettings {
     cooldown_quota_secs: Option<u64>,
     #[serde(default)]
     cooldown_transient_secs: Option<u64>,
+    #[serde(default)]
+    breaker_min_calls: Option<u32>,
+    #[serde(default)]
+    breaker_failure_percent: Option<u32>,
+    #[serde(default)]
+    breaker_window_secs: Option<u64>,
+    #[serde(default)]
+    breaker_open_secs: Option<u64>,
+    #[serde(default)]
+    retry_budget_percent: Option<u32>,
+    #[serde(default)]
+    retry_budget_floor: Option<u32>,
+    #[serde(default)]
+    credential_round_robin_enabled: Option<bool>,
+    #[serde(default)]
+    proxy: Option<String>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -120,6 +156,14 @@ impl ChannelSettings {
                 cooldown_rate_limit_secs: None,
                 cooldown_quota_secs: None,
                 cooldown_transient_secs: None,
+                breaker_min_calls: None,
+                breaker_failure_percent: None,
+                breaker_window_secs: None,
+                breaker_open_secs: None,
+                retry_budget_percent: None,
+                retry_budget_floor: None,
+                credential_round_robin_enabled: None,
+                proxy: None,
                 extra: Map::new(),
             }
         } else {
@@ -176,14 +220,64 @@ impl ChannelSettings {
             quota: secs(raw.cooldown_quota_secs, defaults.quota),
             transient: secs(raw.cooldown_transient_secs, defaults.transient),
         };
+        let proxy = raw.proxy.filter(|p| !p.trim().is_empty());
+        if proxy
+            .as_deref()
+            .is_some_and(|p| !(p.starts_with("http://") || p.starts_with("https://")))
+        {
+            return Err(SettingsError::BadProxy);
+        }
+        let proxy = proxy.map(ProxyUrl);
+        let b = BreakerConfig::default();
+        if raw
+            .breaker_failure_percent
+            .is_some_and(|p| !(1..=100).contains(&p))
+        {
+            return Err(SettingsError::Range("breaker_failure_percent", "1 to 100"));
+        }
+        if raw.breaker_window_secs == Some(0) {
+            return Err(SettingsError::Range("breaker_window_secs", "at least 1"));
+        }
+        let breaker = BreakerConfig {
+            window: secs(raw.breaker_window_secs, b.window),
+            min_calls: raw.breaker_min_calls.unwrap_or(b.min_calls),
+            failure_percent: raw.breaker_failure_percent.unwrap_or(b.failure_percent),
+            open_for: secs(raw.breaker_open_secs, b.open_for),
+        };
+        let r = BudgetConfig::default();
+        let retry_budget = BudgetConfig {
+            window: r.window,
+            percent: raw.retry_budget_percent.unwrap_or(r.percent),
+            floor: raw.retry_budget_floor.unwrap_or(r.floor),
+        };
         Ok(ChannelSettings {
             dispatch,
             upstream_stream,
             cooldowns,
+            breaker,
+            retry_budget,
+            round_robin: raw.credential_round_robin_enabled.unwrap_or(true),
+            proxy,
             base_url: base_url.trim_end_matches('/').to_owned(),
             forward_billing_headers: raw.forward_billing_headers,
             extra: raw.extra,
         })
+    }
+}
+
+/// A proxy URL; its `Debug` hides it (it may carry a password).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyUrl(String);
+
+impl ProxyUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProxyUrl(..)")
     }
 }
 

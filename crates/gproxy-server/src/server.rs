@@ -59,6 +59,9 @@ impl Server {
             http: http_client(&config)?,
             estimates: TaskTracker::new(),
             health,
+            proxied: Default::default(),
+            breakers: Default::default(),
+            budgets: Default::default(),
             login_throttle: Default::default(),
             config,
         });

@@ -19,13 +19,19 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     /// Where records go on their way to the store.
     pub queue: WriteQueue,
-    /// Upstream client (connection pools per upstream host).
+    /// Upstream client (connection pools per upstream host), through the global proxy.
     pub http: reqwest::Client,
+    /// One client per provider proxy URL, made on first use.
+    pub proxied: std::sync::RwLock<std::collections::HashMap<String, reqwest::Client>>,
     /// Tasks that finish a request's records after its response is gone (token estimates
     /// for streams cut short); shutdown waits for them before the queue's last flush.
     pub estimates: tokio_util::task::TaskTracker,
     /// Credential health: outside the snapshot, so a reload never resets it.
     pub health: Arc<gproxy_channels::health::HealthStore>,
+    /// Circuit breakers per provider and per (provider, model).
+    pub breakers: gproxy_channels::breaker::Breakers,
+    /// Retry budgets per provider.
+    pub budgets: gproxy_channels::budget::RetryBudgets,
     /// Failed logins per account and client address.
     pub login_throttle: crate::throttle::LoginThrottle,
     pub config: ServerConfig,
@@ -56,6 +62,32 @@ impl AppState {
     /// The current control plane.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
+    }
+
+    /// The client for a provider's calls: through its own proxy when it sets one (one
+    /// pooled client per proxy URL), else the shared one.
+    pub fn client_for(&self, proxy: Option<&str>) -> Result<reqwest::Client, reqwest::Error> {
+        let Some(url) = proxy else {
+            return Ok(self.http.clone());
+        };
+        if let Some(client) = self
+            .proxied
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(url)
+        {
+            return Ok(client.clone());
+        }
+        let client = http_client(&ServerConfig {
+            proxy: Some(url.to_owned()),
+            ..self.config.clone()
+        })?;
+        self.proxied
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(url.to_owned())
+            .or_insert(client.clone());
+        Ok(client)
     }
 
     /// Reloads the control plane from the store and swaps it in.

@@ -452,3 +452,133 @@ async fn health_survives_a_restart_and_can_be_seeded() {
     assert_eq!(mock.requests().len(), before, "no upstream call");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_failing_path_opens_its_circuit_and_one_trial_closes_it() {
+    let app = pool(
+        1,
+        ", cooldown_transient_secs = 0, breaker_min_calls = 4, breaker_open_secs = 1",
+    )
+    .await;
+    // One blip among answers never opens it.
+    app.mock.push(Reply::error(500, "blip"));
+    assert_eq!(call(&app).await.status(), 500);
+    for _ in 0..5 {
+        assert_eq!(call(&app).await.status(), 200);
+    }
+    // A dead path does: the 4th failure in a row makes 5 of 10 calls, half.
+    for _ in 0..4 {
+        app.mock.push(Reply::error(502, "down"));
+    }
+    for _ in 0..4 {
+        assert_eq!(call(&app).await.status(), 502);
+    }
+    let seen = app.mock.requests().len();
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 503, "open: refused without an upstream call");
+    assert_eq!(retry_after(&resp), 1);
+    assert!(
+        json(resp).await["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("circuit open")
+    );
+    assert_eq!(app.mock.requests().len(), seen);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(call(&app).await.status(), 200, "the trial call succeeded");
+    assert_eq!(call(&app).await.status(), 200, "closed again");
+}
+
+#[tokio::test]
+async fn retries_stop_when_the_providers_budget_is_spent() {
+    let app = pool(
+        3,
+        ", cooldown_transient_secs = 0, breaker_min_calls = 1000, retry_budget_floor = 2, retry_budget_percent = 0",
+    )
+    .await;
+    for _ in 0..6 {
+        app.mock.push(Reply::error(500, "down"));
+    }
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 500);
+    assert_eq!(app.mock.requests().len(), 3, "two retries: the floor");
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 500, "the upstream's answer relayed");
+    assert!(
+        resp.headers().get("x-should-retry").is_none(),
+        "no failover this time"
+    );
+    assert_eq!(
+        app.mock.requests().len(),
+        4,
+        "the budget is spent: one attempt"
+    );
+}
+
+#[tokio::test]
+async fn bad_breaker_and_budget_settings_stop_start_up() {
+    let sick = "[[providers]]\nname = \"pool\"\nchannel = \"openai\"\ncredentials = [ { api_key = \"k\", state = { health = { kind = \"sick\" } } } ]\n";
+    for (toml, needle) in [
+        (
+            pool_toml("http://127.0.0.1:1", 1, ", breaker_failure_percent = 0"),
+            "settings.breaker_failure_percent must be 1 to 100",
+        ),
+        (
+            pool_toml("http://127.0.0.1:1", 1, ", breaker_window_secs = 0"),
+            "settings.breaker_window_secs must be at least 1",
+        ),
+        (
+            sick.to_owned(),
+            "credentials[0].state.health: kind must be `healthy`, `partial` or `dead`",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("gproxy.toml");
+        std::fs::write(&config, toml).expect("write");
+        let err = gproxy::load(gproxy::Cli {
+            config: Some(config),
+            data_dir: Some(dir.path().join("data")),
+            ..gproxy::Cli::default()
+        })
+        .expect_err("invalid settings");
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn sticky_selection_keeps_one_key_until_it_cools() {
+    let app = pool(3, ", credential_round_robin_enabled = false").await;
+    for _ in 0..3 {
+        assert_eq!(call(&app).await.status(), 200);
+    }
+    app.mock.push(Reply::error(429, "slow down"));
+    assert_eq!(
+        call(&app).await.status(),
+        200,
+        "failed over to the second key"
+    );
+    assert_eq!(call(&app).await.status(), 200);
+    assert_eq!(
+        keys_seen(&app),
+        [
+            "sk-up-1", "sk-up-1", "sk-up-1", "sk-up-1", "sk-up-2", "sk-up-2"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_provider_can_go_through_its_own_proxy() {
+    // The mock answers a proxied request by its path: the provider's base URL points
+    // nowhere reachable, so only the proxy can have delivered it.
+    let app = spawn_with_seed(|mock| {
+        format!(
+            "[[providers]]\nname = \"pool\"\nchannel = \"openai\"\nsettings = {{ base_url = \"http://upstream.invalid/v1\", proxy = \"{mock}\" }}\ncredentials = [ {{ api_key = \"sk-up-1\" }} ]\n"
+        )
+    })
+    .await;
+    assert_eq!(call(&app).await.status(), 200);
+    let seen = app.mock.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path, "/v1/chat/completions");
+    assert_eq!(seen[0].header("host"), Some("upstream.invalid"));
+}

@@ -12,6 +12,7 @@ use crate::state::AppState;
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
 use gproxy_channels::Credential;
+use gproxy_channels::breaker::{Admission, Verdict};
 use gproxy_channels::health::Availability;
 use gproxy_channels::outcome::{self, Outcome};
 use gproxy_channels::upstream::apply_auth;
@@ -60,12 +61,38 @@ pub async fn send(
             provider.name
         )));
     }
-    let order = eligible(state, &call).await?;
+    let deadline = now() + state.config.upstream_timeout;
+    let breaker = &provider.settings.breaker;
+    let budget = &provider.settings.retry_budget;
+    if let Admission::Rejected(until) =
+        state
+            .breakers
+            .admit(provider.id, call.model, now(), breaker)
+    {
+        let secs = ceil_secs(until.saturating_duration_since(now()));
+        return Err(ApiError::unavailable(format!(
+            "provider `{}` is failing for model `{}` (circuit open); it is tried again in {secs} s",
+            provider.name, call.model
+        ))
+        .with_retry_after(secs));
+    }
+    let order = eligible(state, &call, deadline).await?;
+    let client = state
+        .client_for(provider.settings.proxy.as_ref().map(|p| p.as_str()))
+        .map_err(|_| {
+            ApiError::internal(format!(
+                "provider `{}` has a proxy the HTTP client cannot use",
+                provider.name
+            ))
+        })?;
+    state.budgets.first_attempt(provider.id, now(), budget);
     let cooldowns = provider.settings.cooldowns;
-    let total = order.len();
+    let total = order.len().min(MAX_ATTEMPTS);
     let mut last_error = None;
-    for (attempt, (credential_id, credential)) in order.into_iter().enumerate() {
+    for (attempt, (credential_id, credential)) in order.into_iter().take(total).enumerate() {
         let is_last = attempt + 1 == total;
+        // Another attempt only while the provider's retry budget lasts.
+        let may_retry = || !is_last && state.budgets.try_retry(provider.id, now(), budget);
         let mut headers = call.headers.clone();
         apply_auth(
             call.protocol,
@@ -96,29 +123,36 @@ pub async fn send(
                 ..Default::default()
             },
         );
-        let request = state
-            .http
+        let request = client
             .request(call.method.clone(), &call.url)
             .headers(headers)
             .body(call.body.clone())
             .send();
-        let outcome = tokio::time::timeout(state.config.upstream_timeout, request).await;
+        // Each attempt waits for headers at most until the call's one deadline.
+        let left = deadline.saturating_duration_since(now());
+        let outcome = tokio::time::timeout(left, request).await;
         let record = |outcome: &Outcome, detail: &str| {
+            let at = now();
             state.health.record(
                 credential_id,
                 call.model,
                 outcome,
                 &cooldowns,
                 Some(detail),
-                now(),
+                at,
             );
+            if let Some(verdict) = breaker_verdict(outcome) {
+                state
+                    .breakers
+                    .record(provider.id, call.model, verdict, at, breaker);
+            }
         };
         match outcome {
             Ok(Ok(response)) => {
                 let status = response.status();
                 let (response, outcome) = classify(state, response).await;
                 record(&outcome, &format!("status {}", status.as_u16()));
-                if outcome.retryable() && !is_last {
+                if outcome.retryable() && may_retry() {
                     log.write(
                         Some(status.as_u16()),
                         Some(format!(
@@ -127,7 +161,6 @@ pub async fn send(
                         )),
                     )
                     .await;
-                    last_error = Some(ApiError::bad_gateway(format!("upstream answered {status}")));
                     continue;
                 }
                 log.write(Some(status.as_u16()), None).await;
@@ -164,8 +197,29 @@ pub async fn send(
                 )));
             }
         }
+        if deadline <= now() || !may_retry() {
+            break;
+        }
     }
     Err(last_error.unwrap_or_else(|| ApiError::bad_gateway("no upstream attempt was made")))
+}
+
+/// At most this many attempts per call (DESIGN.md §7), whatever the pool's size.
+const MAX_ATTEMPTS: usize = 6;
+
+/// Whole seconds, rounded up (for `retry-after`).
+fn ceil_secs(d: std::time::Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// What the breaker counts of an outcome: path failures and answers; rate limits, quotas
+/// and rejected keys are the credential's business, not the path's.
+fn breaker_verdict(outcome: &Outcome) -> Option<Verdict> {
+    match outcome {
+        Outcome::Transient { .. } => Some(Verdict::Failed),
+        Outcome::Success | Outcome::ClientError => Some(Verdict::Healthy),
+        Outcome::Dead | Outcome::QuotaExhausted { .. } | Outcome::RateLimited { .. } => None,
+    }
 }
 
 /// Now on the clock health deadlines use (tokio's, so paused-time tests drive cooldowns).
@@ -180,11 +234,15 @@ fn now() -> Instant {
 async fn eligible(
     state: &AppState,
     call: &UpstreamCall<'_>,
+    deadline: Instant,
 ) -> Result<Vec<(i64, Arc<Credential>)>, ApiError> {
     let provider = call.provider;
     loop {
         let at = now();
-        let all: Vec<(i64, Arc<Credential>)> = provider.credentials.attempt_order().collect();
+        let all: Vec<(i64, Arc<Credential>)> = provider
+            .credentials
+            .order(provider.settings.round_robin)
+            .collect();
         let ids: Vec<i64> = all.iter().map(|(id, _)| *id).collect();
         let ready: Vec<(i64, Arc<Credential>)> = all
             .into_iter()
@@ -200,8 +258,8 @@ async fn eligible(
             )));
         };
         let wait = recovery.saturating_duration_since(at);
-        if wait > state.config.max_recovery_wait {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if wait > state.config.max_recovery_wait || recovery >= deadline {
+            let secs = ceil_secs(wait);
             return Err(ApiError::too_many_requests(
                 format!(
                     "every credential of provider `{}` is cooling down for model `{}`; the first is usable again in {secs} s",
