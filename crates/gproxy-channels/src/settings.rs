@@ -5,6 +5,7 @@ use crate::ChannelKind;
 use crate::breaker::BreakerConfig;
 use crate::budget::BudgetConfig;
 use crate::outcome::Cooldowns;
+use gproxy_protocol::anthropic::messages::cache::{CacheRule, MAX_BREAKPOINTS};
 use gproxy_protocol::{Endpoint, Operation, Protocol};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -20,6 +21,8 @@ pub enum SettingsError {
     BadBaseUrl,
     #[error("settings.upstream_stream must be `always` or `never`")]
     UpstreamStream,
+    #[error("settings.cache_breakpoints[{index}]: {message}")]
+    CacheRule { index: usize, message: String },
     /// The URL is not quoted: it may carry credentials (`http://user:pass@proxy`).
     #[error("settings.proxy must start with http:// or https://")]
     BadProxy,
@@ -104,6 +107,9 @@ pub struct ChannelSettings {
     /// `proxy`: the outbound HTTP proxy for this provider's calls, instead of the global
     /// one (`GPROXY_PROXY`).
     pub proxy: Option<ProxyUrl>,
+    /// `cache_breakpoints`: prompt-cache markers added to Anthropic Messages requests (at
+    /// most 4 rules).
+    pub cache_breakpoints: Vec<CacheRule>,
     /// Other keys, kept verbatim.
     pub extra: Map<String, Value>,
 }
@@ -140,6 +146,8 @@ struct RawSettings {
     credential_round_robin_enabled: Option<bool>,
     #[serde(default)]
     proxy: Option<String>,
+    #[serde(default)]
+    cache_breakpoints: Vec<CacheRule>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -164,6 +172,7 @@ impl ChannelSettings {
                 retry_budget_floor: None,
                 credential_round_robin_enabled: None,
                 proxy: None,
+                cache_breakpoints: Vec::new(),
                 extra: Map::new(),
             }
         } else {
@@ -228,6 +237,16 @@ impl ChannelSettings {
             return Err(SettingsError::BadProxy);
         }
         let proxy = proxy.map(ProxyUrl);
+        if raw.cache_breakpoints.len() > MAX_BREAKPOINTS {
+            return Err(SettingsError::Range(
+                "cache_breakpoints",
+                "at most 4 rules (Anthropic takes 4 markers per request)",
+            ));
+        }
+        for (i, rule) in raw.cache_breakpoints.iter().enumerate() {
+            rule.check()
+                .map_err(|message| SettingsError::CacheRule { index: i, message })?;
+        }
         let b = BreakerConfig::default();
         if raw
             .breaker_failure_percent
@@ -258,6 +277,7 @@ impl ChannelSettings {
             retry_budget,
             round_robin: raw.credential_round_robin_enabled.unwrap_or(true),
             proxy,
+            cache_breakpoints: raw.cache_breakpoints,
             base_url: base_url.trim_end_matches('/').to_owned(),
             forward_billing_headers: raw.forward_billing_headers,
             extra: raw.extra,

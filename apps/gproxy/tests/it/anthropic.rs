@@ -134,3 +134,74 @@ async fn a_protocol_the_channel_cannot_serve_is_a_clear_501() {
     assert!(msg.contains("needs translation"), "{msg}");
     assert!(app.mock.requests().is_empty());
 }
+
+/// `settings.cache_breakpoints` adds prompt-cache markers to what an Anthropic provider is
+/// sent, passthrough and translated alike; the request's own markers stay and count.
+#[tokio::test]
+async fn cache_breakpoints_are_added_to_anthropic_requests() {
+    let app = spawn_with_seed(|mock| {
+        format!(
+            r#"
+[[providers]]
+name = "cached"
+channel = "anthropic"
+settings = {{ base_url = "{mock}", cache_breakpoints = [
+  {{ target = "top_level", ttl = "auto" }},
+  {{ target = "system", ttl = "1h" }},
+  {{ target = "messages", position = "last_nth", index = 1, ttl = "5m" }},
+] }}
+credentials = [ {{ api_key = "sk-up-cached" }} ]
+"#
+        )
+    })
+    .await;
+    let resp = app
+        .post_with(
+            "/cached/v1/messages",
+            "x-api-key",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "system": "Be brief.",
+                   "messages": [{"role": "user", "content": [
+                       {"type": "text", "text": "long prefix", "cache_control": {"type": "ephemeral"}},
+                       {"type": "text", "text": "question"}]}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let sent = app.mock.last_request().expect("forwarded").json();
+    assert_eq!(sent["cache_control"], json!({"type": "ephemeral"}));
+    assert_eq!(
+        sent["system"],
+        json!([{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}])
+    );
+    let blocks = &sent["messages"][0]["content"];
+    assert_eq!(
+        blocks[0]["cache_control"],
+        json!({"type": "ephemeral"}),
+        "the client's own"
+    );
+    assert_eq!(
+        blocks[1]["cache_control"],
+        json!({"type": "ephemeral", "ttl": "5m"})
+    );
+
+    // A Chat client on the same provider: the translated body gets them too.
+    let resp = app
+        .post(
+            "/cached/v1/chat/completions",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "hi"}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let sent = app.mock.last_request().expect("forwarded").json();
+    assert_eq!(sent["cache_control"], json!({"type": "ephemeral"}));
+    assert_eq!(sent["system"][0]["cache_control"]["ttl"], "1h");
+    let last = sent["messages"][0]["content"]
+        .as_array()
+        .and_then(|b| b.last())
+        .cloned()
+        .expect("a block");
+    assert_eq!(last["cache_control"]["ttl"], "5m");
+}

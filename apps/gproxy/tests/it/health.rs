@@ -528,6 +528,25 @@ async fn bad_breaker_and_budget_settings_stop_start_up() {
             "settings.breaker_window_secs must be at least 1",
         ),
         (
+            pool_toml(
+                "http://127.0.0.1:1",
+                1,
+                ", cache_breakpoints = [{ target = \"tools\", content_index = 1 }]",
+            ),
+            "settings.cache_breakpoints[0]: `content_position`/`content_index` apply to `messages` only",
+        ),
+        (
+            pool_toml(
+                "http://127.0.0.1:1",
+                1,
+                &format!(
+                    ", cache_breakpoints = [{}]",
+                    ["{ target = \"top_level\" }"; 5].join(", ")
+                ),
+            ),
+            "settings.cache_breakpoints must be at most 4 rules",
+        ),
+        (
             sick.to_owned(),
             "credentials[0].state.health: kind must be `healthy`, `partial` or `dead`",
         ),

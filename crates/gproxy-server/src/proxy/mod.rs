@@ -287,6 +287,22 @@ pub(crate) fn check_dispatch(provider: &Provider, endpoint: Endpoint) -> Result<
     }
 }
 
+/// An Anthropic Messages body with the provider's prompt-cache breakpoints added (passthrough
+/// and translated calls alike); unchanged when it has none to add or is not JSON.
+fn with_cache_breakpoints(provider: &Provider, endpoint: Endpoint, body: Bytes) -> Bytes {
+    let rules = &provider.settings.cache_breakpoints;
+    if rules.is_empty() || endpoint != Endpoint::new(Protocol::Anthropic, Operation::Messages) {
+        return body;
+    }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return body;
+    };
+    if gproxy_protocol::anthropic::messages::cache::apply(&mut value, rules) == 0 {
+        return body;
+    }
+    serde_json::to_vec(&value).map_or(body, Bytes::from)
+}
+
 /// Where an upstream call goes.
 pub(crate) struct UpstreamTarget<'a> {
     pub provider: &'a Provider,
@@ -328,6 +344,7 @@ pub(crate) async fn forward_and_respond(
             provider.name, endpoint.operation
         )),
     })?;
+    let body = with_cache_breakpoints(provider, endpoint, body);
     let call = forward::UpstreamCall {
         provider,
         protocol: endpoint.protocol,
