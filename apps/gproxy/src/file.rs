@@ -18,6 +18,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub model_aliases: Vec<Spanned<AliasFile>>,
     #[serde(default)]
+    pub routes: Vec<Spanned<RouteFile>>,
+    #[serde(default)]
     pub users: Vec<Spanned<UserFile>>,
     #[serde(default)]
     pub permissions: Vec<Spanned<PermissionFile>>,
@@ -117,6 +119,31 @@ pub struct AliasFile {
     pub model_id: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+}
+
+/// `[[routes]]`: a public model name served by members on several providers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteFile {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub members: Vec<RouteMemberFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteMemberFile {
+    pub provider_name: String,
+    pub model_id: String,
+    #[serde(default)]
+    pub tier: i32,
+    #[serde(default = "one")]
+    pub weight: i32,
+}
+
+fn one() -> i32 {
+    1
 }
 
 #[derive(Debug, Deserialize)]

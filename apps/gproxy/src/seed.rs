@@ -6,7 +6,8 @@ use crate::config::{ConfigError, SeedSource};
 use gproxy_channels::{ChannelKind, ChannelSettings, Credential};
 use gproxy_storage::key_digest;
 use gproxy_storage::model::{
-    Seed, SeedAlias, SeedKey, SeedModel, SeedPermission, SeedProvider, SeedUser,
+    Seed, SeedAlias, SeedKey, SeedModel, SeedPermission, SeedProvider, SeedRoute, SeedRouteMember,
+    SeedUser,
 };
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
@@ -139,6 +140,51 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
             provider_name: a.provider_name.clone(),
             model_id: a.model_id.clone(),
             enabled: a.enabled,
+        });
+    }
+    let mut routes = HashSet::new();
+    for (i, entry) in f.routes.iter().enumerate() {
+        let r = entry.get_ref();
+        let here = |msg: String| src.invalid(entry.span().start, format!("routes[{i}]: {msg}"));
+        if r.name.is_empty() || r.name.contains('/') {
+            return Err(here("name must be non-empty and without `/`".into()));
+        }
+        if aliases.contains(&r.name) || !routes.insert(r.name.clone()) {
+            return Err(here(format!(
+                "name `{}` is used by another route or alias",
+                r.name
+            )));
+        }
+        if r.members.is_empty() {
+            return Err(here("members: a route needs at least one member".into()));
+        }
+        let mut members = Vec::with_capacity(r.members.len());
+        for (j, m) in r.members.iter().enumerate() {
+            if !providers.contains(&m.provider_name) {
+                return Err(here(format!(
+                    "members[{j}].provider_name: unknown provider `{}`",
+                    m.provider_name
+                )));
+            }
+            if m.model_id.is_empty() {
+                return Err(here(format!("members[{j}].model_id is required")));
+            }
+            if m.tier < 0 || m.weight < 1 {
+                return Err(here(format!(
+                    "members[{j}]: tier must be 0 or more and weight 1 or more"
+                )));
+            }
+            members.push(SeedRouteMember {
+                provider_name: m.provider_name.clone(),
+                model_id: m.model_id.clone(),
+                tier: m.tier,
+                weight: m.weight,
+            });
+        }
+        seed.routes.push(SeedRoute {
+            name: r.name.clone(),
+            enabled: r.enabled,
+            members,
         });
     }
     let mut users = HashSet::new();

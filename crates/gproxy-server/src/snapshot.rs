@@ -60,6 +60,23 @@ struct Permission {
     pattern: String,
 }
 
+/// A public model name served by members on one or more providers.
+#[derive(Debug)]
+pub struct Route {
+    pub name: String,
+    /// Tiers in the order they are tried (lowest tier first); members of a tier share its
+    /// traffic by weight.
+    pub tiers: Vec<Vec<RouteMember>>,
+}
+
+/// One (provider, model) of a route.
+#[derive(Debug, Clone)]
+pub struct RouteMember {
+    pub provider: Arc<Provider>,
+    pub model_id: String,
+    pub weight: u32,
+}
+
 /// Why a stored control plane cannot be served; names the offending row.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -74,6 +91,8 @@ pub struct Snapshot {
     provider_names: HashMap<i64, String>,
     /// Alias name -> (provider name, upstream model id).
     aliases: HashMap<String, (String, String)>,
+    /// Route name -> route (members on disabled providers left out).
+    routes: HashMap<String, Arc<Route>>,
     models: Vec<ModelEntry>,
     users: HashMap<i64, UserEntry>,
     user_ids: HashMap<String, i64>,
@@ -147,6 +166,55 @@ impl Snapshot {
                 });
             }
         }
+        for r in cp.routes.iter().filter(|r| r.enabled) {
+            let mut members: Vec<(i32, RouteMember)> = cp
+                .route_members
+                .iter()
+                .filter(|m| m.route_id == r.id)
+                .filter_map(|m| {
+                    let name = snap.live_provider_name(m.provider_id)?;
+                    Some((
+                        m.tier,
+                        RouteMember {
+                            provider: Arc::clone(snap.providers.get(&name)?),
+                            model_id: m.model_id.clone(),
+                            weight: u32::try_from(m.weight.max(1)).unwrap_or(1),
+                        },
+                    ))
+                })
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            members.sort_by_key(|(tier, _)| *tier);
+            let mut tiers: Vec<Vec<RouteMember>> = Vec::new();
+            let mut current = None;
+            for (tier, member) in members {
+                if current != Some(tier) {
+                    tiers.push(Vec::new());
+                    current = Some(tier);
+                }
+                if let Some(last) = tiers.last_mut() {
+                    last.push(member);
+                }
+            }
+            // Listed under its first member (as an alias is under its target).
+            if let Some(first) = tiers.first().and_then(|t| t.first()) {
+                snap.models.push(ModelEntry {
+                    provider: first.provider.name.clone(),
+                    model_id: first.model_id.clone(),
+                    display_name: None,
+                    alias: Some(r.name.clone()),
+                });
+            }
+            snap.routes.insert(
+                r.name.clone(),
+                Arc::new(Route {
+                    name: r.name.clone(),
+                    tiers,
+                }),
+            );
+        }
         for u in cp.users {
             snap.user_ids.insert(u.name.clone(), u.id);
             snap.users.insert(
@@ -189,6 +257,11 @@ impl Snapshot {
             .get(&id)
             .filter(|n| self.providers.contains_key(*n))
             .cloned()
+    }
+
+    /// The route a client names, if any.
+    pub fn route(&self, name: &str) -> Option<&Arc<Route>> {
+        self.routes.get(name)
     }
 
     /// Every provider, in no particular order.

@@ -6,9 +6,9 @@ use serde_json::Value;
 
 pub use crate::entity::{
     alias::Model as AliasRow, downstream_request::Model as DownstreamRow,
-    provider::Model as ProviderRow, provider_model::Model as ModelRow,
-    route_permission::Model as PermissionRow, upstream_request::Model as UpstreamRow,
-    usage::Model as UsageRow, user::Model as UserRow,
+    provider::Model as ProviderRow, provider_model::Model as ModelRow, route::Model as RouteRow,
+    route_member::Model as RouteMemberRow, route_permission::Model as PermissionRow,
+    upstream_request::Model as UpstreamRow, usage::Model as UsageRow, user::Model as UserRow,
 };
 
 /// A provider to import; its `Debug` leaves the credentials out.
@@ -55,6 +55,25 @@ pub struct SeedAlias {
     pub enabled: bool,
 }
 
+/// A route to import: a public model name served by several (provider, model) members.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedRoute {
+    pub name: String,
+    pub enabled: bool,
+    pub members: Vec<SeedRouteMember>,
+}
+
+/// One member of a [`SeedRoute`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedRouteMember {
+    pub provider_name: String,
+    pub model_id: String,
+    /// Lower tiers are tried first.
+    pub tier: i32,
+    /// Share of the tier's traffic.
+    pub weight: i32,
+}
+
 /// An API key to import, in plaintext (it is digested and sealed on the way in).
 #[derive(Clone, Debug)]
 pub struct SeedKey {
@@ -88,6 +107,7 @@ pub struct Seed {
     pub providers: Vec<SeedProvider>,
     pub models: Vec<SeedModel>,
     pub aliases: Vec<SeedAlias>,
+    pub routes: Vec<SeedRoute>,
     pub users: Vec<SeedUser>,
     pub permissions: Vec<SeedPermission>,
 }
@@ -141,6 +161,8 @@ pub struct ControlPlane {
     pub credentials: Vec<CredentialRecord>,
     pub models: Vec<ModelRow>,
     pub aliases: Vec<AliasRow>,
+    pub routes: Vec<RouteRow>,
+    pub route_members: Vec<RouteMemberRow>,
     pub users: Vec<UserRow>,
     pub keys: Vec<KeyRecord>,
     pub permissions: Vec<PermissionRow>,

@@ -2,7 +2,7 @@
 
 use crate::entity::{
     alias, credential, credential_status, downstream_request, instance_setting, provider,
-    provider_model, route_permission, upstream_request, usage, user, user_key,
+    provider_model, route, route_member, route_permission, upstream_request, usage, user, user_key,
 };
 use crate::model::{
     ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow, KeyRecord, Record, Seed,
@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// The schema version this build writes; stamped into `instance_settings`. 2: `usages.estimated`;
-/// 3: `credential_statuses`.
+/// 3: `credential_statuses`, `routes`, `route_members`.
 pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -75,6 +75,8 @@ impl SeaStore {
             .register(alias::Entity)
             .register(user::Entity)
             .register(user_key::Entity)
+            .register(route::Entity)
+            .register(route_member::Entity)
             .register(route_permission::Entity)
             .register(usage::Entity)
             .register(downstream_request::Entity)
@@ -253,6 +255,45 @@ impl SeaStore {
             }
             .insert(txn)
             .await?;
+        }
+        for r in &seed.routes {
+            let old: Vec<i64> = route::Entity::find()
+                .filter(route::Column::Name.eq(&r.name))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|row| row.id)
+                .collect();
+            route_member::Entity::delete_many()
+                .filter(route_member::Column::RouteId.is_in(old.clone()))
+                .exec(txn)
+                .await?;
+            route::Entity::delete_many()
+                .filter(route::Column::Id.is_in(old))
+                .exec(txn)
+                .await?;
+            let route_id = route::ActiveModel {
+                id: NotSet,
+                name: Set(r.name.clone()),
+                enabled: Set(r.enabled),
+                created_at: Set(now),
+            }
+            .insert(txn)
+            .await?
+            .id;
+            for m in &r.members {
+                route_member::ActiveModel {
+                    id: NotSet,
+                    route_id: Set(route_id),
+                    provider_id: Set(provider_id(&m.provider_name, "routes")?),
+                    model_id: Set(m.model_id.clone()),
+                    tier: Set(m.tier),
+                    weight: Set(m.weight),
+                    created_at: Set(now),
+                }
+                .insert(txn)
+                .await?;
+            }
         }
         Ok(())
     }
@@ -457,6 +498,14 @@ impl Store for SeaStore {
                 .all(&self.db)
                 .await?,
             aliases: alias::Entity::find().all(&self.db).await?,
+            routes: route::Entity::find()
+                .order_by_asc(route::Column::Id)
+                .all(&self.db)
+                .await?,
+            route_members: route_member::Entity::find()
+                .order_by_asc(route_member::Column::Id)
+                .all(&self.db)
+                .await?,
             users: user::Entity::find().all(&self.db).await?,
             keys,
             permissions: route_permission::Entity::find().all(&self.db).await?,

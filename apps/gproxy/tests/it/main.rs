@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod openai;
 mod paths;
+mod routes;
 mod secrets;
 mod streams;
 mod translate;

@@ -46,6 +46,9 @@ pub struct Forwarded {
     pub attempts: usize,
     /// When the response headers arrived.
     pub headers_at: Instant,
+    /// The answer is a failure another provider might not have (a rejected key, a limit,
+    /// a 5xx): a route may move on to its next member.
+    pub retryable: bool,
 }
 
 /// Sends `call`, failing over across the provider's credentials.
@@ -169,6 +172,7 @@ pub async fn send(
                     credential_id,
                     attempts: attempt + 1,
                     headers_at: Instant::now(),
+                    retryable: outcome.retryable(),
                 });
             }
             Ok(Err(err)) => {

@@ -185,6 +185,137 @@ async fn run(
         .as_deref()
         .filter(|_| spec.scoped || spec.operation.is_none());
     let target = resolve::resolve(&snap, scoped, model.as_deref())?;
+    let call = Prepared {
+        snap: &snap,
+        principal: &principal,
+        spec,
+        endpoint,
+        operation,
+        stream,
+        include_usage: peek.include_usage,
+        parts: &parts,
+    };
+    match target.route.clone() {
+        Some(route) => serve_route(state, ctx, &call, &route, body).await,
+        None => serve(state, ctx, &call, target, body).await,
+    }
+}
+
+/// What is known of a call once it is authenticated and read, whoever serves it.
+struct Prepared<'a> {
+    snap: &'a crate::snapshot::Snapshot,
+    principal: &'a crate::snapshot::Principal,
+    spec: CallSpec,
+    endpoint: Endpoint,
+    operation: Operation,
+    stream: bool,
+    /// An OpenAI chat client asked for the usage chunk.
+    include_usage: bool,
+    parts: &'a Parts,
+}
+
+/// Serves a call by a route's members: tier by tier, each tier's members in an order drawn
+/// by weight; a member that fails before any byte reached the client (every credential
+/// cooling, dead or failing, the circuit open) hands the call to the next. The answer after
+/// such a move carries `x-should-retry: false`.
+async fn serve_route(
+    state: &AppState,
+    ctx: &mut CallContext,
+    call: &Prepared<'_>,
+    route: &crate::snapshot::Route,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let members: Vec<crate::snapshot::RouteMember> = route_order(route)
+        .into_iter()
+        .filter(|m| {
+            call.snap.permits(
+                call.principal.user_id,
+                &m.provider,
+                &m.model_id,
+                Some(&route.name),
+            )
+        })
+        .collect();
+    if members.is_empty() {
+        return Err(ApiError::forbidden(format!(
+            "user `{}` may not use model `{}`",
+            call.principal.user_name, route.name
+        )));
+    }
+    let last = members.len() - 1;
+    let mut moved = false;
+    for (i, m) in members.into_iter().enumerate() {
+        let target = resolve::Target {
+            provider: m.provider,
+            model: Some(m.model_id),
+            client_model: Some(route.name.clone()),
+            alias: Some(route.name.clone()),
+            route: None,
+        };
+        ctx.fallback = i < last;
+        ctx.fell_through = false;
+        let result = serve(state, ctx, call, target, body.clone()).await;
+        ctx.fallback = false;
+        match result {
+            Err(_) if ctx.fell_through => moved = true,
+            Ok(mut resp) => {
+                if moved {
+                    resp.headers_mut()
+                        .insert("x-should-retry", HeaderValue::from_static("false"));
+                }
+                return Ok(resp);
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Err(ApiError::unavailable(format!(
+        "no member of route `{}` could serve the call",
+        route.name
+    )))
+}
+
+/// A route's members in the order one call tries them: lower tiers first; within a tier,
+/// a weighted random order (each pick proportional to weight among those left).
+fn route_order(route: &crate::snapshot::Route) -> Vec<crate::snapshot::RouteMember> {
+    let mut out = Vec::new();
+    for tier in &route.tiers {
+        let mut left: Vec<&crate::snapshot::RouteMember> = tier.iter().collect();
+        while !left.is_empty() {
+            let total: u32 = left.iter().map(|m| m.weight).sum();
+            let mut ticket = rand::random_range(0..total.max(1));
+            let mut pick = 0;
+            for (k, m) in left.iter().enumerate() {
+                if ticket < m.weight {
+                    pick = k;
+                    break;
+                }
+                ticket -= m.weight;
+            }
+            out.push(left.remove(pick).clone());
+        }
+    }
+    out
+}
+
+/// Serves a call on one (provider, model): permission, dispatch, then passthrough or
+/// translation.
+async fn serve(
+    state: &AppState,
+    ctx: &mut CallContext,
+    call: &Prepared<'_>,
+    target: resolve::Target,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Prepared {
+        snap,
+        principal,
+        spec,
+        endpoint,
+        operation,
+        stream,
+        include_usage,
+        parts,
+    } = *call;
     let model_id = target
         .model
         .clone()
@@ -217,10 +348,10 @@ async fn run(
                 .clone()
                 .unwrap_or_else(|| model_id.clone()),
             stream,
-            include_usage: peek.include_usage,
+            include_usage,
             gemini_version: spec.gemini_version,
         };
-        return translated::forward(state, ctx, call, &parts, body).await;
+        return translated::forward(state, ctx, call, parts, body).await;
     }
 
     let (body, rewrite): (Bytes, ModelRewrite) = match (&target.client_model, spec.protocol) {
@@ -237,7 +368,7 @@ async fn run(
     // Chat streams report usage only when asked: ask on the client's behalf (also when it
     // said `include_usage: false`: no stream goes unbilled), and keep the extra usage chunk
     // from a client that did not ask (it may index `choices[0]`).
-    let ask_usage = operation == Operation::ChatCompletions && stream && !peek.include_usage;
+    let ask_usage = operation == Operation::ChatCompletions && stream && !include_usage;
     let body = match ask_usage.then(|| force_include_usage(&body)).flatten() {
         Some(with_usage) => Bytes::from(with_usage),
         None => body,
@@ -255,7 +386,7 @@ async fn run(
         gemini_version: spec.gemini_version,
         query: None,
     };
-    forward_and_respond(state, ctx, upstream, &parts, body, plan).await
+    forward_and_respond(state, ctx, upstream, parts, body, plan).await
 }
 
 /// Who serves a call.
@@ -378,7 +509,22 @@ pub(crate) async fn forward_and_respond(
         body,
     );
     let fwd = match forward::send(state, ctx, call).await {
+        Ok(fwd) if ctx.fallback && fwd.retryable => {
+            // Nothing reached the client: the route's next member takes the call.
+            sink.discard();
+            ctx.fell_through = true;
+            return Err(ApiError::bad_gateway(format!(
+                "provider `{}` answered {}",
+                provider.name,
+                fwd.response.status().as_u16()
+            )));
+        }
         Ok(fwd) => fwd,
+        Err(err) if ctx.fallback && matches!(err.status.as_u16(), 429 | 502 | 503 | 504) => {
+            sink.discard();
+            ctx.fell_through = true;
+            return Err(err);
+        }
         Err(err) => {
             sink.answered(err.status.as_u16(), None);
             sink.finish(None, false, None).await;

@@ -40,6 +40,11 @@ pub struct CallContext {
     /// Kept only with `enable_downstream_log_body`.
     pub request_body: Option<String>,
     pub response_body: Option<String>,
+    /// A route has another member to try: a retryable failure before the first byte is
+    /// handed back ([`CallContext::fell_through`]) instead of answered.
+    pub fallback: bool,
+    /// Set when the last attempt handed its failure back for the next route member.
+    pub fell_through: bool,
     /// Where the downstream log entry goes; `None` when downstream logging is off or the
     /// entry is already written.
     log: Option<WriteQueue>,
@@ -57,6 +62,8 @@ impl CallContext {
             principal: None,
             request_body: None,
             response_body: None,
+            fallback: false,
+            fell_through: false,
             log,
         }
     }
@@ -170,6 +177,12 @@ impl UsageSink {
             request,
             estimates: target.estimates,
         }
+    }
+
+    /// Drops the record unwritten: the call moved on to another route member, whose record
+    /// is the request's.
+    pub fn discard(mut self) {
+        self.queue = None;
     }
 
     /// Lets go of the request body once the upstream reported the input tokens (Anthropic's

@@ -1,8 +1,8 @@
 //! Which provider and upstream model a call goes to: scoped by path, or unscoped by
-//! `provider/model` or an alias.
+//! `provider/model`, an alias, or a route (members on several providers).
 
 use crate::error::ApiError;
-use crate::snapshot::{Provider, Snapshot};
+use crate::snapshot::{Provider, Route, Snapshot};
 use std::sync::Arc;
 
 /// Where a call goes.
@@ -16,6 +16,9 @@ pub struct Target {
     pub client_model: Option<String>,
     /// The alias the client used, if any (permissions may grant it by name).
     pub alias: Option<String>,
+    /// The route the client named: its members are tried in order instead of
+    /// `provider`/`model` (which name its first member).
+    pub route: Option<Arc<Route>>,
 }
 
 fn provider(snap: &Snapshot, name: &str) -> Result<Arc<Provider>, ApiError> {
@@ -37,6 +40,7 @@ pub fn resolve(
             model: model.map(str::to_owned),
             client_model: None,
             alias: None,
+            route: None,
         });
     }
     let model = model.ok_or_else(|| ApiError::bad_request("`model` is required"))?;
@@ -46,6 +50,21 @@ pub fn resolve(
             model: Some(model_id.clone()),
             client_model: Some(model.to_owned()),
             alias: Some(model.to_owned()),
+            route: None,
+        });
+    }
+    if let Some(route) = snap.route(model) {
+        let first = route
+            .tiers
+            .first()
+            .and_then(|t| t.first())
+            .ok_or_else(|| ApiError::not_found(format!("route `{model}` has no members")))?;
+        return Ok(Target {
+            provider: Arc::clone(&first.provider),
+            model: Some(first.model_id.clone()),
+            client_model: Some(model.to_owned()),
+            alias: Some(model.to_owned()),
+            route: Some(Arc::clone(route)),
         });
     }
     match model.split_once('/') {
@@ -54,6 +73,7 @@ pub fn resolve(
             model: Some(model_id.to_owned()),
             client_model: Some(model.to_owned()),
             alias: None,
+            route: None,
         }),
         _ => Err(ApiError::not_found(format!(
             "unknown model `{model}`: name it `provider/model` or use a configured alias"

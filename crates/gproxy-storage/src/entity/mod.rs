@@ -8,6 +8,8 @@ pub mod downstream_request;
 pub mod instance_setting;
 pub mod provider;
 pub mod provider_model;
+pub mod route;
+pub mod route_member;
 pub mod route_permission;
 pub mod upstream_request;
 pub mod usage;

@@ -45,6 +45,24 @@ fn seed() -> Seed {
             model_id: "gpt-4.1".into(),
             enabled: true,
         }],
+        routes: vec![SeedRoute {
+            name: "smart".into(),
+            enabled: true,
+            members: vec![
+                SeedRouteMember {
+                    provider_name: "openai-main".into(),
+                    model_id: "gpt-4.1".into(),
+                    tier: 0,
+                    weight: 3,
+                },
+                SeedRouteMember {
+                    provider_name: "openai-main".into(),
+                    model_id: "gpt-4.1-mini".into(),
+                    tier: 1,
+                    weight: 1,
+                },
+            ],
+        }],
         users: vec![SeedUser {
             name: "alice".into(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
@@ -177,6 +195,14 @@ pub async fn reimport_updates_in_place(db: TestDb) {
     assert_eq!(after.permissions.len(), 1);
     assert_eq!(after.permissions[0].model_pattern, "*");
     assert_eq!(after.models.len(), 1);
+    assert_eq!(after.routes.len(), 1, "the route is replaced, not added");
+    assert_eq!(after.route_members.len(), 2);
+    assert_eq!(after.route_members[0].route_id, after.routes[0].id);
+    assert_eq!(
+        (after.route_members[0].tier, after.route_members[0].weight),
+        (0, 3)
+    );
+    assert_eq!(after.route_members[1].model_id, "gpt-4.1-mini");
 }
 
 pub async fn seed_with_unknown_provider_changes_nothing(db: TestDb) {

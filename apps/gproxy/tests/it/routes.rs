@@ -1,0 +1,164 @@
+//! Routes: a public model name served by members on several providers, tier by tier with
+//! weights, falling back to the next member before the first byte.
+
+use crate::helpers::*;
+use gproxy_testkit::Reply;
+use serde_json::json;
+
+fn route_seed(mock: &str) -> String {
+    format!(
+        r#"
+[[providers]]
+name = "oa"
+channel = "openai"
+settings = {{ base_url = "{mock}/v1" }}
+credentials = [ {{ api_key = "sk-up-oa" }} ]
+
+[[providers]]
+name = "an"
+channel = "anthropic"
+settings = {{ base_url = "{mock}" }}
+credentials = [ {{ api_key = "sk-up-an" }} ]
+
+[[routes]]
+name = "smart"
+members = [
+  {{ provider_name = "oa", model_id = "gpt-4.1", tier = 0 }},
+  {{ provider_name = "an", model_id = "claude-sonnet-4-5", tier = 1 }},
+]
+
+[[routes]]
+name = "spread"
+members = [
+  {{ provider_name = "oa", model_id = "gpt-4.1", weight = 3 }},
+  {{ provider_name = "oa", model_id = "gpt-4.1-mini", weight = 1 }},
+]
+"#
+    )
+}
+
+async fn ask(app: &TestApp, model: &str) -> reqwest::Response {
+    ask_as(app, ALICE, model).await
+}
+
+#[tokio::test]
+async fn a_route_falls_back_to_its_next_tier_before_the_first_byte() {
+    let app = spawn_with_seed(route_seed).await;
+    let resp = ask(&app, "smart").await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("x-should-retry").is_none());
+    let v = json(resp).await;
+    assert_eq!(v["model"], "smart", "the client sees the name it used");
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1/chat/completions");
+    assert_eq!(sent.json()["model"], "gpt-4.1");
+
+    // The first tier is rate-limited: the second (another protocol) serves the call.
+    app.mock.push(Reply::error(429, "slow down"));
+    let resp = ask(&app, "smart").await;
+    assert_eq!(resp.status(), 200, "served by the next member");
+    assert_eq!(resp.headers()["x-should-retry"], "false");
+    let v = json(resp).await;
+    assert_eq!(v["choices"][0]["message"]["content"], "Hello from mock!");
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1/messages");
+    assert_eq!(sent.json()["model"], "claude-sonnet-4-5");
+    assert_key_swapped(&sent, "x-api-key", "sk-up-an");
+
+    // The first tier now cools for a minute: the call goes to the second without trying it.
+    let before = app.mock.requests().len();
+    assert_eq!(ask(&app, "smart").await.status(), 200);
+    let after = app.mock.requests();
+    assert_eq!(after.len(), before + 1);
+    assert_eq!(after[before].path, "/v1/messages");
+
+    // One usage record per request, from the member that answered; every attempt logged.
+    let usages = app.wait_usages(3).await;
+    assert_eq!(usages.len(), 3);
+    let moved: Vec<_> = usages
+        .iter()
+        .filter(|u| u.provider == "an")
+        .map(|u| (u.status, u.model.as_str()))
+        .collect();
+    assert_eq!(
+        moved,
+        [(200, "claude-sonnet-4-5"), (200, "claude-sonnet-4-5")]
+    );
+    let upstream = app.upstream().await;
+    assert!(
+        upstream
+            .iter()
+            .any(|u| u.provider == "oa" && u.status == Some(429)),
+        "{upstream:?}"
+    );
+}
+
+#[tokio::test]
+async fn weights_spread_a_tier_and_the_last_member_answers_as_it_can() {
+    let app = spawn_with_seed(route_seed).await;
+    for _ in 0..80 {
+        assert_eq!(ask(&app, "spread").await.status(), 200);
+    }
+    let models: Vec<String> = app
+        .mock
+        .requests()
+        .iter()
+        .map(|r| r.json()["model"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let big = models.iter().filter(|m| *m == "gpt-4.1").count();
+    let small = models.iter().filter(|m| *m == "gpt-4.1-mini").count();
+    assert_eq!(big + small, 80);
+    assert!(big > small && small >= 5, "3:1 by weight: {big} vs {small}");
+
+    // Every member failing: the last one's answer is relayed.
+    app.mock.reset();
+    app.mock.push(Reply::error(500, "down"));
+    app.mock.push(Reply::error(503, "down too"));
+    let resp = ask(&app, "spread").await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["x-should-retry"], "false");
+}
+
+#[tokio::test]
+async fn routes_are_listed_permission_checked_and_validated() {
+    let app = spawn_with_seed(route_seed).await;
+    let v = json(app.get("/v1/models", ALICE).await).await;
+    let ids: Vec<&str> = v["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"smart") && ids.contains(&"spread"), "{ids:?}");
+    // Bob may use gpt-* on openai-main only: no member of `smart` is his.
+    let resp = ask_as(&app, BOB, "smart").await;
+    assert_eq!(resp.status(), 403);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gproxy.toml");
+    std::fs::write(
+        &config,
+        "[[routes]]\nname = \"r\"\nmembers = [ { provider_name = \"nope\", model_id = \"m\" } ]\n",
+    )
+    .expect("write");
+    let err = gproxy::load(gproxy::Cli {
+        config: Some(config),
+        data_dir: Some(dir.path().join("data")),
+        ..gproxy::Cli::default()
+    })
+    .expect_err("unknown provider");
+    assert!(
+        err.to_string()
+            .contains("routes[0]: members[0].provider_name: unknown provider `nope`"),
+        "{err}"
+    );
+}
+
+async fn ask_as(app: &TestApp, key: &str, model: &str) -> reqwest::Response {
+    app.post(
+        "/v1/chat/completions",
+        key,
+        json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await
+}

@@ -1,0 +1,23 @@
+//! `route_members`: one (provider, model) serving a route; lower tiers are tried first,
+//! weights spread load within a tier.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "route_members")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(indexed)]
+    pub route_id: i64,
+    pub provider_id: i64,
+    pub model_id: String,
+    pub tier: i32,
+    pub weight: i32,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
