@@ -13,9 +13,11 @@
 //! - [`outcome`]: what an attempt's answer says about its credential (dead, quota
 //!   exhausted, rate limited, transient, the caller's fault), with the provider's
 //!   recovery time; [`health`] keeps the resulting per-credential, per-model state.
+//! - [`affinity`]: which credential served a prompt prefix lately (cache affinity).
 //! - [`breaker`]: circuit breakers per provider and per (provider, model), on path
 //!   failures; [`budget`]: how many retries a provider may take.
 
+pub mod affinity;
 pub mod breaker;
 pub mod budget;
 pub mod health;

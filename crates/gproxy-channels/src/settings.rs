@@ -2,6 +2,7 @@
 //! the database hold. Unknown setting keys are kept (later features read them).
 
 use crate::ChannelKind;
+use crate::affinity::AffinityConfig;
 use crate::breaker::BreakerConfig;
 use crate::budget::BudgetConfig;
 use crate::outcome::Cooldowns;
@@ -104,6 +105,9 @@ pub struct ChannelSettings {
     /// false: sticky, the first eligible credential in configured order serves every call
     /// until it cools or dies.
     pub round_robin: bool,
+    /// Cache affinity (with round robin only): calls extending a prompt prefix go to the
+    /// credential that served it.
+    pub affinity: AffinityConfig,
     /// `proxy`: the outbound HTTP proxy for this provider's calls, instead of the global
     /// one (`GPROXY_PROXY`).
     pub proxy: Option<ProxyUrl>,
@@ -145,6 +149,12 @@ struct RawSettings {
     #[serde(default)]
     credential_round_robin_enabled: Option<bool>,
     #[serde(default)]
+    credential_cache_affinity_enabled: Option<bool>,
+    #[serde(default)]
+    credential_cache_affinity_max_keys: Option<usize>,
+    #[serde(default)]
+    cache_affinity_ttl_secs: Option<u64>,
+    #[serde(default)]
     proxy: Option<String>,
     #[serde(default)]
     cache_breakpoints: Vec<CacheRule>,
@@ -171,6 +181,9 @@ impl ChannelSettings {
                 retry_budget_percent: None,
                 retry_budget_floor: None,
                 credential_round_robin_enabled: None,
+                credential_cache_affinity_enabled: None,
+                credential_cache_affinity_max_keys: None,
+                cache_affinity_ttl_secs: None,
                 proxy: None,
                 cache_breakpoints: Vec::new(),
                 extra: Map::new(),
@@ -247,6 +260,14 @@ impl ChannelSettings {
             rule.check()
                 .map_err(|message| SettingsError::CacheRule { index: i, message })?;
         }
+        let round_robin = raw.credential_round_robin_enabled.unwrap_or(true);
+        let a = AffinityConfig::default();
+        let affinity = AffinityConfig {
+            // Sticky selection keeps one credential anyway.
+            enabled: round_robin && raw.credential_cache_affinity_enabled.unwrap_or(a.enabled),
+            max_keys: raw.credential_cache_affinity_max_keys.unwrap_or(a.max_keys),
+            ttl: secs(raw.cache_affinity_ttl_secs, a.ttl),
+        };
         let b = BreakerConfig::default();
         if raw
             .breaker_failure_percent
@@ -275,7 +296,8 @@ impl ChannelSettings {
             cooldowns,
             breaker,
             retry_budget,
-            round_robin: raw.credential_round_robin_enabled.unwrap_or(true),
+            round_robin,
+            affinity,
             proxy,
             cache_breakpoints: raw.cache_breakpoints,
             base_url: base_url.trim_end_matches('/').to_owned(),

@@ -12,6 +12,8 @@
 //! - [`text`]: the text a request sends and a stream relays, for token estimates when the
 //!   upstream reported no usage (the client went away first).
 //! - [`models`]: model-list bodies filtered to the models a caller may see.
+//! - [`affinity`]: prompt-prefix keys, so calls sharing a prefix can go to the credential
+//!   whose prompt cache holds it.
 //!
 //! Translation between protocols (DESIGN.md §6) goes through one canonical form, [`ir`]:
 //! typed wire structs per protocol and role ([`openai::chat`], [`anthropic::messages`],
@@ -23,6 +25,7 @@
 //! drive the same entry points.
 //! - [`error`]: the error bodies and in-stream error events each protocol's SDK can parse.
 
+pub mod affinity;
 pub mod anthropic;
 pub mod endpoint;
 pub mod error;

@@ -60,6 +60,7 @@ impl Server {
             estimates: TaskTracker::new(),
             health,
             proxied: Default::default(),
+            affinity: Default::default(),
             breakers: Default::default(),
             budgets: Default::default(),
             login_throttle: Default::default(),

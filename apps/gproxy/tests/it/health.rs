@@ -83,7 +83,8 @@ fn state_of(app: &TestApp, id: i64) -> gproxy_channels::health::Status {
 
 #[tokio::test]
 async fn a_rejected_key_is_dead_and_skipped_until_a_reset() {
-    let app = pool(2, "").await;
+    // The same prompt every time: without affinity, so the round robin shows.
+    let app = pool(2, ", credential_cache_affinity_enabled = false").await;
     let ids = credential_ids(&app).await;
     app.mock.push(Reply::error(401, "invalid api key"));
     let resp = call(&app).await;
@@ -600,4 +601,59 @@ async fn a_provider_can_go_through_its_own_proxy() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].path, "/v1/chat/completions");
     assert_eq!(seen[0].header("host"), Some("upstream.invalid"));
+}
+
+fn turns(n: usize, topic: &str) -> Value {
+    let mut messages = Vec::new();
+    for i in 0..n {
+        messages.push(json!({"role": "user", "content": format!("{topic} question {i}")}));
+        if i + 1 < n {
+            messages.push(json!({"role": "assistant", "content": format!("answer {i}")}));
+        }
+    }
+    json!({"model": "gpt-4.1", "messages": messages})
+}
+
+#[tokio::test]
+async fn a_conversation_stays_on_the_credential_whose_cache_holds_it() {
+    let app = pool(3, "").await;
+    let mut conversation = Vec::new();
+    let mut unrelated = Vec::new();
+    for turn in 1..=4 {
+        assert_eq!(
+            app.post("/pool/v1/chat/completions", ALICE, turns(turn, "weather"))
+                .await
+                .status(),
+            200
+        );
+        conversation.push(keys_seen(&app).last().cloned().expect("a key"));
+        assert_eq!(
+            app.post(
+                "/pool/v1/chat/completions",
+                ALICE,
+                turns(1, &format!("topic {turn}"))
+            )
+            .await
+            .status(),
+            200
+        );
+        unrelated.push(keys_seen(&app).last().cloned().expect("a key"));
+    }
+    assert!(
+        conversation.iter().all(|k| *k == conversation[0]),
+        "one credential for the whole conversation: {conversation:?}"
+    );
+    let mut spread = unrelated.clone();
+    spread.sort();
+    spread.dedup();
+    assert!(spread.len() >= 2, "unrelated prompts spread: {unrelated:?}");
+
+    // Without affinity the same conversation moves with the round robin.
+    let app = pool(3, ", credential_cache_affinity_enabled = false").await;
+    for turn in 1..=3 {
+        app.post("/pool/v1/chat/completions", ALICE, turns(turn, "weather"))
+            .await;
+    }
+    let seen = keys_seen(&app);
+    assert_eq!(seen, ["sk-up-1", "sk-up-2", "sk-up-3"]);
 }

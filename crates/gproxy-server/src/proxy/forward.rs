@@ -30,6 +30,8 @@ pub struct UpstreamCall<'a> {
     /// The upstream model: health is kept per (credential, model). Empty for calls that
     /// name none (model lists).
     pub model: &'a str,
+    /// The body's prompt-prefix keys, when the provider keeps cache affinity.
+    pub prefix: gproxy_protocol::affinity::PrefixKeys,
     pub method: Method,
     /// Full URL including the query.
     pub url: String,
@@ -155,6 +157,15 @@ pub async fn send(
                 let status = response.status();
                 let (response, outcome) = classify(state, response).await;
                 record(&outcome, &format!("status {}", status.as_u16()));
+                if outcome == Outcome::Success {
+                    state.affinity.remember(
+                        provider.id,
+                        &call.prefix.remember,
+                        credential_id,
+                        now(),
+                        &provider.settings.affinity,
+                    );
+                }
                 if outcome.retryable() && may_retry() {
                     log.write(
                         Some(status.as_u16()),
@@ -253,7 +264,7 @@ async fn eligible(
             .filter(|(id, _)| state.health.availability(*id, call.model, at) == Availability::Ready)
             .collect();
         if !ready.is_empty() {
-            return Ok(ready);
+            return Ok(with_affinity(state, call, ready, at));
         }
         let Some(recovery) = state.health.earliest_recovery(&ids, call.model, at) else {
             return Err(ApiError::unavailable(format!(
@@ -274,6 +285,25 @@ async fn eligible(
         }
         tokio::time::sleep_until(tokio::time::Instant::from_std(recovery)).await;
     }
+}
+
+/// `ready` with the credential that last served the call's prompt prefix first, when it is
+/// among them (its prompt cache holds the prefix).
+fn with_affinity(
+    state: &AppState,
+    call: &UpstreamCall<'_>,
+    mut ready: Vec<(i64, Arc<Credential>)>,
+    at: Instant,
+) -> Vec<(i64, Arc<Credential>)> {
+    if let Some(id) = state
+        .affinity
+        .prefer(call.provider.id, &call.prefix.lookup, at)
+        && let Some(pos) = ready.iter().position(|(c, _)| *c == id)
+    {
+        let preferred = ready.remove(pos);
+        ready.insert(0, preferred);
+    }
+    ready
 }
 
 /// The outcome class of an answer. A 402 or 429 is told apart (quota vs rate) by its body,

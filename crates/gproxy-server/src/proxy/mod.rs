@@ -480,6 +480,11 @@ pub(crate) async fn forward_and_respond(
         provider,
         protocol: endpoint.protocol,
         model: model.unwrap_or_default(),
+        prefix: if provider.settings.affinity.enabled && provider.credentials.len() > 1 {
+            gproxy_protocol::affinity::prefix_keys(endpoint, model.unwrap_or_default(), &body)
+        } else {
+            Default::default()
+        },
         method: parts.method.clone(),
         url,
         headers: {
