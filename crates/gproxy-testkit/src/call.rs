@@ -157,7 +157,10 @@ impl FromRequest<AppState> for Call {
             Value::Null
         };
 
-        let reply = state.next_reply();
+        let reply = match state.reply_for_key(credentials(&parts.headers, &query)) {
+            Some(reply) => reply,
+            None => state.next_reply(),
+        };
         crate::script::pause(reply.latency.unwrap_or(state.options().latency)).await;
         Ok(Call {
             surface,

@@ -47,6 +47,9 @@ pub(crate) struct Shared {
     options: MockOptions,
     /// Replies pushed by the test, consumed front first.
     script: Mutex<VecDeque<Reply>>,
+    /// Standing replies by credential: every request presenting the key gets its reply
+    /// (a revoked key, a rate-limited one), whatever the script holds.
+    by_key: Mutex<std::collections::HashMap<String, Reply>>,
     /// Requests received, in arrival order (the newest `record_limit` of them).
     requests: Mutex<VecDeque<RecordedRequest>>,
     /// How many requests arrived since start or the last reset (numbers replies).
@@ -68,6 +71,12 @@ impl Shared {
     /// The counter of abandoned streams, for a stream to bump when dropped early.
     pub fn abandoned(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.abandoned)
+    }
+
+    /// The standing reply of the first of `keys` that has one.
+    pub fn reply_for_key<'a>(&self, keys: impl IntoIterator<Item = &'a str>) -> Option<Reply> {
+        let by_key = lock(&self.by_key);
+        keys.into_iter().find_map(|k| by_key.get(k).cloned())
     }
 
     /// Pops the next scripted reply, or the default one.
@@ -95,6 +104,7 @@ impl Shared {
     /// Forgets the request log and every pending reply; request numbering restarts at 1.
     pub fn reset(&self) {
         lock(&self.script).clear();
+        lock(&self.by_key).clear();
         lock(&self.requests).clear();
         self.seq.store(0, Ordering::Relaxed);
     }
@@ -162,6 +172,7 @@ impl MockUpstream {
         let shared = Arc::new(Shared {
             options: opts,
             script: Mutex::new(VecDeque::new()),
+            by_key: Mutex::new(Default::default()),
             requests: Mutex::new(VecDeque::new()),
             seq: AtomicU64::new(0),
             abandoned: Arc::new(AtomicU64::new(0)),
@@ -200,6 +211,12 @@ impl MockUpstream {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.control.addr
+    }
+
+    /// Every request presenting `key` gets `reply` from now on (until [`MockUpstream::reset`]),
+    /// before the script is consulted.
+    pub fn reply_to_key(&self, key: impl Into<String>, reply: Reply) {
+        lock(&self.shared.by_key).insert(key.into(), reply);
     }
 
     /// Appends a reply to the script: the next request without an earlier scripted reply gets

@@ -657,3 +657,107 @@ async fn a_conversation_stays_on_the_credential_whose_cache_holds_it() {
     let seen = keys_seen(&app);
     assert_eq!(seen, ["sk-up-1", "sk-up-2", "sk-up-3"]);
 }
+
+/// The issue's storm: one key dead, one rate-limited, one out of quota, one provider
+/// answering 500s. Every call succeeds through the healthy path, with no more upstream
+/// attempts than the retry budget allows, and the admin API shows what happened.
+#[tokio::test]
+async fn a_storm_is_weathered_through_the_healthy_paths() {
+    let app = spawn_with(
+        |cli| cli.admin_key = Some(ADMIN.into()),
+        |mock| {
+            format!(
+                r#"
+[[providers]]
+name = "down"
+channel = "openai"
+settings = {{ base_url = "{mock}/v1" }}
+credentials = [ {{ api_key = "sk-down" }} ]
+
+[[providers]]
+name = "pool"
+channel = "openai"
+settings = {{ base_url = "{mock}/v1" }}
+credentials = [ {{ api_key = "sk-dead" }}, {{ api_key = "sk-limited" }}, {{ api_key = "sk-quota" }}, {{ api_key = "sk-good" }} ]
+
+[[routes]]
+name = "storm"
+members = [
+  {{ provider_name = "down", model_id = "gpt-4.1", tier = 0 }},
+  {{ provider_name = "pool", model_id = "gpt-4.1", tier = 1 }},
+]
+"#
+            )
+        },
+    )
+    .await;
+    app.mock
+        .reply_to_key("sk-down", Reply::error(500, "internal error"));
+    app.mock
+        .reply_to_key("sk-dead", Reply::error(401, "invalid api key"));
+    app.mock.reply_to_key(
+        "sk-limited",
+        Reply::error(429, "slow down").with_headers([("retry-after", "30")]),
+    );
+    app.mock.reply_to_key(
+        "sk-quota",
+        Reply::error(429, "quota").with_error_body(json!({"error": {
+            "message": "You exceeded your current quota", "type": "insufficient_quota",
+            "param": null, "code": "insufficient_quota"}})),
+    );
+    for i in 0..20 {
+        let resp = app
+            .post(
+                "/v1/chat/completions",
+                ALICE,
+                json!({"model": "storm", "messages": [{"role": "user", "content": format!("call {i}")}]}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "call {i}");
+    }
+    // The first call meets every failure once (1 on `down`, 4 on `pool`); the next 19 go
+    // straight to the healthy key: 24 upstream attempts for 20 calls.
+    let seen = keys_seen(&app);
+    assert_eq!(seen.len(), 24, "{seen:?}");
+    assert_eq!(seen.iter().filter(|k| *k == "sk-good").count(), 20);
+
+    let v = json(admin_get(&app, "/admin/credential-statuses?limit=500", Some(ADMIN)).await).await;
+    let state_of = |provider: &str, index: usize| {
+        v["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .filter(|r| r["provider"] == provider)
+            .nth(index)
+            .cloned()
+            .expect("row")
+    };
+    assert_eq!(state_of("down", 0)["state"], "partial");
+    assert_eq!(state_of("pool", 0)["state"], "dead");
+    assert_eq!(state_of("pool", 1)["state"], "partial");
+    assert_eq!(
+        state_of("pool", 1)["last_error"],
+        "rate limited: status 429"
+    );
+    assert_eq!(state_of("pool", 2)["state"], "partial");
+    assert_eq!(
+        state_of("pool", 2)["last_error"],
+        "quota exhausted: status 429"
+    );
+    assert_eq!(state_of("pool", 3)["state"], "healthy");
+    let until = |row: Value| {
+        chrono::DateTime::parse_from_rfc3339(row["cooling"][0]["until"].as_str().expect("until"))
+            .expect("RFC 3339")
+            .timestamp()
+            - i64::try_from(
+                SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_secs(),
+            )
+            .expect("fits")
+    };
+    assert!((25..=30).contains(&until(state_of("pool", 1))));
+    assert!((3590..=3600).contains(&until(state_of("pool", 2))));
+    assert!((10..=15).contains(&until(state_of("down", 0))));
+}
