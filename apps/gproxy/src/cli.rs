@@ -76,6 +76,10 @@ pub struct Cli {
     /// the first to recover (default 5 s) before it is refused with 429 and `retry-after`.
     #[arg(long, env = "GPROXY_MAX_RECOVERY_WAIT_SECS")]
     pub max_recovery_wait_secs: Option<u64>,
+    /// How long one upstream attempt may wait for response headers before the call fails
+    /// over to the next credential (default: no limit but the call's `upstream_timeout`).
+    #[arg(long, env = "GPROXY_FIRST_BYTE_TIMEOUT_SECS")]
+    pub first_byte_timeout_secs: Option<u64>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_QUEUE_CAPACITY")]
     pub storage_write_queue_capacity: Option<usize>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_MAX_BATCH_SIZE")]

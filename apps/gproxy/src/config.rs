@@ -247,6 +247,10 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
             .max_recovery_wait_secs
             .or(g.max_recovery_wait_secs)
             .map_or(defaults.max_recovery_wait, Duration::from_secs),
+        first_byte_timeout: match cli.first_byte_timeout_secs.or(g.first_byte_timeout_secs) {
+            Some(0) => return Err(value("first_byte_timeout_secs", "must be greater than 0")),
+            other => other.map(Duration::from_secs),
+        },
     };
     let qd = QueueConfig::default();
     let queue = QueueConfig {

@@ -59,6 +59,7 @@ pub struct GlobalFile {
     pub max_stream_event_bytes: Option<usize>,
     pub stream_idle_timeout_secs: Option<u64>,
     pub max_recovery_wait_secs: Option<u64>,
+    pub first_byte_timeout_secs: Option<u64>,
     pub storage_write_queue_capacity: Option<usize>,
     pub storage_write_max_batch_size: Option<usize>,
     pub storage_write_aggregate_window_ms: Option<u64>,

@@ -32,6 +32,9 @@ pub struct ServerConfig {
     /// When no credential of a provider may serve a call, how long it may wait for the
     /// first to recover before it is refused with 429/503 and `retry-after`.
     pub max_recovery_wait: Duration,
+    /// How long one attempt may wait for response headers before the call fails over to
+    /// the next credential (`None`: only the call's deadline, `upstream_timeout`, applies).
+    pub first_byte_timeout: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +52,7 @@ impl Default for ServerConfig {
             max_stream_event_bytes: 16 * 1024 * 1024,
             stream_idle_timeout: Duration::from_secs(300),
             max_recovery_wait: Duration::from_secs(5),
+            first_byte_timeout: None,
         }
     }
 }

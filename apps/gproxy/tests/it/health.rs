@@ -761,3 +761,28 @@ members = [
     assert!((3590..=3600).contains(&until(state_of("pool", 2))));
     assert!((10..=15).contains(&until(state_of("down", 0))));
 }
+
+#[tokio::test]
+async fn a_slow_credential_times_out_and_the_call_fails_over() {
+    let app = spawn_with(
+        |cli| cli.first_byte_timeout_secs = Some(1),
+        |mock| pool_toml(mock, 2, ""),
+    )
+    .await;
+    app.mock.reply_to_key(
+        "sk-up-1",
+        Reply::text("late").with_latency(Duration::from_secs(3)),
+    );
+    let started = Instant::now();
+    let resp = call(&app).await;
+    assert_eq!(resp.status(), 200, "the second key answered");
+    assert!(started.elapsed() < Duration::from_millis(2500));
+    assert_eq!(keys_seen(&app), ["sk-up-1", "sk-up-2"]);
+    let ids = credential_ids(&app).await;
+    let status = state_of(&app, ids[0]);
+    assert_eq!(status.state, State::Partial);
+    assert_eq!(
+        status.last_error.as_deref(),
+        Some("upstream failure: no response headers in time")
+    );
+}

@@ -133,8 +133,12 @@ pub async fn send(
             .headers(headers)
             .body(call.body.clone())
             .send();
-        // Each attempt waits for headers at most until the call's one deadline.
-        let left = deadline.saturating_duration_since(now());
+        // Each attempt waits for headers at most its first-byte timeout, and never past the
+        // call's one deadline.
+        let mut left = deadline.saturating_duration_since(now());
+        if let Some(first_byte) = state.config.first_byte_timeout {
+            left = left.min(first_byte);
+        }
         let outcome = tokio::time::timeout(left, request).await;
         let record = |outcome: &Outcome, detail: &str| {
             let at = now();
@@ -208,7 +212,7 @@ pub async fn send(
                 last_error = Some(ApiError::gateway_timeout(format!(
                     "provider `{}` did not answer within {}s",
                     provider.name,
-                    state.config.upstream_timeout.as_secs()
+                    ceil_secs(left)
                 )));
             }
         }
