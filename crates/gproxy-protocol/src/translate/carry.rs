@@ -2,7 +2,8 @@
 //! turn (text and signature, or a redacted block's data) travel sealed in a field the client
 //! sends back whole: a Responses reasoning item's `encrypted_content` (Codex, `store:
 //! false`), a Gemini function call's `thoughtSignature` (Gemini CLI). Read back, the blocks
-//! reach Anthropic unchanged, so thinking stays on in tool loops.
+//! reach Anthropic unchanged, so thinking stays on in tool loops. OpenAI's own encrypted
+//! reasoning (a Responses upstream) travels the same way, marked ([`seal_openai`]).
 
 use crate::ir::Part;
 use base64::Engine;
@@ -76,6 +77,24 @@ pub fn open(content: &str) -> Option<Vec<Part>> {
     (!parts.is_empty()).then_some(parts)
 }
 
+/// Marks an OpenAI reasoning item's `encrypted_content` held as a reasoning signature in the
+/// IR, so it goes back only to a Responses upstream (Anthropic would reject it).
+const OPENAI_PREFIX: &str = "gproxy.openai.v1:";
+
+/// The IR signature that carries OpenAI's `encrypted_content` (a Responses upstream's
+/// reasoning) through clients of other protocols.
+pub fn seal_openai(encrypted: &str) -> String {
+    format!("{OPENAI_PREFIX}{encrypted}")
+}
+
+/// OpenAI's `encrypted_content` in a signature [`seal_openai`] made; `None` for any other
+/// signature (Anthropic's, the gateway's own sealed thinking).
+pub fn open_openai(signature: &str) -> Option<&str> {
+    signature
+        .strip_prefix(OPENAI_PREFIX)
+        .filter(|s| !s.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +125,17 @@ mod tests {
         assert_eq!(open("not base64!"), None);
         assert_eq!(open(&STANDARD.encode(b"gproxy.thinking.v1:[]")), None);
         assert_eq!(open(&STANDARD.encode(b"other prefix:[]")), None);
+    }
+
+    #[test]
+    fn openai_reasoning_is_marked_and_survives_the_gemini_seal() {
+        let sig = seal_openai("gAAAAB-openai");
+        assert_eq!(open_openai(&sig), Some("gAAAAB-openai"));
+        assert_eq!(open_openai("EqQBCkgIAhABGAIiQ"), None);
+        assert_eq!(open_openai(&seal_openai("")), None);
+        // A Gemini client carries it in a call's thoughtSignature and sends it back whole.
+        let part = reasoning("summary", Some(&sig), None);
+        let sealed = seal(std::slice::from_ref(&part)).expect("sealed");
+        assert_eq!(open(&sealed), Some(vec![part]));
     }
 }

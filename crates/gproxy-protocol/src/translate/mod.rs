@@ -39,10 +39,17 @@ use crate::gemini::generate as gemini;
 use crate::openai::{self, chat};
 use crate::{Endpoint, Operation, Protocol, ir};
 
-/// A Responses client: its requests decode into the IR and its answers encode from it
-/// (it is never an upstream: OpenAI channels serve it natively).
+/// A Responses endpoint: as a client, its requests decode into the IR and its answers
+/// encode from it; as an upstream (`settings.dispatch` = `openai.responses`), the IR
+/// encodes into its requests and its answers decode into the IR. Responses to Responses is
+/// passthrough, never through the IR.
 fn responses_client(endpoint: Endpoint) -> bool {
     endpoint.protocol == Protocol::OpenAi && endpoint.operation == Operation::Responses
+}
+
+/// See [`responses_client`]: the same endpoint, as the upstream.
+fn responses_upstream(endpoint: Endpoint) -> bool {
+    responses_client(endpoint)
 }
 
 /// The generation endpoints translation serves, by protocol.
@@ -61,6 +68,9 @@ fn generation(endpoint: Endpoint) -> Option<Protocol> {
 pub fn supported(from: Endpoint, to: Endpoint) -> bool {
     if responses_client(from) {
         return generation(to).is_some();
+    }
+    if responses_upstream(to) {
+        return generation(from).is_some();
     }
     generation(from).is_some() && generation(to).is_some() && from.protocol != to.protocol
 }
@@ -99,6 +109,12 @@ pub fn encode_request(
     req: &ir::Request,
     dialect: chat::Dialect,
 ) -> Result<Vec<u8>, TranslateError> {
+    if responses_upstream(to) {
+        return serde_json::to_vec(&openai::responses::upstream::request::Request::from_ir(
+            req,
+        )?)
+        .map_err(|e| TranslateError::Invalid(format!("encoding the request: {e}")));
+    }
     let encoded = match generation(to) {
         Some(Protocol::OpenAi) => serde_json::to_vec(&chat::ChatRequest::from_ir(req, dialect)?),
         Some(Protocol::Anthropic) => {
@@ -177,6 +193,11 @@ pub fn replay_response(
 /// An upstream's whole answer in the IR.
 fn decode_answer(to: Endpoint, body: &[u8], id_seed: &str) -> Result<ir::Response, TranslateError> {
     let invalid = |e: serde_json::Error| TranslateError::Invalid(format!("upstream answer: {e}"));
+    if responses_upstream(to) {
+        return openai::responses::upstream::response::response_from_wire(
+            serde_json::from_slice(body).map_err(invalid)?,
+        );
+    }
     Ok(match generation(to) {
         Some(Protocol::OpenAi) => ir::Response::try_from(
             serde_json::from_slice::<chat::ChatCompletion>(body).map_err(invalid)?,

@@ -1,13 +1,14 @@
 //! A stream translator: the upstream protocol's decoder feeding the client protocol's
 //! encoder through IR events, one upstream event at a time.
 
-use super::{TranslateError, generation};
+use super::{TranslateError, generation, responses_upstream};
 use crate::anthropic::messages::stream as anthropic;
 use crate::frame::{Frame, Framing};
 use crate::gemini::generate::stream as gemini;
 use crate::ir::{BlockKind, StreamEvent};
 use crate::openai::chat::stream as chat;
 use crate::openai::responses::stream as responses;
+use crate::openai::responses::upstream::stream as responses_up;
 use crate::{Endpoint, ErrorKind, Protocol};
 use bytes::Bytes;
 
@@ -16,11 +17,15 @@ enum Decoder {
     Chat(chat::Decoder),
     Anthropic(anthropic::Decoder),
     Gemini(gemini::Decoder),
+    Responses(responses_up::Decoder),
 }
 
 impl Decoder {
     /// The decoder of `upstream`'s stream; `None` for an endpoint not translated.
     fn new(upstream: Endpoint, id_seed: &str) -> Option<Self> {
+        if responses_upstream(upstream) {
+            return Some(Decoder::Responses(responses_up::Decoder::new()));
+        }
         Some(match generation(upstream)? {
             Protocol::OpenAi => Decoder::Chat(chat::Decoder::new()),
             Protocol::Anthropic => Decoder::Anthropic(anthropic::Decoder::new()),
@@ -36,6 +41,7 @@ impl Decoder {
             (Decoder::Chat(d), Some(data)) => d.push(data),
             (Decoder::Anthropic(d), Some(data)) => d.push(data),
             (Decoder::Gemini(d), Some(data)) => d.push(data),
+            (Decoder::Responses(d), Some(data)) => d.push(data),
         }
     }
 

@@ -197,10 +197,12 @@ fn streams_translate_to_every_other_client() {
         ("chat", CHAT, "chat.sse"),
         ("anthropic", MESSAGES, "anthropic.sse"),
         ("gemini", GEMINI_STREAM, "gemini.sse"),
+        ("responses", RESPONSES, "responses.sse"),
     ];
     for (up_name, upstream, file) in upstreams {
         for (client_name, client, framing) in clients {
-            if client.protocol == upstream.protocol && client != RESPONSES {
+            // Same protocol (and Responses on Responses) is passthrough.
+            if !translate::supported(client, upstream) {
                 continue;
             }
             let text = translate_stream(upstream, file, client, framing);
@@ -211,7 +213,20 @@ fn streams_translate_to_every_other_client() {
 
 #[test]
 fn interleaved_parallel_calls_reach_an_anthropic_client_whole() {
-    let text = translate_stream(CHAT, "chat.sse", MESSAGES, Framing::Sse);
+    for (upstream, file) in [(CHAT, "chat.sse"), (RESPONSES, "responses.sse")] {
+        assert_eq!(
+            anthropic_calls(&translate_stream(upstream, file, MESSAGES, Framing::Sse)),
+            [
+                ("call_p".to_owned(), json!({"city": "Paris"})),
+                ("call_r".to_owned(), json!({"city": "Rome"}))
+            ],
+            "{file}"
+        );
+    }
+}
+
+/// The tool calls (id, whole arguments) of an Anthropic client's stream, by block.
+fn anthropic_calls(text: &str) -> Vec<(String, Value)> {
     // Join each tool_use block's argument pieces by its index.
     let mut blocks: std::collections::BTreeMap<u64, (String, String)> = Default::default();
     for data in text.lines().filter_map(|l| l.strip_prefix("data: ")) {
@@ -227,17 +242,10 @@ fn interleaved_parallel_calls_reach_an_anthropic_client_whole() {
             b.1.push_str(v["delta"]["partial_json"].as_str().unwrap_or_default());
         }
     }
-    let calls: Vec<(String, Value)> = blocks
+    blocks
         .into_values()
         .map(|(id, args)| (id, serde_json::from_str(&args).expect("whole arguments")))
-        .collect();
-    assert_eq!(
-        calls,
-        [
-            ("call_p".to_owned(), json!({"city": "Paris"})),
-            ("call_r".to_owned(), json!({"city": "Rome"}))
-        ]
-    );
+        .collect()
 }
 
 #[test]
@@ -744,10 +752,11 @@ fn stream_only_upstreams_aggregate_and_whole_answers_replay() {
         ("chat.sse", CHAT),
         ("anthropic.sse", MESSAGES),
         ("gemini.sse", GEMINI_STREAM),
+        ("responses.sse", RESPONSES),
     ] {
         let body = fixture(&format!("streams/{file}"));
         for client in [CHAT, RESPONSES, MESSAGES, GEMINI] {
-            if client.protocol == upstream.protocol {
+            if !translate::supported(client, upstream) {
                 continue;
             }
             let (out, usage) =
@@ -763,7 +772,12 @@ fn stream_only_upstreams_aggregate_and_whole_answers_replay() {
         }
         // A cut stream is no answer.
         let cut = &body[..body.len() / 2];
-        assert!(translate::aggregate_response(upstream, cut, RESPONSES, "m", 0, "t").is_err());
+        let client = if upstream == RESPONSES {
+            MESSAGES
+        } else {
+            RESPONSES
+        };
+        assert!(translate::aggregate_response(upstream, cut, client, "m", 0, "t").is_err());
     }
 
     // A whole Anthropic answer replayed as a Chat client's stream.
@@ -788,4 +802,220 @@ fn stream_only_upstreams_aggregate_and_whole_answers_replay() {
     assert!(text.contains("\"content\":\"Checking.\""), "{text}");
     assert!(text.contains("\"finish_reason\":\"tool_calls\""), "{text}");
     assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+}
+
+#[test]
+fn requests_encode_for_a_responses_upstream() {
+    for (name, from) in [("chat", CHAT), ("anthropic", MESSAGES), ("gemini", GEMINI)] {
+        let mut request = decode(name, from);
+        request.model = "gpt-5-codex".into();
+        let encoded = translate::encode_request(RESPONSES, &request, Dialect::OpenAi);
+        if request.stop.is_empty() {
+            assert!(encoded.is_ok(), "{name}");
+        } else {
+            // Responses has no stop sequences: refused by name, never dropped.
+            let err = encoded.expect_err("stop refused");
+            assert!(
+                matches!(&err, translate::TranslateError::Unsupported { field, .. } if field == "stop"),
+                "{name}: {err}"
+            );
+            request.stop.clear();
+        }
+        let bytes = translate::encode_request(RESPONSES, &request, Dialect::OpenAi)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out: Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(out["store"], false, "{name}");
+        assert_eq!(
+            out["include"],
+            json!(["reasoning.encrypted_content"]),
+            "{name}"
+        );
+        assert!(out["tools"].as_array().is_some_and(|t| {
+            t.iter()
+                .all(|t| t["type"] == "function" && t["strict"] == false)
+        }));
+        insta::assert_json_snapshot!(format!("request__{name}__to__responses"), out);
+    }
+}
+
+/// A whole Responses answer: reasoning OpenAI encrypted, text, a call; usage with cache
+/// and reasoning tokens.
+fn responses_answer() -> Value {
+    json!({"id": "resp_1", "object": "response", "created_at": 1, "status": "completed",
+        "model": "gpt-5-codex", "error": null, "incomplete_details": null,
+        "output": [
+            {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Look it up."}],
+             "encrypted_content": "gAAAAABo-encrypted"},
+            {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+             "content": [{"type": "output_text", "text": "One moment.", "annotations": []}]},
+            {"type": "function_call", "id": "fc_1", "status": "completed", "call_id": "call_1",
+             "name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}],
+        "usage": {"input_tokens": 100, "input_tokens_details": {"cached_tokens": 30},
+                  "output_tokens": 20, "output_tokens_details": {"reasoning_tokens": 5},
+                  "total_tokens": 120}})
+}
+
+#[test]
+fn responses_answers_translate_with_usage_meaning_the_same() {
+    let body = serde_json::to_vec(&responses_answer()).expect("bytes");
+    for (name, client) in [("chat", CHAT), ("anthropic", MESSAGES), ("gemini", GEMINI)] {
+        let (out, usage) = translate::translate_response(
+            RESPONSES,
+            &body,
+            client,
+            "client-model",
+            1_700_000_000,
+            "t",
+        )
+        .expect("translates");
+        assert_eq!(
+            (
+                usage.input_tokens,
+                usage.cache_read_tokens,
+                usage.output_tokens,
+                usage.reasoning_tokens
+            ),
+            (100, 30, 20, 5)
+        );
+        let v: Value = serde_json::from_slice(&out).expect("json");
+        let text = v.to_string();
+        assert!(
+            text.contains("One moment.") && text.contains("Paris"),
+            "{name}: {v}"
+        );
+        insta::assert_json_snapshot!(format!("answer__responses__to__{name}"), v);
+    }
+    let (out, _) =
+        translate::translate_response(RESPONSES, &body, MESSAGES, "m", 0, "t").expect("ok");
+    let v: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["stop_reason"], "tool_use");
+    assert_eq!(v["content"][2]["id"], "call_1");
+    assert_eq!(
+        (
+            v["usage"]["input_tokens"].as_u64(),
+            v["usage"]["cache_read_input_tokens"].as_u64()
+        ),
+        (Some(70), Some(30)),
+        "Anthropic counts input without the cache"
+    );
+}
+
+#[test]
+fn openai_reasoning_goes_back_to_a_responses_upstream_through_anthropic_and_gemini_clients() {
+    let body = serde_json::to_vec(&responses_answer()).expect("bytes");
+    // Claude Code gets the reasoning as a thinking block and sends it back whole.
+    let (out, _) =
+        translate::translate_response(RESPONSES, &body, MESSAGES, "m", 0, "t").expect("ok");
+    let answer: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(answer["content"][0]["type"], "thinking");
+    let next = json!({"model": "m", "max_tokens": 100, "messages": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": answer["content"]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1", "content": "sunny"}]}]});
+    let mut req = translate::decode_request(MESSAGES, next.to_string().as_bytes()).expect("ok");
+    req.model = "gpt-5-codex".into();
+    let sent: Value = serde_json::from_slice(
+        &translate::encode_request(RESPONSES, &req, Dialect::OpenAi).expect("encodes"),
+    )
+    .expect("json");
+    let kinds: Vec<&str> = sent["input"]
+        .as_array()
+        .expect("input")
+        .iter()
+        .filter_map(|i| i["type"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "message",
+            "reasoning",
+            "message",
+            "function_call",
+            "function_call_output"
+        ]
+    );
+    assert_eq!(sent["input"][1]["encrypted_content"], "gAAAAABo-encrypted");
+    assert_eq!(sent["input"][3]["call_id"], "call_1");
+    assert_eq!(sent["input"][4]["call_id"], "call_1");
+    assert_eq!(sent["input"][4]["output"], "sunny");
+    // On its way to Anthropic instead, OpenAI's reasoning is dropped (Anthropic would
+    // reject it).
+    let anthropic: Value = serde_json::from_slice(
+        &translate::encode_request(MESSAGES, &req, Dialect::OpenAi).expect("encodes"),
+    )
+    .expect("json");
+    assert!(!anthropic.to_string().contains("gAAAAABo-encrypted"));
+
+    // The Gemini CLI carries it in the call's thoughtSignature.
+    let (out, _) =
+        translate::translate_response(RESPONSES, &body, GEMINI, "m", 0, "t").expect("ok");
+    let answer: Value = serde_json::from_slice(&out).expect("json");
+    let model_turn = &answer["candidates"][0]["content"];
+    let next = json!({"contents": [
+        {"role": "user", "parts": [{"text": "Weather in Paris?"}]},
+        model_turn,
+        {"role": "user", "parts": [{"functionResponse": {"id": "call_1", "name": "get_weather",
+            "response": {"result": "sunny"}}}]}]});
+    let mut req = translate::decode_request(GEMINI, next.to_string().as_bytes()).expect("ok");
+    req.model = "gpt-5-codex".into();
+    let sent: Value = serde_json::from_slice(
+        &translate::encode_request(RESPONSES, &req, Dialect::OpenAi).expect("encodes"),
+    )
+    .expect("json");
+    let reasoning: Vec<&Value> = sent["input"]
+        .as_array()
+        .expect("input")
+        .iter()
+        .filter(|i| i["type"] == "reasoning")
+        .collect();
+    assert_eq!(reasoning.len(), 1, "{sent}");
+    assert_eq!(reasoning[0]["encrypted_content"], "gAAAAABo-encrypted");
+}
+
+#[test]
+fn a_failed_or_cut_responses_upstream_is_an_error() {
+    let failed = json!({"id": "resp_1", "status": "failed", "output": [],
+        "error": {"code": "server_error", "message": "The model crashed."}});
+    let err =
+        translate::translate_response(RESPONSES, failed.to_string().as_bytes(), CHAT, "m", 0, "t")
+            .expect_err("no empty success");
+    assert!(err.to_string().contains("The model crashed."), "{err}");
+
+    let created = json!({"type": "response.created", "response": {"id": "resp_1", "model": "gpt-5", "status": "in_progress"}});
+    let text = json!({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": "Hi"});
+    let failed_event = json!({"type": "response.failed", "response": failed});
+    let (anthropic, stopped) = stream_events_to(
+        RESPONSES,
+        MESSAGES,
+        &[created.clone(), text.clone(), failed_event],
+    );
+    assert!(!stopped);
+    assert!(anthropic.contains("event: error") && anthropic.contains("The model crashed."));
+    // An `error` event, and a stream that just ends: the client's error, not a stop.
+    let error = json!({"type": "error", "code": "rate_limit_exceeded", "message": "Slow down."});
+    let (chat, stopped) = stream_events_to(RESPONSES, CHAT, &[created.clone(), error]);
+    assert!(!stopped && chat.contains("Slow down."), "{chat}");
+    let (gemini, stopped) = stream_events_to(RESPONSES, GEMINI_STREAM, &[created, text]);
+    assert!(!stopped && gemini.contains("\"error\""), "{gemini}");
+}
+
+#[test]
+fn a_responses_stream_truncated_by_the_limit_keeps_the_truncation() {
+    let events = [
+        json!({"type": "response.created", "response": {"id": "resp_1", "model": "gpt-5"}}),
+        json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "message", "id": "msg_1"}}),
+        json!({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "delta": "Once upon"}),
+        json!({"type": "response.incomplete", "response": {"id": "resp_1", "status": "incomplete",
+            "incomplete_details": {"reason": "max_output_tokens"},
+            "usage": {"input_tokens": 3, "output_tokens": 16}}}),
+    ];
+    let (chat, stopped) = stream_events_to(RESPONSES, CHAT, &events);
+    assert!(stopped);
+    assert!(chat.contains("\"finish_reason\":\"length\""), "{chat}");
+    assert!(chat.contains("\"completion_tokens\":16"), "{chat}");
+    let (anthropic, _) = stream_events_to(RESPONSES, MESSAGES, &events);
+    assert!(
+        anthropic.contains("\"stop_reason\":\"max_tokens\""),
+        "{anthropic}"
+    );
 }

@@ -120,7 +120,7 @@ proptest! {
 
     #[test]
     fn conversations_survive_every_protocol(req in request()) {
-        for to in [CHAT, MESSAGES, GEMINI] {
+        for to in [CHAT, MESSAGES, GEMINI, RESPONSES] {
             let bytes = translate::encode_request(to, &req, Dialect::OpenAi).expect("encodes");
             let back = translate::decode_request(to, &bytes).expect("decodes");
             prop_assert_eq!(content(&req), content(&back), "through {:?}", to);
@@ -145,7 +145,8 @@ proptest! {
 
     #[test]
     fn stream_translators_never_panic(events in prop::collection::vec(json_value(), 0..12), cut in any::<bool>()) {
-        for (upstream, client) in [(CHAT, MESSAGES), (MESSAGES, CHAT), (GEMINI, RESPONSES), (CHAT, GEMINI)] {
+        for (upstream, client) in [(CHAT, MESSAGES), (MESSAGES, CHAT), (GEMINI, RESPONSES), (CHAT, GEMINI),
+                (RESPONSES, MESSAGES), (RESPONSES, CHAT), (RESPONSES, GEMINI)] {
             let stream = ClientStream {
                 model: "m".into(), created: 0, include_usage: true, input_estimate: 0, framing: Framing::Sse,
                 id_seed: "t".into(),
@@ -192,6 +193,11 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         "model",
         "tools",
         "output",
+        "output_index",
+        "item_id",
+        "item",
+        "response",
+        "status",
     ]);
     let leaf = prop_oneof![
         Just(serde_json::Value::Null),
@@ -208,7 +214,15 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
             "tool",
             "function",
             "model",
-            "STOP"
+            "STOP",
+            "response.output_item.added",
+            "response.output_item.done",
+            "response.function_call_arguments.delta",
+            "response.output_text.delta",
+            "response.completed",
+            "function_call",
+            "reasoning",
+            "incomplete"
         ])
         .prop_map(|s| json!(s)),
         "[a-z{}\\[\\]\":]{0,12}".prop_map(|s| json!(s)),

@@ -249,7 +249,18 @@ impl TryFrom<&ir::Request> for MessagesRequest {
                 ir::Role::User => "user",
                 ir::Role::Assistant => "assistant",
             };
-            let blocks = blocks_from_parts(&m.parts);
+            // OpenAI's encrypted reasoning (from a Responses upstream) is not Anthropic's to
+            // verify: dropped like any other provider's reasoning.
+            let parts: Vec<ir::Part> = m
+                .parts
+                .iter()
+                .filter(|p| {
+                    !matches!(p, ir::Part::Reasoning { signature: Some(s), .. }
+                        if crate::translate::carry::open_openai(s).is_some())
+                })
+                .cloned()
+                .collect();
+            let blocks = blocks_from_parts(&parts);
             // A message left with nothing Anthropic accepts (only empty text, or thinking
             // another provider made) is not sent.
             if blocks.is_empty() {
@@ -323,17 +334,14 @@ impl TryFrom<&ir::Request> for MessagesRequest {
                 m.parts
                     .iter()
                     .any(|p| matches!(p, ir::Part::ToolCall { .. }))
-                    && !m.parts.iter().any(|p| {
-                        matches!(
-                            p,
-                            ir::Part::Reasoning {
-                                signature: Some(_),
-                                ..
-                            } | ir::Part::Reasoning {
-                                redacted: Some(_),
-                                ..
-                            }
-                        )
+                    && !m.parts.iter().any(|p| match p {
+                        ir::Part::Reasoning {
+                            redacted: Some(_), ..
+                        } => true,
+                        ir::Part::Reasoning {
+                            signature: Some(s), ..
+                        } => crate::translate::carry::open_openai(s).is_none(),
+                        _ => false,
                     })
             });
         let reasoning = match &req.reasoning {

@@ -323,15 +323,17 @@ impl TryFrom<ChatRequest> for ir::Request {
     }
 }
 
-/// Whether an OpenAI model takes `reasoning_effort` (o-series, GPT-5): others reject it,
+/// Whether an OpenAI model takes `reasoning_effort` (o-series, GPT-5, codex): others reject it,
 /// so a client's thinking setting is not passed to them.
-fn reasoning_model(model: &str) -> bool {
+pub(crate) fn reasoning_model(model: &str) -> bool {
     let m = model.rsplit('/').next().unwrap_or(model);
-    ["o1", "o3", "o4", "gpt-5"].iter().any(|p| m.starts_with(p))
+    ["o1", "o3", "o4", "gpt-5", "codex"]
+        .iter()
+        .any(|p| m.starts_with(p))
 }
 
 /// An effort level OpenAI knows.
-fn openai_effort(effort: &str) -> &'static str {
+pub(crate) fn openai_effort(effort: &str) -> &'static str {
     match effort {
         "minimal" | "none" => "minimal",
         "low" => "low",
@@ -341,7 +343,7 @@ fn openai_effort(effort: &str) -> &'static str {
 }
 
 /// The effort level for a thinking budget.
-fn effort_for_budget(budget: u64) -> &'static str {
+pub(crate) fn effort_for_budget(budget: u64) -> &'static str {
     match budget {
         0..=2047 => "low",
         2048..=16383 => "medium",
