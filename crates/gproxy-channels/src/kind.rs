@@ -301,4 +301,41 @@ mod tests {
         assert_eq!(ChannelKind::DeepSeek.dispatch(embed), Dispatch::Unsupported);
         assert_eq!(ChannelKind::Nvidia.dispatch(embed), Dispatch::Passthrough);
     }
+
+    #[test]
+    fn dispatch_can_send_generation_to_the_responses_endpoint() {
+        let settings = crate::ChannelSettings::parse(
+            ChannelKind::OpenAi,
+            &serde_json::json!({"dispatch": {
+                "messages": "openai.responses", "chat_completions": "openai.responses",
+                "generate_content": "openai.responses",
+                "stream_generate_content": "openai.responses",
+                "responses": "openai.responses"}}),
+        )
+        .expect("valid");
+        let responses = Endpoint::new(Protocol::OpenAi, Operation::Responses);
+        for client in [
+            Endpoint::new(Protocol::Anthropic, Operation::Messages),
+            Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions),
+            Endpoint::new(Protocol::Gemini, Operation::GenerateContent),
+            Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent),
+        ] {
+            assert_eq!(
+                ChannelKind::OpenAi.dispatch_with(&settings, client),
+                Dispatch::Transform(responses),
+                "{client:?}"
+            );
+        }
+        // A Responses client on it stays passthrough; the defaults stay Chat.
+        assert_eq!(
+            ChannelKind::OpenAi.dispatch_with(&settings, responses),
+            Dispatch::Passthrough
+        );
+        let chat = Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions);
+        assert_eq!(ChannelKind::OpenAi.dispatch(chat), Dispatch::Passthrough);
+        assert_eq!(
+            ChannelKind::OpenAi.dispatch(Endpoint::new(Protocol::Anthropic, Operation::Messages)),
+            Dispatch::Transform(chat)
+        );
+    }
 }

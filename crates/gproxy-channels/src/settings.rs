@@ -56,7 +56,8 @@ pub enum DispatchRule {
 
 impl DispatchRule {
     /// Reads `"passthrough"`, `"local"`, `"unsupported"` or `"<protocol>.<operation>"`
-    /// (`"openai.chat_completions"`, `"anthropic.messages"`, `"gemini.generate_content"`).
+    /// (`"openai.chat_completions"`, `"openai.responses"`, `"anthropic.messages"`,
+    /// `"gemini.generate_content"`).
     fn parse(value: &str) -> Option<DispatchRule> {
         Some(match value {
             "passthrough" => DispatchRule::Passthrough,

@@ -1,6 +1,7 @@
 //! Translation between protocols through the gateway: Anthropic Messages clients on an
 //! OpenAI Chat upstream and Chat clients on an Anthropic upstream, streamed and not, with
-//! text, tool calls, tool results, usage and upstream errors.
+//! text, tool calls, tool results, usage and upstream errors; Anthropic, Chat and Gemini
+//! clients on a Responses upstream (`settings.dispatch`).
 
 use crate::helpers::*;
 use gproxy_testkit::Reply;
@@ -870,4 +871,308 @@ credentials = [ {{ api_key = "sk-up-w" }} ]
     );
     let sent = app.mock.last_request().expect("sent").json();
     assert!(sent.get("stream").is_none_or(|s| s == false), "{sent}");
+}
+
+/// A provider whose OpenAI channel serves Chat, Anthropic and Gemini clients at its
+/// Responses endpoint (`settings.dispatch`), as for the Responses-only codex models.
+async fn spawn_responses_provider() -> TestApp {
+    spawn_with_seed(|mock| {
+        format!(
+            r#"
+[[providers]]
+name = "openai-responses"
+channel = "openai"
+settings = {{ base_url = "{mock}/v1", dispatch = {{ messages = "openai.responses", chat_completions = "openai.responses", generate_content = "openai.responses", stream_generate_content = "openai.responses" }} }}
+credentials = [ {{ api_key = "sk-up-responses" }} ]
+"#
+        )
+    })
+    .await
+}
+
+/// The Responses body the mock got, checked for what every translated call sends.
+fn sent_responses_body(app: &TestApp) -> Value {
+    let sent = app.mock.last_request().expect("forwarded");
+    assert_eq!(sent.path, "/v1/responses");
+    assert_key_swapped(&sent, "authorization", "sk-up-responses");
+    let body = sent.json();
+    assert_eq!(body["store"], false, "{body}");
+    assert_eq!(body["model"], "gpt-5-codex");
+    assert_eq!(body["include"], json!(["reasoning.encrypted_content"]));
+    body
+}
+
+#[tokio::test]
+async fn anthropic_client_on_a_responses_upstream() {
+    let app = spawn_responses_provider().await;
+    let app = &app;
+    let call = |body: Value| async move {
+        app.http
+            .post(app.url("/openai-responses/v1/messages"))
+            .header("x-api-key", ALICE)
+            .header("anthropic-version", "2023-06-01")
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    };
+    let mut body = anthropic_body(false);
+    body["model"] = json!("gpt-5-codex");
+    let resp = call(body.clone()).await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["content"][0]["text"], "Hello from mock!");
+    assert_eq!(v["stop_reason"], "end_turn");
+    // 11 input tokens, 3 of them cached: Anthropic counts them apart.
+    assert_eq!(
+        (
+            &v["usage"]["input_tokens"],
+            &v["usage"]["cache_read_input_tokens"],
+            &v["usage"]["output_tokens"]
+        ),
+        (&json!(8), &json!(3), &json!(7))
+    );
+    let sent = sent_responses_body(app);
+    assert_eq!(sent["instructions"], "Be brief.");
+    assert_eq!(
+        sent["input"],
+        json!([{"type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": "What is the weather in Paris?"}]}])
+    );
+    assert_eq!(
+        sent["tools"][0],
+        json!({"type": "function", "name": "get_weather", "description": "Weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            "strict": false})
+    );
+    assert_eq!(sent["max_output_tokens"], 100);
+    assert!(sent.get("stream").is_none());
+
+    // Streamed, two calls in parallel: two tool_use blocks with their own arguments.
+    app.mock.push(
+        Reply::tool_calls([
+            (
+                "call_p".to_owned(),
+                "get_weather".to_owned(),
+                json!({"city": "Paris"}),
+            ),
+            (
+                "call_r".to_owned(),
+                "get_weather".to_owned(),
+                json!({"city": "Rome"}),
+            ),
+        ])
+        .with_chunks(3),
+    );
+    body["stream"] = json!(true);
+    let resp = call(body.clone()).await;
+    assert_eq!(resp.status(), 200);
+    let events = anthropic_events(&resp.text().await.expect("body"));
+    assert_eq!(sent_responses_body(app)["stream"], true);
+    let mut calls: Vec<(String, String)> = Vec::new();
+    for (kind, v) in &events {
+        if kind == "content_block_start" && v["content_block"]["type"] == "tool_use" {
+            let id = v["content_block"]["id"].as_str().expect("id").to_owned();
+            calls.push((id, String::new()));
+        }
+        if v["delta"]["type"] == "input_json_delta" {
+            let index = v["index"].as_u64().expect("index") as usize;
+            let start = events
+                .iter()
+                .find(|(k, s)| k == "content_block_start" && s["index"] == index)
+                .expect("its start");
+            let id = start.1["content_block"]["id"].as_str().expect("id");
+            let call = calls.iter_mut().find(|(c, _)| c == id).expect("open call");
+            call.1
+                .push_str(v["delta"]["partial_json"].as_str().unwrap_or_default());
+        }
+    }
+    let calls: Vec<(String, Value)> = calls
+        .into_iter()
+        .map(|(id, args)| (id, serde_json::from_str(&args).expect("whole arguments")))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("call_p".to_owned(), json!({"city": "Paris"})),
+            ("call_r".to_owned(), json!({"city": "Rome"}))
+        ]
+    );
+    let delta = &events[events.len() - 2].1;
+    assert_eq!(delta["delta"]["stop_reason"], "tool_use");
+    assert_eq!(delta["usage"]["output_tokens"], 7);
+    assert_eq!(events.last().expect("events").0, "message_stop");
+    let u = &app.wait_usages(2).await[1];
+    assert!(u.complete, "{u:?}");
+    assert_eq!((u.input_tokens, u.output_tokens), (11, 7));
+
+    // The results go back as function_call_output items after their calls.
+    let next = json!({"model": "gpt-5-codex", "max_tokens": 100, "messages": [
+        {"role": "user", "content": "Weather in Paris and Rome?"},
+        {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "call_p", "name": "get_weather", "input": {"city": "Paris"}},
+            {"type": "tool_use", "id": "call_r", "name": "get_weather", "input": {"city": "Rome"}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "call_p", "content": "sunny"},
+            {"type": "tool_result", "tool_use_id": "call_r", "content": "rain", "is_error": true}]}]});
+    assert_eq!(call(next).await.status(), 200);
+    let sent = sent_responses_body(app);
+    assert_eq!(
+        sent["input"].as_array().expect("input")[1..],
+        json!([
+            {"type": "function_call", "call_id": "call_p", "name": "get_weather", "arguments": "{\"city\":\"Paris\"}"},
+            {"type": "function_call", "call_id": "call_r", "name": "get_weather", "arguments": "{\"city\":\"Rome\"}"},
+            {"type": "function_call_output", "call_id": "call_p", "output": "sunny"},
+            {"type": "function_call_output", "call_id": "call_r", "output": "Error: rain"}])
+        .as_array()
+        .expect("array")[..]
+    );
+}
+
+#[tokio::test]
+async fn chat_client_on_a_responses_upstream() {
+    let app = spawn_responses_provider().await;
+    let body = json!({"model": "gpt-5-codex", "max_completion_tokens": 50,
+        "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}],
+        "tools": [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]});
+    let resp = app
+        .post("/openai-responses/v1/chat/completions", ALICE, body.clone())
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(v["object"], "chat.completion");
+    assert_eq!(v["choices"][0]["message"]["content"], "Hello from mock!");
+    assert_eq!(v["choices"][0]["finish_reason"], "stop");
+    assert_eq!(v["usage"]["prompt_tokens"], 11);
+    assert_eq!(v["usage"]["prompt_tokens_details"]["cached_tokens"], 3);
+    assert_eq!(v["usage"]["completion_tokens"], 7);
+    assert_eq!(
+        v["usage"]["completion_tokens_details"]["reasoning_tokens"],
+        2
+    );
+    let sent = sent_responses_body(&app);
+    assert_eq!(sent["instructions"], "sys");
+    assert_eq!(sent["input"][0]["content"][0]["text"], "hi");
+    assert_eq!(sent["tools"][0]["name"], "lookup");
+    assert_eq!(sent["max_output_tokens"], 50);
+
+    // Streamed with a call: tool-call deltas, `tool_calls`, the usage chunk when asked.
+    app.mock
+        .push(Reply::tool_call("call_l", "lookup", json!({"q": "rust"})).with_chunks(3));
+    let mut stream_body = body;
+    stream_body["stream"] = json!(true);
+    stream_body["stream_options"] = json!({"include_usage": true});
+    let resp = app
+        .post("/openai-responses/v1/chat/completions", ALICE, stream_body)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let data = sse_data(&resp.text().await.expect("body"));
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).expect("json"))
+        .collect();
+    let first = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+        .expect("a call");
+    assert_eq!(first["id"], "call_l");
+    assert_eq!(first["function"]["name"], "lookup");
+    let args: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"].as_str())
+        .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&args).expect("json"),
+        json!({"q": "rust"})
+    );
+    let finish = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["finish_reason"].as_str())
+        .expect("finish");
+    assert_eq!(finish, "tool_calls");
+    let usage = &chunks.last().expect("usage chunk")["usage"];
+    assert_eq!(
+        (&usage["prompt_tokens"], &usage["completion_tokens"]),
+        (&json!(11), &json!(7))
+    );
+    assert_eq!(sent_responses_body(&app)["stream"], true);
+}
+
+#[tokio::test]
+async fn gemini_client_on_a_responses_upstream() {
+    let app = spawn_responses_provider().await;
+    let resp = app
+        .post_with(
+            "/openai-responses/v1beta/models/gpt-5-codex:generateContent",
+            "x-goog-api-key",
+            ALICE,
+            gemini_body(),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let v = json(resp).await;
+    assert_eq!(
+        v["candidates"][0]["content"]["parts"][0]["text"],
+        "Hello from mock!"
+    );
+    assert_eq!(v["candidates"][0]["finishReason"], "STOP");
+    // 7 output tokens, 2 of them reasoning: Gemini counts thoughts apart.
+    assert_eq!(v["usageMetadata"]["promptTokenCount"], 11);
+    assert_eq!(v["usageMetadata"]["candidatesTokenCount"], 5);
+    assert_eq!(v["usageMetadata"]["thoughtsTokenCount"], 2);
+    let sent = sent_responses_body(&app);
+    assert_eq!(sent["instructions"], "Be brief.");
+    assert_eq!(sent["max_output_tokens"], 64);
+    assert_eq!(
+        sent["tools"][0]["parameters"]["properties"]["city"]["type"],
+        "string"
+    );
+
+    // Streamed (alt=sse) with a call: the call whole, with its id, usage in the last chunk.
+    app.mock.push(Reply::tool_call(
+        "call_g",
+        "get_weather",
+        json!({"city": "Paris"}),
+    ));
+    let resp = app
+        .post_with(
+            "/openai-responses/v1beta/models/gpt-5-codex:streamGenerateContent?alt=sse",
+            "x-goog-api-key",
+            ALICE,
+            gemini_body(),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.expect("body");
+    let chunks: Vec<Value> = sse_data(&text)
+        .iter()
+        .map(|d| serde_json::from_str(d).expect("json"))
+        .collect();
+    let call = chunks
+        .iter()
+        .find_map(|c| c["candidates"][0]["content"]["parts"][0].get("functionCall"))
+        .expect("a function call");
+    assert_eq!(
+        (&call["id"], &call["name"], &call["args"]),
+        (
+            &json!("call_g"),
+            &json!("get_weather"),
+            &json!({"city": "Paris"})
+        )
+    );
+    let last = chunks.last().expect("chunks");
+    assert_eq!(last["usageMetadata"]["promptTokenCount"], 11);
+    let sent = sent_responses_body(&app);
+    assert_eq!(sent["stream"], true);
+    assert_eq!(
+        app.mock
+            .last_request()
+            .expect("sent")
+            .query
+            .as_deref()
+            .unwrap_or_default(),
+        "",
+        "no alt=sse for a Responses upstream"
+    );
 }
