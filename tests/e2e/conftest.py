@@ -37,6 +37,14 @@ channel = "openai"
 settings = {{ base_url = "{openai}/v1", {cool} }}
 credentials = [ {{ api_key = "{openai_key}" }} ]
 
+# The same OpenAI mock, with Anthropic, Chat and Gemini clients sent to its Responses
+# endpoint (as for the Responses-only codex models).
+[[providers]]
+name = "openai-responses"
+channel = "openai"
+settings = {{ base_url = "{openai}/v1", dispatch = {{ messages = "openai.responses", chat_completions = "openai.responses", generate_content = "openai.responses", stream_generate_content = "openai.responses" }}, {cool} }}
+credentials = [ {{ api_key = "{openai_key}" }} ]
+
 [[providers]]
 name = "anthropic-main"
 channel = "anthropic"

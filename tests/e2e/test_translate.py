@@ -498,3 +498,193 @@ def test_openai_sdk_on_stream_only_and_whole_only_anthropic_providers(gw: str, a
     assert call.id == "toolu_w" and json.loads(call.function.arguments) == ARGS
     assert final.choices[0].finish_reason == "tool_calls"
     assert not anthropic_mock.only_request()["body"].get("stream")
+
+
+# --- Anthropic, Chat and Gemini clients on a Responses upstream (`settings.dispatch`) ---
+
+RESPONSES_USAGE = {"input": 25, "output": 12, "cache_read": 5, "cache_write": 0, "reasoning": 4}
+
+
+def _responses_request(mock: Mock) -> dict:
+    """The one request the mock got: at /v1/responses, stateless."""
+    sent = mock.only_request()
+    assert_upstream(mock, sent, "/v1/responses")
+    assert sent["body"]["store"] is False
+    return sent["body"]
+
+
+@pytest.fixture
+def claude_on_responses(gw: str) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=f"{gw}/openai-responses", api_key=CLIENT_KEY, max_retries=0)
+
+
+def test_anthropic_sdk_on_a_responses_provider(claude_on_responses: anthropic.Anthropic, openai_mock: Mock) -> None:
+    openai_mock.push({"text": "Sunny in Paris.", "usage": RESPONSES_USAGE})
+    msg = claude_on_responses.messages.create(
+        model="gpt-5-codex", max_tokens=256, system="Be brief.", messages=QUESTION
+    )
+    assert msg.content[0].type == "text" and msg.content[0].text == "Sunny in Paris."
+    assert msg.stop_reason == "end_turn"
+    # Responses' input tokens include the cached ones; Anthropic counts them apart.
+    assert (msg.usage.input_tokens, msg.usage.cache_read_input_tokens, msg.usage.output_tokens) == (20, 5, 12)
+    body = _responses_request(openai_mock)
+    assert body["instructions"] == "Be brief."
+    assert body["input"] == [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "What is the weather in Paris?"}]}
+    ]
+    assert body["include"] == ["reasoning.encrypted_content"]
+    assert body["max_output_tokens"] == 256
+
+    openai_mock.clear()
+    openai_mock.push({"text": "Sunny and warm in Paris today.", "chunks": 5, "usage": RESPONSES_USAGE})
+    with claude_on_responses.messages.stream(model="gpt-5-codex", max_tokens=256, messages=QUESTION) as s:
+        texts = list(s.text_stream)
+        final = s.get_final_message()
+    assert "".join(texts) == "Sunny and warm in Paris today."
+    assert len(texts) == 5
+    assert final.stop_reason == "end_turn"
+    assert (final.usage.cache_read_input_tokens, final.usage.output_tokens) == (5, 12)
+    assert _responses_request(openai_mock)["stream"] is True
+
+
+def test_anthropic_tool_conversation_on_a_responses_provider(
+    claude_on_responses: anthropic.Anthropic, openai_mock: Mock
+) -> None:
+    question = [{"role": "user", "content": "Weather in Paris and Rome?"}]
+    openai_mock.push(TWO_CALLS)
+    with claude_on_responses.messages.stream(
+        model="gpt-5-codex", max_tokens=256, messages=question, tools=ANTHROPIC_TOOLS
+    ) as s:
+        first = s.get_final_message()
+    calls = [b for b in first.content if b.type == "tool_use"]
+    assert [(c.id, c.name, c.input) for c in calls] == [
+        ("call_p1", "get_weather", {"city": "Paris"}),
+        ("call_r1", "get_weather", {"city": "Rome"}),
+    ]
+    assert first.stop_reason == "tool_use"
+    tool = _responses_request(openai_mock)["tools"][0]
+    assert tool == {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        "strict": False,
+    }
+
+    openai_mock.clear()
+    openai_mock.push({"text": "Both sunny."})
+    history = question + [
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "call_p1", "content": "sunny"},
+            {"type": "tool_result", "tool_use_id": "call_r1", "content": "sunny too"},
+        ]},
+    ]
+    second = claude_on_responses.messages.create(
+        model="gpt-5-codex", max_tokens=256, messages=history, tools=ANTHROPIC_TOOLS
+    )
+    assert second.content[0].text == "Both sunny."
+    items = _responses_request(openai_mock)["input"]
+    fn_calls = [i for i in items if i["type"] == "function_call"]
+    outputs = [i for i in items if i["type"] == "function_call_output"]
+    assert [(c["call_id"], json.loads(c["arguments"])) for c in fn_calls] == [
+        ("call_p1", {"city": "Paris"}), ("call_r1", {"city": "Rome"})
+    ]
+    assert [(o["call_id"], o["output"]) for o in outputs] == [("call_p1", "sunny"), ("call_r1", "sunny too")]
+
+
+def test_openai_sdk_chat_on_a_responses_provider(gw: str, openai_mock: Mock) -> None:
+    c = openai.OpenAI(base_url=f"{gw}/openai-responses/v1", api_key=CLIENT_KEY, max_retries=0)
+    openai_mock.push({"text": "Sunny in Paris.", "usage": RESPONSES_USAGE})
+    r = c.chat.completions.create(
+        model="gpt-5-codex",
+        messages=[{"role": "system", "content": "Be brief."}] + QUESTION,
+        max_completion_tokens=64,
+    )
+    assert r.choices[0].message.content == "Sunny in Paris."
+    assert r.choices[0].finish_reason == "stop"
+    assert (r.usage.prompt_tokens, r.usage.prompt_tokens_details.cached_tokens) == (25, 5)
+    assert (r.usage.completion_tokens, r.usage.completion_tokens_details.reasoning_tokens) == (12, 4)
+    body = _responses_request(openai_mock)
+    assert body["instructions"] == "Be brief."
+    assert body["max_output_tokens"] == 64
+
+    openai_mock.clear()
+    openai_mock.push({"tool_call": {"id": "call_c1", "name": "get_weather", "arguments": ARGS}, "chunks": 3,
+                      "usage": RESPONSES_USAGE})
+    with c.chat.completions.stream(
+        model="gpt-5-codex", messages=QUESTION, tools=OPENAI_TOOLS, stream_options={"include_usage": True}
+    ) as s:
+        for _ in s:
+            pass
+        final = s.get_final_completion()
+    (call,) = final.choices[0].message.tool_calls
+    assert (call.id, call.function.name, json.loads(call.function.arguments)) == ("call_c1", "get_weather", ARGS)
+    assert final.choices[0].finish_reason == "tool_calls"
+    assert final.usage.prompt_tokens == 25 and final.usage.completion_tokens == 12
+    assert _responses_request(openai_mock)["tools"][0]["name"] == "get_weather"
+
+    # The result goes back paired with its call.
+    openai_mock.clear()
+    openai_mock.push({"text": "It is sunny."})
+    r = c.chat.completions.create(
+        model="gpt-5-codex",
+        messages=QUESTION + [
+            final.choices[0].message.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
+        ],
+        tools=OPENAI_TOOLS,
+    )
+    assert r.choices[0].message.content == "It is sunny."
+    items = _responses_request(openai_mock)["input"]
+    assert [i for i in items if i["type"] == "function_call_output"] == [
+        {"type": "function_call_output", "call_id": "call_c1", "output": "sunny"}
+    ]
+
+
+def test_google_genai_on_a_responses_provider(gw: str, openai_mock: Mock) -> None:
+    c = genai.Client(api_key=CLIENT_KEY, http_options=types.HttpOptions(base_url=f"{gw}/openai-responses"))
+    openai_mock.push({"text": "Sunny in Paris.", "usage": RESPONSES_USAGE})
+    r = c.models.generate_content(
+        model="gpt-5-codex",
+        contents="What is the weather in Paris?",
+        config=types.GenerateContentConfig(system_instruction="Be brief.", max_output_tokens=64),
+    )
+    assert r.text == "Sunny in Paris."
+    assert r.usage_metadata.prompt_token_count == 25
+    assert r.usage_metadata.cached_content_token_count == 5
+    # Gemini counts thoughts apart from the candidates.
+    assert (r.usage_metadata.candidates_token_count, r.usage_metadata.thoughts_token_count) == (8, 4)
+    assert _responses_request(openai_mock)["instructions"] == "Be brief."
+
+    openai_mock.clear()
+    openai_mock.push({"tool_call": {"id": "call_g1", "name": "get_weather", "arguments": ARGS}, "chunks": 2})
+    config = types.GenerateContentConfig(
+        tools=[GEMINI_TOOL],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )
+    chunks = list(c.models.generate_content_stream(model="gpt-5-codex", contents="Weather in Paris?", config=config))
+    calls = [fc for ch in chunks for fc in (ch.function_calls or [])]
+    assert [(fc.id, fc.name, fc.args) for fc in calls] == [("call_g1", "get_weather", ARGS)]
+    assert _responses_request(openai_mock)["stream"] is True
+
+    openai_mock.clear()
+    openai_mock.push({"text": "It is sunny."})
+    r = c.models.generate_content(
+        model="gpt-5-codex",
+        contents=[
+            types.Content(role="user", parts=[types.Part(text="Weather in Paris?")]),
+            types.Content(role="model", parts=[types.Part(function_call=calls[0])]),
+            types.Content(
+                role="user",
+                parts=[types.Part.from_function_response(name="get_weather", response={"result": "sunny"})],
+            ),
+        ],
+        config=config,
+    )
+    assert r.text == "It is sunny."
+    items = _responses_request(openai_mock)["input"]
+    (fc,) = [i for i in items if i["type"] == "function_call"]
+    (out,) = [i for i in items if i["type"] == "function_call_output"]
+    assert fc["call_id"] == out["call_id"] == "call_g1", "call and result paired"
+    assert out["output"] == "sunny"
