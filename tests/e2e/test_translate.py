@@ -551,7 +551,7 @@ def test_anthropic_tool_conversation_on_a_responses_provider(
     claude_on_responses: anthropic.Anthropic, openai_mock: Mock
 ) -> None:
     question = [{"role": "user", "content": "Weather in Paris and Rome?"}]
-    openai_mock.push(TWO_CALLS)
+    openai_mock.push(dict(TWO_CALLS, reasoning="Two cities, two calls."))
     with claude_on_responses.messages.stream(
         model="gpt-5-codex", max_tokens=256, messages=question, tools=ANTHROPIC_TOOLS
     ) as s:
@@ -562,6 +562,9 @@ def test_anthropic_tool_conversation_on_a_responses_provider(
         ("call_r1", "get_weather", {"city": "Rome"}),
     ]
     assert first.stop_reason == "tool_use"
+    # The model's reasoning arrives as a thinking block whose signature carries it.
+    assert first.content[0].type == "thinking"
+    assert first.content[0].thinking == "Two cities, two calls."
     tool = _responses_request(openai_mock)["tools"][0]
     assert tool == {
         "type": "function",
@@ -585,6 +588,10 @@ def test_anthropic_tool_conversation_on_a_responses_provider(
     )
     assert second.content[0].text == "Both sunny."
     items = _responses_request(openai_mock)["input"]
+    # ... and goes back whole as the reasoning item, before the calls it led to.
+    assert [i["type"] for i in items[:3]] == ["message", "reasoning", "function_call"]
+    assert items[1]["encrypted_content"].startswith("enc_mock_")
+    assert first.content[0].signature.endswith(items[1]["encrypted_content"])
     fn_calls = [i for i in items if i["type"] == "function_call"]
     outputs = [i for i in items if i["type"] == "function_call_output"]
     assert [(c["call_id"], json.loads(c["arguments"])) for c in fn_calls] == [

@@ -47,6 +47,8 @@ pub(crate) struct ReplySpec {
     hold_open_ms: Option<u64>,
     /// OpenAI Chat and Gemini: the finish reason to send instead of the answer's own.
     finish_reason: Option<String>,
+    /// OpenAI Responses: a reasoning summary before the answer.
+    reasoning: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +145,9 @@ impl ReplySpec {
         }
         if self.finish_reason.is_some() {
             reply.finish_reason = self.finish_reason;
+        }
+        if self.reasoning.is_some() {
+            reply.reasoning = self.reasoning;
         }
         Ok(reply)
     }

@@ -1,5 +1,6 @@
 //! OpenAI Responses API: the `response` object, its SSE event sequence (typed `event:` lines
-//! with numbered `sequence_number`s), and `POST /v1/responses/input_tokens`.
+//! with numbered `sequence_number`s), and `POST /v1/responses/input_tokens`. A reply with
+//! [`crate::Reply::reasoning`] starts with a reasoning item (summary and encrypted content).
 
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -24,6 +25,17 @@ struct Meta {
     item_id: String,
     created: u64,
     model: String,
+    /// The reasoning summary of the first item, if any.
+    reasoning: Option<String>,
+    /// `encrypted_content` of the reasoning item.
+    encrypted: String,
+}
+
+impl Meta {
+    /// The output index of the answer's first item (after the reasoning item).
+    fn first(&self) -> usize {
+        usize::from(self.reasoning.is_some())
+    }
 }
 
 async fn create(call: Call) -> Response {
@@ -39,12 +51,15 @@ async fn create(call: Call) -> Response {
         },
         created: unix_now(),
         model: call.model(),
+        reasoning: call.reply.reasoning.clone(),
+        encrypted: format!("enc_mock_{}", call.seq),
     };
     if call.stream() {
         stream(&meta, &answer, call.reply.usage, call.reply.chunks)
             .into_response(&call, "text/event-stream")
     } else {
-        let mut output = vec![item(&meta, &answer, true)];
+        let mut output: Vec<Value> = reasoning_item(&meta).into_iter().collect();
+        output.push(item(&meta, &answer, true));
         output.extend(parallel_items(&meta, &answer));
         Json(response(&meta, "completed", output, Some(call.reply.usage))).into_response()
     }
@@ -145,6 +160,14 @@ fn parallel_items(meta: &Meta, answer: &Answer<'_>) -> Vec<Value> {
         .collect()
 }
 
+/// The finished reasoning item, when the reply has one.
+fn reasoning_item(meta: &Meta) -> Option<Value> {
+    let summary = meta.reasoning.as_ref()?;
+    Some(json!({"type": "reasoning", "id": format!("rs_{}", meta.id),
+        "summary": [{"type": "summary_text", "text": summary}],
+        "encrypted_content": meta.encrypted}))
+}
+
 fn text_part(text: &str) -> Value {
     json!({"type": "output_text", "text": text, "annotations": []})
 }
@@ -170,13 +193,49 @@ fn stream(meta: &Meta, answer: &Answer<'_>, usage: MockUsage, chunks: usize) -> 
     let mut head = vec![
         ev.emit("response.created", json!({"response": pending})),
         ev.emit("response.in_progress", json!({"response": pending})),
-        ev.emit(
-            "response.output_item.added",
-            json!({"output_index": 0, "item": item(meta, answer, false)}),
-        ),
     ];
+    let first = meta.first();
+    let reasoning = reasoning_item(meta);
+    if let Some(done) = &reasoning {
+        // The reasoning item: added empty, its summary in one delta, done with the
+        // encrypted content.
+        let id = &done["id"];
+        let text = &done["summary"][0]["text"];
+        head.push(ev.emit(
+            "response.output_item.added",
+            json!({"output_index": 0, "item": {"type": "reasoning", "id": id, "summary": []}}),
+        ));
+        let part = |text: &Value| json!({"type": "summary_text", "text": text});
+        let at = json!({"item_id": id, "output_index": 0, "summary_index": 0});
+        for (kind, field, value) in [
+            (
+                "response.reasoning_summary_part.added",
+                "part",
+                part(&json!("")),
+            ),
+            (
+                "response.reasoning_summary_text.delta",
+                "delta",
+                text.clone(),
+            ),
+            ("response.reasoning_summary_text.done", "text", text.clone()),
+            ("response.reasoning_summary_part.done", "part", part(text)),
+        ] {
+            let mut body = at.clone();
+            body[field] = value;
+            head.push(ev.emit(kind, body));
+        }
+        head.push(ev.emit(
+            "response.output_item.done",
+            json!({"output_index": 0, "item": done}),
+        ));
+    }
+    head.push(ev.emit(
+        "response.output_item.added",
+        json!({"output_index": first, "item": item(meta, answer, false)}),
+    ));
     let at = |extra: Value| {
-        let mut value = json!({"item_id": meta.item_id, "output_index": 0});
+        let mut value = json!({"item_id": meta.item_id, "output_index": first});
         if let (Some(map), Value::Object(extra)) = (value.as_object_mut(), extra) {
             map.extend(extra);
         }
@@ -226,12 +285,12 @@ fn stream(meta: &Meta, answer: &Answer<'_>, usage: MockUsage, chunks: usize) -> 
     let final_item = item(meta, answer, true);
     tail.push(ev.emit(
         "response.output_item.done",
-        json!({"output_index": 0, "item": final_item}),
+        json!({"output_index": first, "item": final_item}),
     ));
     // Parallel calls: one more item each, its arguments in one delta.
     let extra = parallel_items(meta, answer);
     for (k, done) in extra.iter().enumerate() {
-        let index = k + 1;
+        let index = first + k + 1;
         let mut added = done.clone();
         added["arguments"] = json!("");
         added["status"] = json!("in_progress");
@@ -252,7 +311,8 @@ fn stream(meta: &Meta, answer: &Answer<'_>, usage: MockUsage, chunks: usize) -> 
             json!({"output_index": index, "item": done}),
         ));
     }
-    let mut output = vec![final_item];
+    let mut output: Vec<Value> = reasoning.into_iter().collect();
+    output.push(final_item);
     output.extend(extra);
     let completed = response(meta, "completed", output, Some(usage));
     tail.push(ev.emit("response.completed", json!({"response": completed})));
@@ -269,6 +329,8 @@ mod tests {
             item_id: "msg_mock_1".into(),
             created: 1,
             model: "gpt-4.1".into(),
+            reasoning: None,
+            encrypted: "enc_mock_1".into(),
         }
     }
 
@@ -307,5 +369,25 @@ mod tests {
             evs[10].1["response"]["output"][0]["content"][0]["text"],
             "abc"
         );
+    }
+
+    #[test]
+    fn reasoning_comes_first_with_its_encrypted_content() {
+        let meta = Meta {
+            reasoning: Some("think".into()),
+            ..meta()
+        };
+        let script = stream(&meta, &Answer::Text("ab"), MockUsage::default(), 2);
+        let all: Vec<Bytes> = [script.head, script.deltas, script.tail].concat();
+        let evs = events(&all);
+        assert_eq!(evs[2].0, "response.output_item.added");
+        assert_eq!(evs[2].1["item"]["type"], "reasoning");
+        assert_eq!(evs[4].1["delta"], "think");
+        assert_eq!(evs[7].1["item"]["encrypted_content"], "enc_mock_1");
+        assert_eq!(evs[8].1["output_index"], 1, "the answer's item comes next");
+        let (last, done) = evs.last().expect("events");
+        assert_eq!(last, "response.completed");
+        assert_eq!(done["response"]["output"][0]["type"], "reasoning");
+        assert_eq!(done["response"]["output"][1]["content"][0]["text"], "ab");
     }
 }

@@ -33,6 +33,10 @@ pub struct Reply {
     /// OpenAI Chat and Gemini: the finish reason sent instead of the answer's own, as the
     /// protocol spells it (an upstream that stops oddly: Gemini `MALFORMED_FUNCTION_CALL`).
     pub finish_reason: Option<String>,
+    /// OpenAI Responses only: a reasoning item before the answer, with this summary text and
+    /// `encrypted_content` `enc_mock_<n>` (as with `store: false` and
+    /// `include: ["reasoning.encrypted_content"]`).
+    pub reasoning: Option<String>,
 }
 
 /// One more tool call of a parallel-call reply.
@@ -116,7 +120,14 @@ impl Reply {
             hold_open: None,
             parallel_calls: Vec::new(),
             finish_reason: None,
+            reasoning: None,
         }
+    }
+
+    /// A reasoning summary before the answer (OpenAI Responses only; see [`Reply::reasoning`]).
+    pub fn with_reasoning(mut self, summary: impl Into<String>) -> Self {
+        self.reasoning = Some(summary.into());
+        self
     }
 
     /// Several tool calls made at once: the first as [`Reply::tool_call`], the rest in

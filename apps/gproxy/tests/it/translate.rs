@@ -1176,3 +1176,73 @@ async fn gemini_client_on_a_responses_upstream() {
         "no alt=sse for a Responses upstream"
     );
 }
+
+/// Claude Code on a codex model: the model's encrypted reasoning reaches the client as a
+/// thinking block and goes back to the upstream as the reasoning item it was, whole.
+#[tokio::test]
+async fn openai_reasoning_survives_an_anthropic_tool_loop_on_a_responses_upstream() {
+    let app = spawn_responses_provider().await;
+    app.mock.push(
+        Reply::tool_call("call_t", "get_weather", json!({"city": "Paris"}))
+            .with_reasoning("Check the weather."),
+    );
+    let mut body = anthropic_body(true);
+    body["model"] = json!("gpt-5-codex");
+    let resp = app
+        .post_with(
+            "/openai-responses/v1/messages",
+            "x-api-key",
+            ALICE,
+            body.clone(),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let events = anthropic_events(&resp.text().await.expect("body"));
+    let thinking: String = events
+        .iter()
+        .filter(|(_, v)| v["delta"]["type"] == "thinking_delta")
+        .map(|(_, v)| {
+            v["delta"]["thinking"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(thinking, "Check the weather.");
+    let signature = events
+        .iter()
+        .find_map(|(_, v)| {
+            (v["delta"]["type"] == "signature_delta").then(|| v["delta"]["signature"].clone())
+        })
+        .expect("the reasoning's signature");
+
+    body["stream"] = json!(false);
+    body["messages"] = json!([
+        {"role": "user", "content": "What is the weather in Paris?"},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": thinking, "signature": signature},
+            {"type": "tool_use", "id": "call_t", "name": "get_weather", "input": {"city": "Paris"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_t", "content": "sunny"}]}]);
+    let resp = app
+        .post_with("/openai-responses/v1/messages", "x-api-key", ALICE, body)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let sent = sent_responses_body(&app);
+    let encrypted = sent["input"][1]["encrypted_content"]
+        .as_str()
+        .expect("encrypted content");
+    assert!(
+        encrypted.starts_with("enc_mock_"),
+        "the mock's own: {encrypted}"
+    );
+    assert!(
+        signature.as_str().is_some_and(|s| s.ends_with(encrypted)),
+        "carried in the signature: {signature}"
+    );
+    assert_eq!(
+        sent["input"][1]["summary"],
+        json!([{"type": "summary_text", "text": "Check the weather."}])
+    );
+    assert_eq!(sent["input"][2]["type"], "function_call");
+    assert_eq!(sent["input"][3]["call_id"], "call_t");
+}
