@@ -16,7 +16,8 @@
 //!   whose prompt cache holds it.
 //!
 //! Translation between protocols (DESIGN.md §6) goes through one canonical form, [`ir`]:
-//! typed wire structs per protocol and role ([`openai::chat`], [`anthropic::messages`],
+//! typed wire structs per protocol and role ([`openai::chat`], [`openai::responses`] with
+//! its upstream direction in [`openai::responses::upstream`], [`anthropic::messages`],
 //! [`gemini::generate`]),
 //! each decoding into and encoding from the IR, requests and responses as pure
 //! conversions and streams as pure state machines; [`translate`] ties them together (the

@@ -55,9 +55,10 @@ pub enum Part {
         content: Vec<Part>,
         is_error: bool,
     },
-    /// Model reasoning. `signature` (Anthropic) and `encrypted` (OpenAI Responses, Gemini
-    /// thought signatures) are opaque and must come back byte for byte to the family that
-    /// made them; `redacted` holds Anthropic's `redacted_thinking` data.
+    /// Model reasoning. `signature` is opaque and must come back byte for byte to the family
+    /// that made it: Anthropic's thinking signature, or a Responses upstream's
+    /// `encrypted_content` marked as OpenAI's ([`crate::translate::carry::seal_openai`]);
+    /// `redacted` holds Anthropic's `redacted_thinking` data.
     Reasoning {
         text: String,
         signature: Option<String>,
