@@ -12,8 +12,9 @@ const CLIENTS: [Endpoint; 4] = [
     Endpoint::new(Protocol::Anthropic, Operation::Messages),
     Endpoint::new(Protocol::Gemini, Operation::GenerateContent),
 ];
-const UPSTREAMS: [Endpoint; 3] = [
+const UPSTREAMS: [Endpoint; 4] = [
     Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions),
+    Endpoint::new(Protocol::OpenAi, Operation::Responses),
     Endpoint::new(Protocol::Anthropic, Operation::Messages),
     Endpoint::new(Protocol::Gemini, Operation::GenerateContent),
 ];

@@ -13,8 +13,9 @@ const CLIENTS: [Endpoint; 4] = [
     Endpoint::new(Protocol::Anthropic, Operation::Messages),
     Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent),
 ];
-const UPSTREAMS: [Endpoint; 3] = [
+const UPSTREAMS: [Endpoint; 4] = [
     Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions),
+    Endpoint::new(Protocol::OpenAi, Operation::Responses),
     Endpoint::new(Protocol::Anthropic, Operation::Messages),
     Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent),
 ];
@@ -25,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let upstream = UPSTREAMS[usize::from(pick) % UPSTREAMS.len()];
-    let client = CLIENTS[usize::from(pick / 3) % CLIENTS.len()];
+    let client = CLIENTS[usize::from(pick / 4) % CLIENTS.len()];
     let framing = if pick & 0x80 == 0 {
         Framing::Sse
     } else {
