@@ -1,5 +1,5 @@
 //! How fast the stream translators run: each fixture upstream stream (chat, Anthropic,
-//! Gemini) translated for each other client protocol, many times over, reporting upstream
+//! Gemini, Responses) translated for each other client protocol, many times over, reporting upstream
 //! events per second. `cargo run --release -p gproxy-protocol --example stream_throughput
 //! [ROUNDS]`; run under `valgrind --tool=dhat` for allocations per event.
 
@@ -30,6 +30,12 @@ fn main() -> std::io::Result<()> {
             responses,
         ),
         ("gemini → chat", gemini, "gemini.sse", chat),
+        (
+            "responses → anthropic",
+            responses,
+            "responses.sse",
+            messages,
+        ),
     ];
     let mut out = std::io::stdout().lock();
     for (name, upstream, file, client) in pairs {
