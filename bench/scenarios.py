@@ -18,6 +18,10 @@ def scenarios(args):
     out = [
         {"id": "chat", "title": "OpenAI chat, small body"},
         {"id": "chat-10k", "title": "OpenAI chat, ~10 KB prompt", "prompt": "10k"},
+        {"id": "chat-pool", "upstream": "fast-pool",
+         "title": "OpenAI chat, 4 credentials, cache affinity on",
+         "targets": ["direct", "gproxy"],
+         "note": "the provider pools 4 credentials: health, breakers, retry budget and affinity run on every call"},
         {"id": "stream-100", "title": "OpenAI chat stream, 100 chunks", "kind": "stream"},
         {"id": "anthropic-to-openai", "kind": "stream", "surface": "anthropic",
          "title": "Anthropic client → OpenAI upstream, stream (translated)",

@@ -42,6 +42,14 @@ channel = "aistudio"
 settings = {{ base_url = "{fast}" }}
 credentials = [ {{ api_key = "{key}" }} ]
 
+# The fast mock behind a pool of four credentials, round robin with cache affinity (the
+# defaults), so selection, health and affinity bookkeeping run on every call.
+[[providers]]
+name = "mock-pool"
+channel = "openai"
+settings = {{ base_url = "{fast}/v1", credential_cache_affinity_enabled = true }}
+credentials = [ {{ api_key = "{key}" }}, {{ api_key = "{key}" }}, {{ api_key = "{key}" }}, {{ api_key = "{key}" }} ]
+
 [[users]]
 name = "bench"
 password = "bench-pw"
@@ -68,9 +76,9 @@ litellm_settings:
 
 # gproxy provider and LiteLLM model name for each mock upstream.
 GPROXY_PROVIDER = {"fast": "mock", "latency": "mock-latency", "hold": "mock-hold",
-                   "fast-gemini": "mock-gemini"}
+                   "fast-gemini": "mock-gemini", "fast-pool": "mock-pool"}
 LITELLM_MODEL = {"fast": MODEL, "latency": f"{MODEL}-latency", "hold": f"{MODEL}-hold",
-                 "fast-gemini": MODEL}
+                 "fast-gemini": MODEL, "fast-pool": MODEL}
 
 
 class Target:
@@ -119,6 +127,9 @@ def start_system(args, procs, tmp, bins, venv, pins):
     # The Gemini provider is the fast mock; the direct path is its native OpenAI endpoint.
     mocks["fast-gemini"] = mocks["fast"]
     mock_procs["fast-gemini"] = mock_procs["fast"]
+    # The credential pool is the fast mock too; the direct path is the same endpoint.
+    mocks["fast-pool"] = mocks["fast"]
+    mock_procs["fast-pool"] = mock_procs["fast"]
     seed = tmp / "gproxy.toml"
     seed.write_text(GPROXY_SEED.format(key=UPSTREAM_KEY, user_key=USER_KEY, **mocks))
 

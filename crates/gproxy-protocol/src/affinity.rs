@@ -2,7 +2,9 @@
 //! prefix (model, instructions, tools, then the conversation turn by turn), read from the
 //! raw JSON without building a value tree. A call whose conversation extends one served
 //! before shares that call's key, so it can go to the credential whose prompt cache holds
-//! the prefix.
+//! the prefix. Also: whether a history carries reasoning only the credential that made it
+//! can read back (Anthropic signed thinking, OpenAI encrypted reasoning), and that history
+//! with the reasoning taken out, for when that credential cannot serve.
 
 use crate::{Endpoint, Operation, Protocol};
 use serde::Deserialize;
@@ -115,10 +117,110 @@ pub fn prefix_keys(endpoint: Endpoint, model: &str, body: &[u8]) -> PrefixKeys {
     PrefixKeys { lookup, remember }
 }
 
+/// Whether a request body sent to `endpoint` carries reasoning bound to the account that
+/// made it: Anthropic thinking blocks (signed, or redacted) or OpenAI Responses reasoning
+/// items with `encrypted_content`. A cheap scan of the text; [`strip_reasoning`] decides.
+pub fn carries_reasoning(endpoint: Endpoint, body: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    match (endpoint.protocol, endpoint.operation) {
+        (Protocol::Anthropic, Operation::Messages) => {
+            text.contains("\"thinking\"") || text.contains("\"redacted_thinking\"")
+        }
+        (Protocol::OpenAi, Operation::Responses) => text.contains("\"encrypted_content\""),
+        _ => false,
+    }
+}
+
+/// The body without its bound reasoning, for another credential: Anthropic thinking and
+/// redacted thinking blocks leave the assistant turns (and thinking is turned off for the
+/// call: the API wants a thinking block before a pending tool call when it is on); Responses
+/// reasoning items leave the input. `None` when there is nothing to take out.
+pub fn strip_reasoning(endpoint: Endpoint, body: &[u8]) -> Option<Vec<u8>> {
+    let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let map = value.as_object_mut()?;
+    let mut removed = 0;
+    match (endpoint.protocol, endpoint.operation) {
+        (Protocol::Anthropic, Operation::Messages) => {
+            for m in map.get_mut("messages")?.as_array_mut()? {
+                if let Some(blocks) = m.get_mut("content").and_then(|c| c.as_array_mut()) {
+                    let before = blocks.len();
+                    blocks.retain(|b| {
+                        !matches!(
+                            b.get("type").and_then(|t| t.as_str()),
+                            Some("thinking" | "redacted_thinking")
+                        )
+                    });
+                    removed += before - blocks.len();
+                }
+            }
+            if removed > 0 {
+                map.remove("thinking");
+            }
+        }
+        (Protocol::OpenAi, Operation::Responses) => {
+            let input = map.get_mut("input")?.as_array_mut()?;
+            let before = input.len();
+            input.retain(|item| item.get("type").and_then(|t| t.as_str()) != Some("reasoning"));
+            removed = before - input.len();
+        }
+        _ => return None,
+    }
+    if removed == 0 {
+        return None;
+    }
+    serde_json::to_vec(&value).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn bound_reasoning_is_found_and_taken_out() {
+        let messages = Endpoint::new(Protocol::Anthropic, Operation::Messages);
+        let body = json!({"model": "claude-sonnet-4-5", "thinking": {"type": "enabled", "budget_tokens": 2048},
+            "messages": [
+                {"role": "user", "content": "weather?"},
+                {"role": "assistant", "content": [
+                    {"type": "thinking", "thinking": "need a tool", "signature": "c2ln"},
+                    {"type": "redacted_thinking", "data": "ZGF0YQ=="},
+                    {"type": "tool_use", "id": "toolu_1", "name": "w", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"}]}]})
+        .to_string();
+        assert!(carries_reasoning(messages, body.as_bytes()));
+        let stripped: serde_json::Value =
+            serde_json::from_slice(&strip_reasoning(messages, body.as_bytes()).expect("stripped"))
+                .expect("json");
+        assert_eq!(
+            stripped["messages"][1]["content"].as_array().map(Vec::len),
+            Some(1)
+        );
+        assert_eq!(stripped["messages"][1]["content"][0]["type"], "tool_use");
+        assert!(
+            stripped.get("thinking").is_none(),
+            "thinking off for the retry"
+        );
+
+        let responses = Endpoint::new(Protocol::OpenAi, Operation::Responses);
+        let body = json!({"model": "gpt-5", "input": [
+            {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAA"},
+            {"type": "function_call", "call_id": "c1", "name": "w", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "sunny"}]})
+        .to_string();
+        assert!(carries_reasoning(responses, body.as_bytes()));
+        let stripped: serde_json::Value =
+            serde_json::from_slice(&strip_reasoning(responses, body.as_bytes()).expect("stripped"))
+                .expect("json");
+        assert_eq!(stripped["input"].as_array().map(Vec::len), Some(2));
+
+        let plain =
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).to_string();
+        assert!(!carries_reasoning(messages, plain.as_bytes()));
+        assert_eq!(strip_reasoning(messages, plain.as_bytes()), None);
+    }
 
     fn keys(body: serde_json::Value) -> PrefixKeys {
         prefix_keys(

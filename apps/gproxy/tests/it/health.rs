@@ -786,3 +786,69 @@ async fn a_slow_credential_times_out_and_the_call_fails_over() {
         Some("upstream failure: no response headers in time")
     );
 }
+
+#[tokio::test]
+async fn signed_thinking_stays_with_its_credential_or_leaves_without_it() {
+    let app = spawn_with_seed(|mock| {
+        format!(
+            "[[providers]]\nname = \"claude\"\nchannel = \"anthropic\"\nsettings = {{ base_url = \"{mock}\" }}\ncredentials = [ {{ api_key = \"sk-ant-1\" }}, {{ api_key = \"sk-ant-2\" }} ]\n"
+        )
+    })
+    .await;
+    let first = json!({"model": "claude-sonnet-4-5", "max_tokens": 1024,
+        "thinking": {"type": "enabled", "budget_tokens": 512},
+        "messages": [{"role": "user", "content": "weather in Paris?"}]});
+    let mut next = first.clone();
+    next["messages"] = json!([
+        {"role": "user", "content": "weather in Paris?"},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "I need the tool.", "signature": "c2lnbmVkIGJ5IGtleSAx"},
+            {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {"city": "Paris"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"}]}]);
+    let send = |body: Value| {
+        let app = &app;
+        async move {
+            app.post_with("/claude/v1/messages", "x-api-key", ALICE, body)
+                .await
+                .status()
+        }
+    };
+    let key_of =
+        |r: &gproxy_testkit::RecordedRequest| r.header("x-api-key").unwrap_or_default().to_owned();
+    assert_eq!(send(first.clone()).await, 200);
+    assert_eq!(send(next.clone()).await, 200);
+    let seen = app.mock.requests();
+    assert_eq!(
+        key_of(&seen[1]),
+        key_of(&seen[0]),
+        "the signer serves the next turn"
+    );
+    assert_eq!(
+        seen[1].json()["messages"][1]["content"][0]["type"],
+        "thinking"
+    );
+
+    // The signer is overloaded: the turn goes to the other key without the thinking it
+    // could not verify (and with thinking off for the call), once.
+    app.mock.reset();
+    assert_eq!(send(first).await, 200);
+    let signer = key_of(&app.mock.requests()[0]);
+    app.mock
+        .reply_to_key(signer.clone(), Reply::error(529, "overloaded"));
+    assert_eq!(send(next).await, 200);
+    let seen = app.mock.requests();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(key_of(&seen[1]), signer);
+    assert_eq!(
+        seen[1].json()["messages"][1]["content"][0]["type"],
+        "thinking"
+    );
+    assert_ne!(key_of(&seen[2]), signer);
+    let retried = seen[2].json();
+    assert_eq!(
+        retried["messages"][1]["content"],
+        json!([
+        {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {"city": "Paris"}}])
+    );
+    assert!(retried.get("thinking").is_none());
+}

@@ -16,6 +16,7 @@ use gproxy_channels::breaker::{Admission, Verdict};
 use gproxy_channels::health::Availability;
 use gproxy_channels::outcome::{self, Outcome};
 use gproxy_channels::upstream::apply_auth;
+use gproxy_protocol::affinity::strip_reasoning;
 use gproxy_storage::model::{Record, UpstreamRecord};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -32,6 +33,10 @@ pub struct UpstreamCall<'a> {
     pub model: &'a str,
     /// The body's prompt-prefix keys, when the provider keeps cache affinity.
     pub prefix: gproxy_protocol::affinity::PrefixKeys,
+    /// What the body is (to take bound reasoning out of it for another credential).
+    pub endpoint: gproxy_protocol::Endpoint,
+    /// The history carries reasoning only the credential that made it can read back.
+    pub reasoning: bool,
     pub method: Method,
     /// Full URL including the query.
     pub url: String,
@@ -92,10 +97,31 @@ pub async fn send(
         })?;
     state.budgets.first_attempt(provider.id, now(), budget);
     let cooldowns = provider.settings.cooldowns;
-    let total = order.len().min(MAX_ATTEMPTS);
+    let mut total = order.len().min(MAX_ATTEMPTS);
+    // Reasoning bound to the credential that made it goes only there; when that credential
+    // cannot serve, the history goes elsewhere without it, once.
+    let owner = if call.reasoning {
+        state
+            .affinity
+            .prefer(provider.id, &call.prefix.lookup, now())
+    } else {
+        None
+    };
+    if owner.is_some() && order.first().map(|(id, _)| *id) == owner {
+        total = total.min(2);
+    }
+    let mut body = call.body.clone();
+    let mut stripped = false;
     let mut last_error = None;
     for (attempt, (credential_id, credential)) in order.into_iter().take(total).enumerate() {
         let is_last = attempt + 1 == total;
+        if owner.is_some_and(|o| o != credential_id) && !stripped {
+            stripped = true;
+            if let Some(without) = strip_reasoning(call.endpoint, &body) {
+                tracing::debug!(request_id = %ctx.request_id, provider = %provider.name, "reasoning taken out for another credential");
+                body = Bytes::from(without);
+            }
+        }
         // Another attempt only while the provider's retry budget lasts.
         let may_retry = || !is_last && state.budgets.try_retry(provider.id, now(), budget);
         let mut headers = call.headers.clone();
@@ -124,14 +150,14 @@ pub async fn send(
                 request_body: state
                     .config
                     .enable_upstream_log_body
-                    .then(|| String::from_utf8_lossy(&call.body).into_owned()),
+                    .then(|| String::from_utf8_lossy(&body).into_owned()),
                 ..Default::default()
             },
         );
         let request = client
             .request(call.method.clone(), &call.url)
             .headers(headers)
-            .body(call.body.clone())
+            .body(body.clone())
             .send();
         // Each attempt waits for headers at most its first-byte timeout, and never past the
         // call's one deadline.

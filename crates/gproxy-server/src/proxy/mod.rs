@@ -476,15 +476,19 @@ pub(crate) async fn forward_and_respond(
         )),
     })?;
     let body = with_cache_breakpoints(provider, endpoint, body);
+    // Affinity (cache and reasoning) matters only where there is a choice of credential.
+    let pooled = provider.settings.affinity.enabled && provider.credentials.len() > 1;
     let call = forward::UpstreamCall {
         provider,
         protocol: endpoint.protocol,
         model: model.unwrap_or_default(),
-        prefix: if provider.settings.affinity.enabled && provider.credentials.len() > 1 {
+        prefix: if pooled {
             gproxy_protocol::affinity::prefix_keys(endpoint, model.unwrap_or_default(), &body)
         } else {
             Default::default()
         },
+        endpoint,
+        reasoning: pooled && gproxy_protocol::affinity::carries_reasoning(endpoint, &body),
         method: parts.method.clone(),
         url,
         headers: {
