@@ -141,6 +141,10 @@ pub struct HealthStore {
     /// Read on every attempt, written only when something goes wrong (or recovers): the
     /// common path takes a shared lock and finds no entry.
     entries: RwLock<HashMap<i64, Entry>>,
+    /// (credential, model) → until when its last answer said it is short of room: tried
+    /// after the others (steering load away before a 429). Not a health state: never
+    /// persisted or shown.
+    short: Mutex<HashMap<(i64, String), Instant>>,
     /// Credentials whose status changed since the last [`HealthStore::take_changed`] (for
     /// persistence).
     changed: Mutex<BTreeSet<i64>>,
@@ -234,6 +238,31 @@ impl HealthStore {
         });
         drop(entries);
         lock(&self.changed).insert(id);
+    }
+
+    /// Notes what a successful answer said of the credential's room for `model`: short
+    /// until `now + for_`, or (`None`) room enough.
+    pub fn note_room(&self, id: i64, model: &str, short_for: Option<Duration>, now: Instant) {
+        let mut short = lock(&self.short);
+        match short_for {
+            Some(d) => {
+                short.insert((id, model.to_owned()), now + d);
+            }
+            None => {
+                if !short.is_empty() {
+                    short.remove(&(id, model.to_owned()));
+                }
+            }
+        }
+    }
+
+    /// Whether credential `id` was short of room for `model` at its last answer.
+    pub fn is_short(&self, id: i64, model: &str, now: Instant) -> bool {
+        let short = lock(&self.short);
+        !short.is_empty()
+            && short
+                .get(&(id, model.to_owned()))
+                .is_some_and(|until| *until > now)
     }
 
     /// An admin reset: the credential is healthy again.

@@ -169,6 +169,106 @@ fn until(at: i64, now: SystemTime) -> Option<Duration> {
     Some(Duration::from_secs(at.saturating_sub(now)))
 }
 
+/// How long a credential counts as short of room when the provider gives no reset time.
+const LOW_FOR: Duration = Duration::from_secs(10);
+
+/// Whether a successful answer's rate-limit headers say the credential is about to hit its
+/// limit (no request left, or at most 5% of its requests or tokens), and until when:
+/// OpenAI's `x-ratelimit-{remaining,limit,reset}-{requests,tokens}` (resets like `6m0s`),
+/// Anthropic's `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-
+/// {remaining,limit,reset}` (RFC 3339). `None`: room enough, or nothing said.
+pub fn short_of_room(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let num = |name: &str| header(headers, name).and_then(|v| v.parse::<u64>().ok());
+    let mut low: Option<Duration> = None;
+    let families: [(&str, &str, &str, bool); 6] = [
+        (
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-limit-requests",
+            "x-ratelimit-reset-requests",
+            true,
+        ),
+        (
+            "x-ratelimit-remaining-tokens",
+            "x-ratelimit-limit-tokens",
+            "x-ratelimit-reset-tokens",
+            false,
+        ),
+        (
+            "anthropic-ratelimit-requests-remaining",
+            "anthropic-ratelimit-requests-limit",
+            "anthropic-ratelimit-requests-reset",
+            true,
+        ),
+        (
+            "anthropic-ratelimit-tokens-remaining",
+            "anthropic-ratelimit-tokens-limit",
+            "anthropic-ratelimit-tokens-reset",
+            false,
+        ),
+        (
+            "anthropic-ratelimit-input-tokens-remaining",
+            "anthropic-ratelimit-input-tokens-limit",
+            "anthropic-ratelimit-input-tokens-reset",
+            false,
+        ),
+        (
+            "anthropic-ratelimit-output-tokens-remaining",
+            "anthropic-ratelimit-output-tokens-limit",
+            "anthropic-ratelimit-output-tokens-reset",
+            false,
+        ),
+    ];
+    for (remaining, limit, reset, requests) in families {
+        let Some(left) = num(remaining) else {
+            continue;
+        };
+        let short = match num(limit) {
+            Some(limit) if limit > 0 => left * 20 <= limit,
+            _ => left == 0 || (requests && left <= 1),
+        };
+        if !short {
+            continue;
+        }
+        let until = header(headers, reset)
+            .and_then(|v| reset_in(v, now))
+            .unwrap_or(LOW_FOR)
+            .min(Duration::from_secs(60));
+        low = Some(low.map_or(until, |l| l.max(until)));
+    }
+    low
+}
+
+/// A reset time as OpenAI (`1s`, `6m0s`, `20ms`, `1h2m3.5s`) or Anthropic (RFC 3339) sends it.
+fn reset_in(value: &str, now: SystemTime) -> Option<Duration> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
+        return until(at.timestamp(), now);
+    }
+    let mut total = 0.0_f64;
+    let mut rest = value;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (scale, unit_len) = if rest.starts_with("ms") {
+            (0.001, 2)
+        } else if rest.starts_with('h') {
+            (3600.0, 1)
+        } else if rest.starts_with('m') {
+            (60.0, 1)
+        } else if rest.starts_with('s') {
+            (1.0, 1)
+        } else {
+            return None;
+        };
+        total += n * scale;
+        rest = &rest[unit_len..];
+    }
+    (total.is_finite() && total >= 0.0)
+        .then(|| Duration::from_millis((total * 1000.0).ceil() as u64))
+}
+
 /// An error body as far as classification reads it: OpenAI's `code`/`type`, Google's
 /// `details` (`QuotaFailure` violations, `RetryInfo`).
 #[derive(Debug, Default, Deserialize)]
@@ -351,6 +451,43 @@ mod tests {
                 retry_after: Some(Duration::from_millis(2500))
             }
         );
+    }
+
+    #[test]
+    fn rate_limit_headers_tell_when_a_credential_is_short_of_room() {
+        let now = at(NOW);
+        let plenty = headers(&[
+            ("x-ratelimit-remaining-requests", "499"),
+            ("x-ratelimit-limit-requests", "500"),
+        ]);
+        assert_eq!(short_of_room(&plenty, now), None);
+        let openai = headers(&[
+            ("x-ratelimit-remaining-requests", "10"),
+            ("x-ratelimit-limit-requests", "500"),
+            ("x-ratelimit-reset-requests", "6m0s"),
+            ("x-ratelimit-remaining-tokens", "1000"),
+            ("x-ratelimit-limit-tokens", "30000"),
+            ("x-ratelimit-reset-tokens", "1.5s"),
+        ]);
+        assert_eq!(
+            short_of_room(&openai, now),
+            Some(Duration::from_secs(60)),
+            "the longer reset, capped at a minute"
+        );
+        let reset = chrono::DateTime::from_timestamp(i64::try_from(NOW + 20).expect("fits"), 0)
+            .expect("valid")
+            .to_rfc3339();
+        let anthropic = headers(&[
+            ("anthropic-ratelimit-requests-remaining", "0"),
+            ("anthropic-ratelimit-requests-reset", &reset),
+        ]);
+        assert_eq!(
+            short_of_room(&anthropic, now),
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(reset_in("20ms", now), Some(Duration::from_millis(20)));
+        assert_eq!(reset_in("1h2m3s", now), Some(Duration::from_secs(3723)));
+        assert_eq!(reset_in("soon", now), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use axum::Json;
 use axum::body::to_bytes;
 use axum::extract::{FromRequest, Query, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -51,29 +51,19 @@ pub(crate) struct ErrorReply<'a> {
     status: u16,
     message: &'a str,
     body: Option<&'a Value>,
-    headers: &'a [(String, String)],
     seq: u64,
 }
 
 impl IntoResponse for ErrorReply<'_> {
     fn into_response(self) -> Response {
-        let mut response = match self.body {
+        match self.body {
             Some(body) => (
                 StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 Json(body.clone()),
             )
                 .into_response(),
             None => self.surface.error(self.status, self.message, self.seq),
-        };
-        for (name, value) in self.headers {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::try_from(name.as_str()),
-                HeaderValue::try_from(value.as_str()),
-            ) {
-                response.headers_mut().insert(name, value);
-            }
         }
-        response
     }
 }
 
@@ -96,13 +86,11 @@ impl Call {
                 status,
                 message,
                 body,
-                headers,
             } => Err(ErrorReply {
                 surface: self.surface,
                 status: *status,
                 message,
                 body: body.as_ref(),
-                headers,
                 seq: self.seq,
             }),
         }
@@ -161,6 +149,9 @@ impl FromRequest<AppState> for Call {
             Some(reply) => reply,
             None => state.next_reply(),
         };
+        if !reply.headers.is_empty() {
+            state.hold_headers(seq, reply.headers.clone());
+        }
         crate::script::pause(reply.latency.unwrap_or(state.options().latency)).await;
         Ok(Call {
             surface,

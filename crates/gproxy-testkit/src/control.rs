@@ -49,6 +49,8 @@ pub(crate) struct ReplySpec {
     finish_reason: Option<String>,
     /// OpenAI Responses: a reasoning summary before the answer.
     reasoning: Option<String>,
+    /// Extra response headers, on any reply.
+    headers: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,19 +113,13 @@ impl ReplySpec {
             reply.kind = calls.kind;
             reply.parallel_calls = calls.parallel_calls;
         } else if let Some(error) = self.error {
-            let mut headers = Vec::with_capacity(error.headers.len());
-            for (name, value) in error.headers {
-                let Value::String(value) = value else {
-                    return Err(format!("error.headers.{name} must be a string"));
-                };
-                headers.push((name, value));
-            }
+            let headers = string_pairs(error.headers, "error.headers")?;
             reply.kind = ReplyKind::Error {
                 status: error.status,
                 message: error.message,
                 body: error.body,
-                headers,
             };
+            reply.headers.extend(headers);
         }
         if let Some(usage) = self.usage {
             reply.usage = usage;
@@ -146,11 +142,24 @@ impl ReplySpec {
         if self.finish_reason.is_some() {
             reply.finish_reason = self.finish_reason;
         }
+        if let Some(headers) = self.headers {
+            reply.headers.extend(string_pairs(headers, "headers")?);
+        }
         if self.reasoning.is_some() {
             reply.reasoning = self.reasoning;
         }
         Ok(reply)
     }
+}
+
+/// Header name/value pairs from a JSON object of strings.
+fn string_pairs(map: Map<String, Value>, at: &str) -> Result<Vec<(String, String)>, String> {
+    map.into_iter()
+        .map(|(name, value)| match value {
+            Value::String(value) => Ok((name, value)),
+            _ => Err(format!("{at}.{name} must be a string")),
+        })
+        .collect()
 }
 
 /// Parses a control body: one reply object or an array of them. All or nothing: the first bad
@@ -292,7 +301,6 @@ mod tests {
                 status: 500,
                 message: "mock: scripted error".into(),
                 body: None,
-                headers: Vec::new(),
             }
         );
         Ok(())

@@ -3,6 +3,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
@@ -77,5 +78,14 @@ pub(crate) async fn record(State(state): State<AppState>, req: Request, next: Ne
     tracing::debug!(method = %recorded.method, path = %recorded.path, "mock request");
     let seq = state.record(recorded);
     parts.extensions.insert(Seq(seq));
-    next.run(Request::from_parts(parts, Body::from(body))).await
+    let mut response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    for (name, value) in state.take_headers(seq) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
 }

@@ -37,6 +37,8 @@ pub struct Reply {
     /// `encrypted_content` `enc_mock_<n>` (as with `store: false` and
     /// `include: ["reasoning.encrypted_content"]`).
     pub reasoning: Option<String>,
+    /// Extra response headers, on any reply (`retry-after`, `x-ratelimit-remaining-*`).
+    pub headers: Vec<(String, String)>,
 }
 
 /// One more tool call of a parallel-call reply.
@@ -71,8 +73,6 @@ pub enum ReplyKind {
         /// The whole JSON body instead of the protocol's shape (a provider's own error:
         /// OpenAI `insufficient_quota`, Google `QuotaFailure` details).
         body: Option<Value>,
-        /// Extra response headers (`retry-after`, `anthropic-ratelimit-unified-*`).
-        headers: Vec<(String, String)>,
     },
 }
 
@@ -121,6 +121,7 @@ impl Reply {
             parallel_calls: Vec::new(),
             finish_reason: None,
             reasoning: None,
+            headers: Vec::new(),
         }
     }
 
@@ -168,19 +169,17 @@ impl Reply {
             status,
             message: message.into(),
             body: None,
-            headers: Vec::new(),
         })
     }
 
-    /// With an error reply: also send these response headers.
+    /// Also sends these response headers (`retry-after`, `x-ratelimit-remaining-*`, ...).
     #[must_use]
     pub fn with_headers<K: Into<String>, V: Into<String>>(
         mut self,
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        if let ReplyKind::Error { headers, .. } = &mut self.kind {
-            headers.extend(pairs.into_iter().map(|(k, v)| (k.into(), v.into())));
-        }
+        self.headers
+            .extend(pairs.into_iter().map(|(k, v)| (k.into(), v.into())));
         self
     }
 

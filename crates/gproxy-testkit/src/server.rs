@@ -50,6 +50,9 @@ pub(crate) struct Shared {
     /// Standing replies by credential: every request presenting the key gets its reply
     /// (a revoked key, a rate-limited one), whatever the script holds.
     by_key: Mutex<std::collections::HashMap<String, Reply>>,
+    /// Extra headers of the reply a request got, by request number, until the logging
+    /// middleware puts them on the response.
+    reply_headers: Mutex<std::collections::HashMap<u64, Vec<(String, String)>>>,
     /// Requests received, in arrival order (the newest `record_limit` of them).
     requests: Mutex<VecDeque<RecordedRequest>>,
     /// How many requests arrived since start or the last reset (numbers replies).
@@ -71,6 +74,16 @@ impl Shared {
     /// The counter of abandoned streams, for a stream to bump when dropped early.
     pub fn abandoned(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.abandoned)
+    }
+
+    /// Keeps a reply's extra headers for request `seq`'s response.
+    pub fn hold_headers(&self, seq: u64, headers: Vec<(String, String)>) {
+        lock(&self.reply_headers).insert(seq, headers);
+    }
+
+    /// The extra headers held for request `seq`, once.
+    pub fn take_headers(&self, seq: u64) -> Vec<(String, String)> {
+        lock(&self.reply_headers).remove(&seq).unwrap_or_default()
     }
 
     /// The standing reply of the first of `keys` that has one.
@@ -173,6 +186,7 @@ impl MockUpstream {
             options: opts,
             script: Mutex::new(VecDeque::new()),
             by_key: Mutex::new(Default::default()),
+            reply_headers: Mutex::new(Default::default()),
             requests: Mutex::new(VecDeque::new()),
             seq: AtomicU64::new(0),
             abandoned: Arc::new(AtomicU64::new(0)),

@@ -852,3 +852,26 @@ async fn signed_thinking_stays_with_its_credential_or_leaves_without_it() {
     );
     assert!(retried.get("thinking").is_none());
 }
+
+#[tokio::test]
+async fn load_moves_away_from_a_credential_about_to_hit_its_limit() {
+    let app = pool(3, ", credential_cache_affinity_enabled = false").await;
+    app.mock.reply_to_key(
+        "sk-up-1",
+        Reply::text("ok").with_headers([
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-limit-requests", "500"),
+            ("x-ratelimit-reset-requests", "30s"),
+        ]),
+    );
+    for _ in 0..4 {
+        assert_eq!(call(&app).await.status(), 200);
+    }
+    assert_eq!(
+        keys_seen(&app),
+        ["sk-up-1", "sk-up-2", "sk-up-3", "sk-up-2"],
+        "its turn came again, but it had no request left"
+    );
+    let ids = credential_ids(&app).await;
+    assert_eq!(state_of(&app, ids[0]).state, State::Healthy, "not a fault");
+}

@@ -188,6 +188,12 @@ pub async fn send(
                 let (response, outcome) = classify(state, response).await;
                 record(&outcome, &format!("status {}", status.as_u16()));
                 if outcome == Outcome::Success {
+                    state.health.note_room(
+                        credential_id,
+                        call.model,
+                        outcome::short_of_room(response.headers(), SystemTime::now()),
+                        now(),
+                    );
                     state.affinity.remember(
                         provider.id,
                         &call.prefix.remember,
@@ -317,18 +323,23 @@ async fn eligible(
     }
 }
 
-/// `ready` with the credential that last served the call's prompt prefix first, when it is
-/// among them (its prompt cache holds the prefix).
+/// `ready` in the order to try: credentials short of room last, and the credential that
+/// last served the call's prompt prefix first when it is among them with room (its prompt
+/// cache holds the prefix).
 fn with_affinity(
     state: &AppState,
     call: &UpstreamCall<'_>,
     mut ready: Vec<(i64, Arc<Credential>)>,
     at: Instant,
 ) -> Vec<(i64, Arc<Credential>)> {
+    // Credentials whose last answer said they are nearly out of requests or tokens go
+    // last: load moves away before they answer 429.
+    ready.sort_by_key(|(id, _)| state.health.is_short(*id, call.model, at));
     if let Some(id) = state
         .affinity
         .prefer(call.provider.id, &call.prefix.lookup, at)
         && let Some(pos) = ready.iter().position(|(c, _)| *c == id)
+        && !state.health.is_short(id, call.model, at)
     {
         let preferred = ready.remove(pos);
         ready.insert(0, preferred);
