@@ -875,3 +875,59 @@ async fn load_moves_away_from_a_credential_about_to_hit_its_limit() {
     let ids = credential_ids(&app).await;
     assert_eq!(state_of(&app, ids[0]).state, State::Healthy, "not a fault");
 }
+
+#[tokio::test]
+async fn reasoning_a_provider_cannot_verify_is_taken_out_and_sent_again() {
+    let app = spawn_with_seed(|mock| {
+        format!(
+            "[[providers]]\nname = \"claude\"\nchannel = \"anthropic\"\nsettings = {{ base_url = \"{mock}\" }}\ncredentials = [ {{ api_key = \"sk-ant-1\" }}, {{ api_key = \"sk-ant-2\" }} ]\n"
+        )
+    })
+    .await;
+    // A history whose signer this gateway never saw (another instance, an expired entry).
+    app.mock.push(Reply::error(
+        400,
+        "messages.1.content.0: Invalid `signature` in `thinking` block",
+    ));
+    let resp = app
+        .post_with(
+            "/claude/v1/messages",
+            "x-api-key",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "max_tokens": 1024,
+                "thinking": {"type": "enabled", "budget_tokens": 512},
+                "messages": [
+                    {"role": "user", "content": "weather?"},
+                    {"role": "assistant", "content": [
+                        {"type": "thinking", "thinking": "tool", "signature": "c2lnbmVk"},
+                        {"type": "text", "text": "Checking."}]},
+                    {"role": "user", "content": "and tomorrow?"}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let seen = app.mock.requests();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].header("x-api-key"), seen[1].header("x-api-key"));
+    assert_eq!(
+        seen[1].json()["messages"][1]["content"],
+        json!([{"type": "text", "text": "Checking."}])
+    );
+    // Any other 400 is the caller's, relayed as it came.
+    app.mock.push(Reply::error(400, "max_tokens: too large"));
+    let resp = app
+        .post_with(
+            "/claude/v1/messages",
+            "x-api-key",
+            ALICE,
+            json!({"model": "claude-sonnet-4-5", "max_tokens": 1024,
+                "messages": [
+                    {"role": "user", "content": "weather?"},
+                    {"role": "assistant", "content": [
+                        {"type": "thinking", "thinking": "tool", "signature": "c2lnbmVk"},
+                        {"type": "text", "text": "Checking."}]},
+                    {"role": "user", "content": "and next week?"}]}),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(app.mock.requests().len(), 3);
+}

@@ -113,8 +113,12 @@ pub async fn send(
     let mut body = call.body.clone();
     let mut stripped = false;
     let mut last_error = None;
-    for (attempt, (credential_id, credential)) in order.into_iter().take(total).enumerate() {
-        let is_last = attempt + 1 == total;
+    let mut queue: std::collections::VecDeque<(i64, Arc<Credential>)> =
+        order.into_iter().take(total).collect();
+    let mut attempt = 0;
+    while let Some((credential_id, credential)) = queue.pop_front() {
+        attempt += 1;
+        let is_last = queue.is_empty();
         if owner.is_some_and(|o| o != credential_id) && !stripped {
             stripped = true;
             if let Some(without) = strip_reasoning(call.endpoint, &body) {
@@ -185,7 +189,28 @@ pub async fn send(
         match outcome {
             Ok(Ok(response)) => {
                 let status = response.status();
-                let (response, outcome) = classify(state, response).await;
+                // A 400 on a history with bound reasoning may be the provider refusing a
+                // signature it did not make (its owner unknown here): read it to see.
+                let check_signature = call.reasoning && !stripped && status.as_u16() == 400;
+                let (response, outcome, error_body) =
+                    classify(state, response, check_signature).await;
+                if check_signature
+                    && error_body.as_deref().is_some_and(refuses_reasoning)
+                    && let Some(without) = strip_reasoning(call.endpoint, &body)
+                {
+                    stripped = true;
+                    body = Bytes::from(without);
+                    log.write(
+                        Some(status.as_u16()),
+                        Some(
+                            "the provider refused reasoning it did not make; retrying without it"
+                                .into(),
+                        ),
+                    )
+                    .await;
+                    queue.push_front((credential_id, credential));
+                    continue;
+                }
                 record(&outcome, &format!("status {}", status.as_u16()));
                 if outcome == Outcome::Success {
                     state.health.note_room(
@@ -217,7 +242,7 @@ pub async fn send(
                 return Ok(Forwarded {
                     response,
                     credential_id,
-                    attempts: attempt + 1,
+                    attempts: attempt,
                     headers_at: Instant::now(),
                     retryable: outcome.retryable(),
                 });
@@ -347,13 +372,28 @@ fn with_affinity(
     ready
 }
 
+/// Whether an error body says the provider could not verify reasoning from the history
+/// (Anthropic: "Invalid `signature` in `thinking` block"; OpenAI: encrypted content that
+/// could not be verified or decrypted).
+fn refuses_reasoning(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+    text.contains("signature")
+        || text.contains("encrypted_content")
+        || text.contains("encrypted content")
+}
+
 /// The outcome class of an answer. A 402 or 429 is told apart (quota vs rate) by its body,
-/// which is read here (bounded) and put back for the relay.
-async fn classify(state: &AppState, response: reqwest::Response) -> (reqwest::Response, Outcome) {
+/// which is read here (bounded) and put back for the relay, as is a 400's when `read_400`;
+/// the body read is returned too.
+async fn classify(
+    state: &AppState,
+    response: reqwest::Response,
+    read_400: bool,
+) -> (reqwest::Response, Outcome, Option<Bytes>) {
     let status = response.status().as_u16();
-    if !matches!(status, 402 | 429) {
+    if !(matches!(status, 402 | 429) || (read_400 && status == 400)) {
         let outcome = outcome::classify(status, response.headers(), b"", SystemTime::now());
-        return (response, outcome);
+        return (response, outcome, None);
     }
     let response_status = response.status();
     let headers = response.headers().clone();
@@ -366,11 +406,11 @@ async fn classify(state: &AppState, response: reqwest::Response) -> (reqwest::Re
     .await
     .unwrap_or_default();
     let outcome = outcome::classify(status, &headers, &body, SystemTime::now());
-    let mut rebuilt = axum::http::Response::new(body);
+    let mut rebuilt = axum::http::Response::new(body.clone());
     *rebuilt.status_mut() = response_status;
     *rebuilt.headers_mut() = headers;
     *rebuilt.version_mut() = version;
-    (reqwest::Response::from(rebuilt), outcome)
+    (reqwest::Response::from(rebuilt), outcome, Some(body))
 }
 
 /// One attempt's log entry: written once, when the attempt ends or, if the call is dropped
