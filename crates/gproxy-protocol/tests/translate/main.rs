@@ -9,6 +9,7 @@ use gproxy_protocol::translate::{self, ClientStream, StreamTranslator};
 use gproxy_protocol::{Endpoint, Operation, Protocol, ir};
 use serde_json::{Value, json};
 
+mod cache;
 mod properties;
 
 const CHAT: Endpoint = Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions);
