@@ -4,7 +4,8 @@
 //! Map of the crate:
 //! - [`store`]: the [`Store`] trait every backend implements, and [`StoreError`].
 //! - [`sea`]: the SeaORM backend ([`SeaStore`]) for SQLite, PostgreSQL and MySQL; it
-//!   creates the schema from [`entity`] at connect and stamps its version.
+//!   creates the schema from [`entity`] at connect and stamps its version, imports seeds,
+//!   and keeps credential health rows.
 //! - [`model`]: the plain data the store takes (seed, records) and returns (control plane).
 //! - [`seal`]: sealing secrets under the master key, and key digests.
 //! - [`queue`]: the batched [`WriteQueue`] records take on their way to the store.

@@ -37,7 +37,6 @@ pub trait Store: Send + Sync + 'static {
         api_key: &str,
         label: Option<&str>,
     ) -> Result<i64, StoreError>;
-    /// Persists a batch of records in one transaction.
     /// Every credential's persisted health.
     async fn credential_statuses(&self) -> Result<Vec<CredentialStatusRecord>, StoreError>;
     /// Replaces the persisted health of these credentials (a healthy one's row is removed).
@@ -45,6 +44,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         statuses: &[CredentialStatusRecord],
     ) -> Result<(), StoreError>;
+    /// Persists a batch of records in one transaction.
     async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
