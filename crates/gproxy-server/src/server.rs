@@ -60,6 +60,7 @@ impl Server {
             estimates: TaskTracker::new(),
             health,
             proxied: Default::default(),
+            writer: Default::default(),
             affinity: Default::default(),
             breakers: Default::default(),
             budgets: Default::default(),

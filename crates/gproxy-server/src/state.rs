@@ -34,6 +34,9 @@ pub struct Inner {
     pub breakers: gproxy_channels::breaker::Breakers,
     /// Retry budgets per provider.
     pub budgets: gproxy_channels::budget::RetryBudgets,
+    /// Held by the one admin write at a time: write, then rebuild and swap the snapshot, so
+    /// an older snapshot never replaces a newer one.
+    pub writer: tokio::sync::Mutex<()>,
     /// Failed logins per account and client address.
     pub login_throttle: crate::throttle::LoginThrottle,
     pub config: ServerConfig,

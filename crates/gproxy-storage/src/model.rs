@@ -5,8 +5,9 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 pub use crate::entity::{
-    alias::Model as AliasRow, downstream_request::Model as DownstreamRow,
-    provider::Model as ProviderRow, provider_model::Model as ModelRow, route::Model as RouteRow,
+    alias::Model as AliasRow, audit_log::Model as AuditRow,
+    downstream_request::Model as DownstreamRow, provider::Model as ProviderRow,
+    provider_model::Model as ModelRow, route::Model as RouteRow,
     route_member::Model as RouteMemberRow, route_permission::Model as PermissionRow,
     upstream_request::Model as UpstreamRow, usage::Model as UsageRow, user::Model as UserRow,
 };
@@ -53,6 +54,50 @@ pub struct SeedAlias {
     pub provider_name: String,
     pub model_id: String,
     pub enabled: bool,
+}
+
+/// An audit entry to write with an admin write (`before`/`after` without secrets).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRecord {
+    pub actor: String,
+    /// `create`, `update`, `delete`, `reset`, `import`.
+    pub action: String,
+    pub resource: String,
+    pub resource_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// A route to create through the admin API.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRoute {
+    pub name: String,
+    pub enabled: bool,
+}
+
+/// A change to a route: the fields given.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoutePatch {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// A route member to add through the admin API.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRouteMember {
+    pub provider_id: i64,
+    pub model_id: String,
+    pub tier: i32,
+    pub weight: i32,
+}
+
+/// A change to a route member: the fields given.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RouteMemberPatch {
+    pub provider_id: Option<i64>,
+    pub model_id: Option<String>,
+    pub tier: Option<i32>,
+    pub weight: Option<i32>,
 }
 
 /// A route to import: a public model name served by several (provider, model) members.

@@ -1,7 +1,9 @@
 //! The persistence trait every backend implements, and its error type.
 
 use crate::model::{
-    ControlPlane, CredentialStatusRecord, DownstreamRow, Record, Seed, UpstreamRow, UsageRow,
+    AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewRoute,
+    NewRouteMember, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
+    UpstreamRow, UsageRow,
 };
 use crate::seal::SealError;
 use async_trait::async_trait;
@@ -18,6 +20,12 @@ pub enum StoreError {
     /// Stored data is not what the schema promises (bad JSON, dangling reference).
     #[error("invalid stored data: {0}")]
     Invalid(String),
+    /// A write names a row that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A write would duplicate a unique name.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Persistence for the control plane and the records. Backends are held as
@@ -46,6 +54,40 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Persists a batch of records in one transaction.
     async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError>;
+    /// Writes an audit entry on its own (for writes that are not rows: a health reset).
+    async fn write_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// The newest audit entries first.
+    async fn audit_entries(&self, limit: u64) -> Result<Vec<AuditRow>, StoreError>;
+    /// Creates a route (409 when its name is taken by a route or an alias), audited by
+    /// `actor` in the same transaction; so are the route writes below.
+    async fn create_route(&self, route: &NewRoute, actor: &str) -> Result<RouteRow, StoreError>;
+    async fn update_route(
+        &self,
+        id: i64,
+        patch: &RoutePatch,
+        actor: &str,
+    ) -> Result<RouteRow, StoreError>;
+    /// Deletes a route and its members.
+    async fn delete_route(&self, id: i64, actor: &str) -> Result<(), StoreError>;
+    async fn create_route_member(
+        &self,
+        route_id: i64,
+        member: &NewRouteMember,
+        actor: &str,
+    ) -> Result<RouteMemberRow, StoreError>;
+    async fn update_route_member(
+        &self,
+        route_id: i64,
+        member_id: i64,
+        patch: &RouteMemberPatch,
+        actor: &str,
+    ) -> Result<RouteMemberRow, StoreError>;
+    async fn delete_route_member(
+        &self,
+        route_id: i64,
+        member_id: i64,
+        actor: &str,
+    ) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// The newest usage rows first.

@@ -360,6 +360,18 @@ async fn the_admin_api_lists_statuses_and_resets_credentials() {
         (Some("healthy"), Value::Null)
     );
     assert_eq!(state_of(&app, ids[0]).state, State::Healthy);
+    let audit = app.state.store.audit_entries(1).await.expect("audit");
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].resource.as_str()),
+        ("reset", "credentials")
+    );
+    assert_eq!(audit[0].resource_id, Some(ids[0].to_string()));
+    assert!(
+        audit[0]
+            .before
+            .as_deref()
+            .is_some_and(|b| b.contains("dead"))
+    );
 
     // The conventions: 401 without a key, 403 for a user, 404, and 400 naming the field.
     assert_eq!(

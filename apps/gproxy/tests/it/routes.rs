@@ -162,3 +162,191 @@ async fn ask_as(app: &TestApp, key: &str, model: &str) -> reqwest::Response {
     )
     .await
 }
+
+const ADMIN: &str = "sk-admin-routes";
+
+async fn admin(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = app.http.request(method, app.url(path)).bearer_auth(ADMIN);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn routes_are_managed_through_the_admin_api_and_apply_at_once() {
+    use reqwest::Method;
+    let app = spawn_with(|cli| cli.admin_key = Some(ADMIN.into()), route_seed).await;
+    let (status, created) = admin(
+        &app,
+        Method::POST,
+        "/admin/routes",
+        Some(json!({"name": "live"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(created["members"], json!([]));
+    assert_eq!(
+        ask(&app, "live").await.status(),
+        404,
+        "no member yet: nothing serves it"
+    );
+
+    let (status, member) = admin(
+        &app,
+        Method::POST,
+        &format!("/admin/routes/{id}/members"),
+        Some(json!({"provider": "an", "model_id": "claude-sonnet-4-5"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{member}");
+    assert_eq!(
+        (member["tier"].as_i64(), member["weight"].as_i64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(ask(&app, "live").await.status(), 200, "applied at once");
+    assert_eq!(app.mock.last_request().expect("sent").path, "/v1/messages");
+
+    let member_id = member["id"].as_str().expect("id").to_owned();
+    let (status, patched) = admin(
+        &app,
+        Method::PATCH,
+        &format!("/admin/routes/{id}/members/{member_id}"),
+        Some(json!({"provider": "oa", "model_id": "gpt-4.1-mini"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(ask(&app, "live").await.status(), 200);
+    let sent = app.mock.last_request().expect("sent");
+    assert_eq!(
+        (sent.path.as_str(), sent.json()["model"].as_str()),
+        ("/v1/chat/completions", Some("gpt-4.1-mini"))
+    );
+
+    let (status, list) = admin(&app, Method::GET, "/admin/routes?limit=2", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(2));
+    let cursor = list["next_cursor"].as_str().expect("more").to_owned();
+    let (_, rest) = admin(
+        &app,
+        Method::GET,
+        &format!("/admin/routes?cursor={cursor}"),
+        None,
+    )
+    .await;
+    assert_eq!(rest["data"][0]["name"], "live");
+    assert_eq!(rest["data"][0]["members"][0]["provider"], "oa");
+
+    // Refusals: each names what is wrong and changes nothing.
+    for (method, path, body, want, field) in [
+        (
+            Method::POST,
+            "/admin/routes".to_owned(),
+            json!({"name": "smart"}),
+            409,
+            Some("name"),
+        ),
+        (
+            Method::POST,
+            "/admin/routes".to_owned(),
+            json!({"name": "chat-default"}),
+            409,
+            Some("name"),
+        ),
+        (
+            Method::POST,
+            "/admin/routes".to_owned(),
+            json!({"name": "a/b"}),
+            400,
+            Some("name"),
+        ),
+        (
+            Method::POST,
+            "/admin/routes".to_owned(),
+            json!({"name": "x", "colour": 1}),
+            400,
+            Some("colour"),
+        ),
+        (
+            Method::POST,
+            format!("/admin/routes/{id}/members"),
+            json!({"provider": "nope", "model_id": "m"}),
+            400,
+            Some("provider"),
+        ),
+        (
+            Method::POST,
+            format!("/admin/routes/{id}/members"),
+            json!({"provider": "oa", "model_id": "m", "weight": 0}),
+            400,
+            Some("weight"),
+        ),
+        (
+            Method::PATCH,
+            "/admin/routes/999999".to_owned(),
+            json!({"enabled": false}),
+            404,
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/admin/routes/{id}/members/999999"),
+            json!({"tier": 1}),
+            404,
+            None,
+        ),
+    ] {
+        let (status, v) = admin(&app, method, &path, Some(body.clone())).await;
+        assert_eq!(status, want, "{path} {body}: {v}");
+        assert!(v["error"].is_string(), "{v}");
+        assert_eq!(v["field"].as_str(), field, "{path} {body}: {v}");
+    }
+    let resp = app
+        .http
+        .get(app.url("/admin/routes"))
+        .bearer_auth(ALICE)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 403);
+
+    let (status, _) = admin(&app, Method::DELETE, &format!("/admin/routes/{id}"), None).await;
+    assert_eq!(status, 204);
+    assert_eq!(ask(&app, "live").await.status(), 404, "gone at once");
+    let (status, _) = admin(&app, Method::GET, &format!("/admin/routes/{id}"), None).await;
+    assert_eq!(status, 404);
+
+    let audit = app.state.store.audit_entries(20).await.expect("audit");
+    let trail: Vec<(&str, &str)> = audit
+        .iter()
+        .rev()
+        .map(|a| (a.action.as_str(), a.resource.as_str()))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            ("create", "routes"),
+            ("create", "route_members"),
+            ("update", "route_members"),
+            ("delete", "routes"),
+        ],
+        "every write, and only the writes that happened"
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|a| a.actor == "admin" || !a.actor.is_empty())
+    );
+}

@@ -2,6 +2,7 @@
 //! index from these (see [`crate::sea::SeaStore::connect`]).
 
 pub mod alias;
+pub mod audit_log;
 pub mod credential;
 pub mod credential_status;
 pub mod downstream_request;

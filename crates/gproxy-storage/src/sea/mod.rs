@@ -1,17 +1,20 @@
 //! The SeaORM backend: SQLite, PostgreSQL and MySQL/MariaDB behind one [`Store`]: the
 //! connection and schema here, the seed import in [`seed`], credential health rows in
-//! [`health`].
+//! [`health`], the admin API's audited writes in [`admin`].
 
+mod admin;
 mod health;
 mod seed;
 
 use crate::entity::{
-    alias, credential, credential_status, downstream_request, instance_setting, provider,
-    provider_model, route, route_member, route_permission, upstream_request, usage, user, user_key,
+    alias, audit_log, credential, credential_status, downstream_request, instance_setting,
+    provider, provider_model, route, route_member, route_permission, upstream_request, usage, user,
+    user_key,
 };
 use crate::model::{
-    ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow, KeyRecord, Record, Seed,
-    UpstreamRow, UsageRow,
+    AuditRecord, AuditRow, ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow,
+    KeyRecord, NewRoute, NewRouteMember, Record, RouteMemberPatch, RouteMemberRow, RoutePatch,
+    RouteRow, Seed, UpstreamRow, UsageRow,
 };
 use crate::seal::{Sealer, key_digest};
 use crate::store::{Store, StoreError};
@@ -26,7 +29,7 @@ use secrecy::SecretString;
 use std::time::Duration;
 
 /// The schema version this build writes; stamped into `instance_settings`. 2: `usages.estimated`;
-/// 3: `credential_statuses`, `routes`, `route_members`.
+/// 3: `credential_statuses`, `routes`, `route_members`, `audit_logs`.
 pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA_VERSION_KEY: &str = "schema_version";
 
@@ -82,6 +85,7 @@ impl SeaStore {
             .register(route::Entity)
             .register(route_member::Entity)
             .register(route_permission::Entity)
+            .register(audit_log::Entity)
             .register(usage::Entity)
             .register(downstream_request::Entity)
             .register(upstream_request::Entity)
@@ -312,6 +316,59 @@ impl Store for SeaStore {
         }
         txn.commit().await?;
         Ok(())
+    }
+
+    async fn write_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.write_audit_entry(audit).await
+    }
+
+    async fn audit_entries(&self, limit: u64) -> Result<Vec<AuditRow>, StoreError> {
+        self.recent_audit(limit).await
+    }
+
+    async fn create_route(&self, route: &NewRoute, actor: &str) -> Result<RouteRow, StoreError> {
+        self.insert_route(route, actor).await
+    }
+
+    async fn update_route(
+        &self,
+        id: i64,
+        patch: &RoutePatch,
+        actor: &str,
+    ) -> Result<RouteRow, StoreError> {
+        self.patch_route(id, patch, actor).await
+    }
+
+    async fn delete_route(&self, id: i64, actor: &str) -> Result<(), StoreError> {
+        self.remove_route(id, actor).await
+    }
+
+    async fn create_route_member(
+        &self,
+        route_id: i64,
+        member: &NewRouteMember,
+        actor: &str,
+    ) -> Result<RouteMemberRow, StoreError> {
+        self.insert_member(route_id, member, actor).await
+    }
+
+    async fn update_route_member(
+        &self,
+        route_id: i64,
+        member_id: i64,
+        patch: &RouteMemberPatch,
+        actor: &str,
+    ) -> Result<RouteMemberRow, StoreError> {
+        self.patch_member(route_id, member_id, patch, actor).await
+    }
+
+    async fn delete_route_member(
+        &self,
+        route_id: i64,
+        member_id: i64,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        self.remove_member(route_id, member_id, actor).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

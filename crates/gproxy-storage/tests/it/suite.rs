@@ -405,6 +405,140 @@ pub async fn credential_statuses_round_trip(db: TestDb) {
     );
 }
 
+/// Route writes through the admin API: each with its audit entry, a duplicate name or an
+/// unknown row refused without a trace.
+pub async fn route_writes_are_audited_and_refusals_change_nothing(db: TestDb) {
+    db.store.import_seed(&seed()).await.expect("import");
+    let cp = db.store.load().await.expect("load");
+    let provider_id = cp.providers[0].id;
+    let route = db
+        .store
+        .create_route(
+            &NewRoute {
+                name: "fast".into(),
+                enabled: true,
+            },
+            "root",
+        )
+        .await
+        .expect("create");
+    for taken in ["fast", "smart", "chat-default"] {
+        let err = db
+            .store
+            .create_route(
+                &NewRoute {
+                    name: taken.into(),
+                    enabled: true,
+                },
+                "root",
+            )
+            .await
+            .expect_err("taken");
+        assert!(
+            matches!(err, gproxy_storage::StoreError::Conflict(_)),
+            "{taken}: {err}"
+        );
+    }
+    let member = db
+        .store
+        .create_route_member(
+            route.id,
+            &NewRouteMember {
+                provider_id,
+                model_id: "gpt-4.1".into(),
+                tier: 0,
+                weight: 2,
+            },
+            "root",
+        )
+        .await
+        .expect("member");
+    let err = db
+        .store
+        .create_route_member(
+            route.id,
+            &NewRouteMember {
+                provider_id: 999_999,
+                model_id: "m".into(),
+                tier: 0,
+                weight: 1,
+            },
+            "root",
+        )
+        .await
+        .expect_err("unknown provider");
+    assert!(
+        matches!(err, gproxy_storage::StoreError::NotFound(_)),
+        "{err}"
+    );
+    let patched = db
+        .store
+        .update_route_member(
+            route.id,
+            member.id,
+            &RouteMemberPatch {
+                tier: Some(1),
+                ..Default::default()
+            },
+            "root",
+        )
+        .await
+        .expect("patch");
+    assert_eq!((patched.tier, patched.weight), (1, 2));
+    let renamed = db
+        .store
+        .update_route(
+            route.id,
+            &RoutePatch {
+                name: Some("quick".into()),
+                enabled: None,
+            },
+            "root",
+        )
+        .await
+        .expect("rename");
+    assert_eq!(renamed.name, "quick");
+    db.store
+        .delete_route(route.id, "root")
+        .await
+        .expect("delete");
+    let cp = db.store.load().await.expect("load");
+    assert!(cp.routes.iter().all(|r| r.id != route.id));
+    assert!(
+        cp.route_members.iter().all(|m| m.route_id != route.id),
+        "members go too"
+    );
+    let audit = db.store.audit_entries(10).await.expect("audit");
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|a| (a.action.as_str(), a.resource.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("delete", "routes"),
+            ("update", "routes"),
+            ("update", "route_members"),
+            ("create", "route_members"),
+            ("create", "routes"),
+        ],
+        "newest first; refused writes left no entry"
+    );
+    assert_eq!(audit[0].actor, "root");
+    assert!(
+        audit[1]
+            .before
+            .as_deref()
+            .is_some_and(|b| b.contains("\"fast\""))
+    );
+    assert!(
+        audit[1]
+            .after
+            .as_deref()
+            .is_some_and(|a| a.contains("\"quick\""))
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -435,4 +569,5 @@ all_backends!(
     records_batch_and_drain_on_shutdown,
     version_1_usages_gain_the_estimated_column,
     credential_statuses_round_trip,
+    route_writes_are_audited_and_refusals_change_nothing,
 );

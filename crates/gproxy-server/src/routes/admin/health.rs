@@ -1,7 +1,7 @@
 //! Credential health in the admin API: `GET /admin/credential-statuses` (every credential
 //! of every provider, filtered by `provider`) and `POST /admin/credentials/{id}/reset`.
 
-use super::{Admin, page_limit, query};
+use super::{Admin, page_after, page_limit, query};
 use crate::error::ApiError;
 use crate::health::now;
 use crate::state::AppState;
@@ -83,12 +83,7 @@ pub async fn list(
 ) -> Result<Json<List>, ApiError> {
     let q = query(q)?;
     let limit = page_limit(q.limit)?;
-    let after: i64 = match q.cursor.as_deref() {
-        None => i64::MIN,
-        Some(c) => c.parse().map_err(|_| {
-            ApiError::bad_request("cursor is not one this API gave").with_field("cursor")
-        })?,
-    };
+    let after = page_after(q.cursor.as_deref())?;
     let snap = state.snapshot();
     if let Some(name) = &q.provider
         && snap.provider(name).is_none()
@@ -125,7 +120,7 @@ pub async fn list(
 /// `POST /admin/credentials/{id}/reset`: the credential is healthy again at once; answers
 /// its status row.
 pub async fn reset(
-    _: Admin,
+    Admin(who): Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Row>, ApiError> {
@@ -138,8 +133,24 @@ pub async fn reset(
     let Some((id, provider)) = found else {
         return Err(ApiError::not_found(format!("no credential `{id}`")));
     };
+    let (at, wall) = now();
+    let before = state.health.status(id, at, wall);
     state.health.reset(id);
     crate::health::persist(&state).await;
-    let (at, wall) = now();
-    Ok(Json(row(&provider, state.health.status(id, at, wall))))
+    let after = state.health.status(id, at, wall);
+    let record =
+        |s: &Status| serde_json::json!({"state": s.state.as_str(), "last_error": s.last_error});
+    state
+        .store
+        .write_audit(&gproxy_storage::model::AuditRecord {
+            actor: who.user_name,
+            action: "reset".into(),
+            resource: "credentials".into(),
+            resource_id: Some(id.to_string()),
+            before: Some(record(&before)),
+            after: Some(record(&after)),
+        })
+        .await
+        .map_err(super::store_error)?;
+    Ok(Json(row(&provider, after)))
 }

@@ -4,26 +4,41 @@
 //! at most 500) and an opaque `cursor`.
 
 mod health;
+mod routes;
 
 use crate::auth;
 use crate::error::ApiError;
 use crate::snapshot::Principal;
 use crate::state::AppState;
+use axum::Json;
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Query};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/credential-statuses", get(health::list))
         .route("/admin/credentials/{id}/reset", post(health::reset))
+        .route("/admin/routes", get(routes::list).post(routes::create))
+        .route(
+            "/admin/routes/{id}",
+            get(routes::get).patch(routes::patch).delete(routes::delete),
+        )
+        .route(
+            "/admin/routes/{id}/members",
+            get(routes::members).post(routes::add_member),
+        )
+        .route(
+            "/admin/routes/{id}/members/{member_id}",
+            patch(routes::patch_member).delete(routes::delete_member),
+        )
 }
 
 /// An authenticated admin: 401 without a valid key, 403 for a user who is not an admin.
-pub struct Admin(#[allow(dead_code)] pub Principal);
+pub struct Admin(pub Principal);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
@@ -61,6 +76,70 @@ pub fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
             Err(ApiError::bad_request("limit must be between 1 and 500").with_field("limit"))
         }
     }
+}
+
+/// Where a page starts: after the id its `cursor` names (the first page without one).
+pub fn page_after(cursor: Option<&str>) -> Result<i64, ApiError> {
+    match cursor {
+        None => Ok(i64::MIN),
+        Some(c) => c.parse().map_err(|_| {
+            ApiError::bad_request("cursor is not one this API gave").with_field("cursor")
+        }),
+    }
+}
+
+/// Runs an admin write as the one writer, then rebuilds and swaps the snapshot, so the
+/// change applies to traffic at once and an older snapshot never replaces a newer one.
+pub async fn applied<T>(
+    state: &AppState,
+    write: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let _writer = state.writer.lock().await;
+    let out = write.await?;
+    state.reload().await.map_err(reload_error)?;
+    Ok(out)
+}
+
+/// A JSON body decoded into `T`: malformed JSON, a missing or mistyped field, or an unknown
+/// one is a 400 (naming the field when serde does).
+pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(t)| t).map_err(|e| {
+        let text = e.body_text();
+        let field = ["unknown field `", "missing field `"]
+            .iter()
+            .find_map(|p| text.split_once(p))
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(name, _)| name.to_owned());
+        let err = ApiError::bad_request(format!("invalid body: {text}"));
+        match field {
+            Some(f) => err.with_field(f),
+            None => err,
+        }
+    })
+}
+
+/// A store refusal in the admin API's terms: 404 unknown row, 409 duplicate name; anything
+/// else is the gateway's failure (logged, not shown).
+pub fn store_error(e: gproxy_storage::StoreError) -> ApiError {
+    match e {
+        gproxy_storage::StoreError::NotFound(m) => ApiError::not_found(m),
+        gproxy_storage::StoreError::Conflict(m) => ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            gproxy_protocol::ErrorKind::InvalidRequest,
+            m,
+        ),
+        other => {
+            tracing::error!(error = %other, "admin write failed");
+            ApiError::internal("the database refused the change")
+        }
+    }
+}
+
+/// The snapshot could not be rebuilt after a write (the write stands; traffic keeps the
+/// previous snapshot until the next successful rebuild).
+pub fn reload_error(e: crate::state::LoadError) -> ApiError {
+    tracing::error!(error = %e, "rebuilding the snapshot after an admin write failed");
+    ApiError::internal("the change is stored but could not be applied; see the gateway's log")
 }
 
 /// A query string decoded into `T`: unknown or malformed parameters are a 400.
