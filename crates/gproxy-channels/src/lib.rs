@@ -30,5 +30,5 @@ pub mod settings;
 pub mod upstream;
 
 pub use kind::{ChannelKind, Dispatch};
-pub use select::CredentialPool;
+pub use select::{CredentialPool, Cursors};
 pub use settings::{ChannelSettings, Credential, SettingsError};

@@ -1,17 +1,51 @@
-//! Picking a credential from a provider's pool: round robin, and the order in which the
-//! rest are tried when one fails. Health tracking builds on this later.
+//! Picking a credential from a provider's pool: round robin (or sticky), and the order in
+//! which the rest are tried when one fails. The round-robin cursors live in [`Cursors`],
+//! outside the config snapshot, so a reload never resets them.
 
 use crate::Credential;
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// A provider's credentials with their database ids, shared by every request.
 #[derive(Debug)]
 pub struct CredentialPool {
     /// `(credential id, credential)` in configured order.
     entries: Vec<(i64, Arc<Credential>)>,
-    /// Round-robin cursor: the next request starts at `next % len`.
+    /// Round-robin cursor of a pool standing alone (tests, tools); the server passes the
+    /// provider's cursor from [`Cursors`].
     next: AtomicUsize,
+}
+
+/// Round-robin cursors by provider id, kept across snapshot reloads.
+#[derive(Debug, Default)]
+pub struct Cursors {
+    map: RwLock<HashMap<i64, Arc<AtomicUsize>>>,
+}
+
+impl Cursors {
+    pub fn new() -> Self {
+        Cursors::default()
+    }
+
+    /// Provider `id`'s cursor, made on first use.
+    pub fn of(&self, id: i64) -> Arc<AtomicUsize> {
+        if let Some(c) = self
+            .map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+        {
+            return Arc::clone(c);
+        }
+        Arc::clone(
+            self.map
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(id)
+                .or_default(),
+        )
+    }
 }
 
 impl CredentialPool {
@@ -41,16 +75,20 @@ impl CredentialPool {
     /// The order in which one request tries the credentials: each request starts one
     /// further along, then falls over to the others in turn.
     pub fn attempt_order(&self) -> impl Iterator<Item = (i64, Arc<Credential>)> + '_ {
-        self.order(true)
+        self.order(true, &self.next)
     }
 
     /// The order in which one request tries the credentials: round robin (see
     /// [`CredentialPool::attempt_order`]), or sticky (configured order every time, so the
     /// first eligible credential serves until it cools or dies).
-    pub fn order(&self, round_robin: bool) -> impl Iterator<Item = (i64, Arc<Credential>)> + '_ {
+    pub fn order(
+        &self,
+        round_robin: bool,
+        cursor: &AtomicUsize,
+    ) -> impl Iterator<Item = (i64, Arc<Credential>)> + '_ {
         let len = self.entries.len().max(1);
         let start = if round_robin {
-            self.next.fetch_add(1, Ordering::Relaxed) % len
+            cursor.fetch_add(1, Ordering::Relaxed) % len
         } else {
             0
         };
@@ -88,8 +126,23 @@ mod tests {
         assert_eq!(first, vec![1, 2, 3]);
         assert_eq!(second, vec![2, 3, 1]);
         assert_eq!(pool(0).attempt_order().count(), 0);
-        let sticky: Vec<i64> = p.order(false).map(|(id, _)| id).collect();
+        let cursor = AtomicUsize::new(0);
+        let sticky: Vec<i64> = p.order(false, &cursor).map(|(id, _)| id).collect();
         assert_eq!(sticky, vec![1, 2, 3]);
-        assert_eq!(p.order(false).map(|(id, _)| id).collect::<Vec<_>>(), sticky);
+        assert_eq!(
+            p.order(false, &cursor)
+                .map(|(id, _)| id)
+                .collect::<Vec<_>>(),
+            sticky
+        );
+        // A provider's cursor outlives its pool (a reload builds a new one).
+        let cursors = Cursors::new();
+        let first: Vec<i64> = p.order(true, &cursors.of(9)).map(|(id, _)| id).collect();
+        let rebuilt = pool(3);
+        let second: Vec<i64> = rebuilt
+            .order(true, &cursors.of(9))
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!((first[0], second[0]), (1, 2));
     }
 }

@@ -61,6 +61,7 @@ impl Server {
             health,
             proxied: Default::default(),
             writer: Default::default(),
+            cursors: Default::default(),
             affinity: Default::default(),
             breakers: Default::default(),
             budgets: Default::default(),

@@ -28,6 +28,8 @@ pub struct Inner {
     pub estimates: tokio_util::task::TaskTracker,
     /// Credential health: outside the snapshot, so a reload never resets it.
     pub health: Arc<gproxy_channels::health::HealthStore>,
+    /// Round-robin cursors per provider (a reload keeps them).
+    pub cursors: gproxy_channels::Cursors,
     /// Which credential served a prompt prefix lately, per provider.
     pub affinity: gproxy_channels::affinity::Affinity,
     /// Circuit breakers per provider and per (provider, model).

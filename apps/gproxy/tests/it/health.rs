@@ -943,3 +943,48 @@ async fn reasoning_a_provider_cannot_verify_is_taken_out_and_sent_again() {
     assert_eq!(resp.status(), 400);
     assert_eq!(app.mock.requests().len(), 3);
 }
+
+#[tokio::test]
+async fn a_config_change_keeps_health_and_the_round_robin() {
+    let app = spawn_with(
+        |cli| cli.admin_key = Some(ADMIN.into()),
+        |mock| pool_toml(mock, 3, ", credential_cache_affinity_enabled = false"),
+    )
+    .await;
+    let ids = credential_ids(&app).await;
+    // An admin write rebuilds the snapshot.
+    let reload = |name: &'static str| {
+        let app = &app;
+        async move {
+            let resp = app
+                .http
+                .post(app.url("/admin/routes"))
+                .bearer_auth(ADMIN)
+                .json(&json!({ "name": name }))
+                .send()
+                .await
+                .expect("create");
+            assert_eq!(resp.status(), 201);
+        }
+    };
+    assert_eq!(call(&app).await.status(), 200);
+    reload("first").await;
+    assert_eq!(call(&app).await.status(), 200);
+    app.mock.push(Reply::error(401, "revoked"));
+    assert_eq!(
+        call(&app).await.status(),
+        200,
+        "failed over from the revoked key"
+    );
+    reload("second").await;
+    assert_eq!(
+        keys_seen(&app),
+        ["sk-up-1", "sk-up-2", "sk-up-3", "sk-up-1"],
+        "the cursor moved on across the rebuild"
+    );
+    assert_eq!(
+        state_of(&app, ids[2]).state,
+        State::Dead,
+        "and health stayed"
+    );
+}

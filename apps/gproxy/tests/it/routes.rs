@@ -350,3 +350,108 @@ async fn routes_are_managed_through_the_admin_api_and_apply_at_once() {
             .all(|a| a.actor == "admin" || !a.actor.is_empty())
     );
 }
+
+/// An upstream that accepts connections and closes them before answering: a cut before the
+/// first byte.
+async fn black_hole() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_cut_before_the_first_byte_fails_over_and_a_call_makes_at_most_six_attempts() {
+    let hole = black_hole().await;
+    let app = spawn_with_seed(move |mock| {
+        let keys = |p: &str| {
+            (1..=3)
+                .map(|i| format!("{{ api_key = \"sk-{p}-{i}\" }}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            r#"
+[[providers]]
+name = "cut"
+channel = "openai"
+settings = {{ base_url = "{hole}/v1" }}
+credentials = [ {{ api_key = "sk-cut" }} ]
+
+[[providers]]
+name = "ok"
+channel = "openai"
+settings = {{ base_url = "{mock}/v1" }}
+credentials = [ {{ api_key = "sk-ok" }} ]
+
+[[routes]]
+name = "through-a-cut"
+members = [
+  {{ provider_name = "cut", model_id = "gpt-4.1", tier = 0 }},
+  {{ provider_name = "ok", model_id = "gpt-4.1", tier = 1 }},
+]
+
+[[providers]]
+name = "p1"
+channel = "openai"
+settings = {{ base_url = "{mock}/v1" }}
+credentials = [ {p1} ]
+
+[[providers]]
+name = "p2"
+channel = "openai"
+settings = {{ base_url = "{mock}/v1" }}
+credentials = [ {p2} ]
+
+[[providers]]
+name = "p3"
+channel = "openai"
+settings = {{ base_url = "{mock}/v1" }}
+credentials = [ {p3} ]
+
+[[routes]]
+name = "all-down"
+members = [
+  {{ provider_name = "p1", model_id = "gpt-4.1", tier = 0 }},
+  {{ provider_name = "p2", model_id = "gpt-4.1", tier = 1 }},
+  {{ provider_name = "p3", model_id = "gpt-4.1", tier = 2 }},
+]
+"#,
+            p1 = keys("p1"),
+            p2 = keys("p2"),
+            p3 = keys("p3"),
+        )
+    })
+    .await;
+    let resp = ask(&app, "through-a-cut").await;
+    assert_eq!(resp.status(), 200, "the next member served it");
+    assert_eq!(resp.headers()["x-should-retry"], "false");
+    let upstream = app.upstream().await;
+    assert!(
+        upstream
+            .iter()
+            .any(|u| u.provider == "cut" && u.status.is_none() && u.error.is_some()),
+        "{upstream:?}"
+    );
+
+    for p in ["p1", "p2", "p3"] {
+        for i in 1..=3 {
+            app.mock
+                .reply_to_key(format!("sk-{p}-{i}"), Reply::error(500, "down"));
+        }
+    }
+    let before = app.mock.requests().len();
+    let resp = ask(&app, "all-down").await;
+    assert!(resp.status().is_server_error(), "{}", resp.status());
+    assert_eq!(
+        app.mock.requests().len() - before,
+        6,
+        "9 credentials on 3 members, but one call makes at most 6 attempts"
+    );
+}

@@ -61,7 +61,7 @@ pub struct Forwarded {
 /// Sends `call`, failing over across the provider's credentials.
 pub async fn send(
     state: &AppState,
-    ctx: &CallContext,
+    ctx: &mut CallContext,
     call: UpstreamCall<'_>,
 ) -> Result<Forwarded, ApiError> {
     let provider = call.provider;
@@ -71,7 +71,15 @@ pub async fn send(
             provider.name
         )));
     }
-    let deadline = now() + state.config.upstream_timeout;
+    let deadline = *ctx
+        .deadline
+        .get_or_insert_with(|| now() + state.config.upstream_timeout);
+    if ctx.attempts >= MAX_ATTEMPTS || deadline <= now() {
+        return Err(ApiError::gateway_timeout(format!(
+            "no attempt left for provider `{}`: the call already made {} attempts or ran out of time",
+            provider.name, ctx.attempts
+        )));
+    }
     let breaker = &provider.settings.breaker;
     let budget = &provider.settings.retry_budget;
     if let Admission::Rejected(until) =
@@ -97,7 +105,7 @@ pub async fn send(
         })?;
     state.budgets.first_attempt(provider.id, now(), budget);
     let cooldowns = provider.settings.cooldowns;
-    let mut total = order.len().min(MAX_ATTEMPTS);
+    let mut total = order.len().min(MAX_ATTEMPTS - ctx.attempts);
     // Reasoning bound to the credential that made it goes only there; when that credential
     // cannot serve, the history goes elsewhere without it, once.
     let owner = if call.reasoning {
@@ -118,6 +126,7 @@ pub async fn send(
     let mut attempt = 0;
     while let Some((credential_id, credential)) = queue.pop_front() {
         attempt += 1;
+        ctx.attempts += 1;
         let is_last = queue.is_empty();
         if owner.is_some_and(|o| o != credential_id) && !stripped {
             stripped = true;
@@ -317,7 +326,10 @@ async fn eligible(
         let at = now();
         let all: Vec<(i64, Arc<Credential>)> = provider
             .credentials
-            .order(provider.settings.round_robin)
+            .order(
+                provider.settings.round_robin,
+                &state.cursors.of(provider.id),
+            )
             .collect();
         let ids: Vec<i64> = all.iter().map(|(id, _)| *id).collect();
         let ready: Vec<(i64, Arc<Credential>)> = all

@@ -45,6 +45,11 @@ pub struct CallContext {
     pub fallback: bool,
     /// Set when the last attempt handed its failure back for the next route member.
     pub fell_through: bool,
+    /// Upstream attempts made so far, across route members (a call makes at most 6).
+    pub attempts: usize,
+    /// The call's one deadline for response headers, across attempts and route members;
+    /// set by its first attempt.
+    pub deadline: Option<std::time::Instant>,
     /// Where the downstream log entry goes; `None` when downstream logging is off or the
     /// entry is already written.
     log: Option<WriteQueue>,
@@ -64,6 +69,8 @@ impl CallContext {
             response_body: None,
             fallback: false,
             fell_through: false,
+            attempts: 0,
+            deadline: None,
             log,
         }
     }
