@@ -26,6 +26,9 @@ pub struct PrefixKeys {
     /// Keys to remember once the call is served: the whole conversation, and the shared
     /// instructions and tools when they are large.
     pub remember: Vec<u64>,
+    /// The request asks Anthropic for the one-hour cache (`"ttl": "1h"` markers): the
+    /// prefix stays with its credential that long.
+    pub hour_long: bool,
 }
 
 #[derive(Deserialize)]
@@ -114,7 +117,13 @@ pub fn prefix_keys(endpoint: Endpoint, model: &str, body: &[u8]) -> PrefixKeys {
         .into_iter()
         .collect();
     remember.extend(shared);
-    PrefixKeys { lookup, remember }
+    let hour_long = endpoint.protocol == Protocol::Anthropic
+        && std::str::from_utf8(body).is_ok_and(|t| t.contains("\"1h\""));
+    PrefixKeys {
+        lookup,
+        remember,
+        hour_long,
+    }
 }
 
 /// Whether a request body sent to `endpoint` carries reasoning bound to the account that
@@ -243,6 +252,12 @@ mod tests {
             1,
             "a small system prompt is not shared alone"
         );
+        assert!(!first.hour_long);
+        let hour = keys(
+            json!({"model": "m", "system": [{"type": "text", "text": "s",
+            "cache_control": {"type": "ephemeral", "ttl": "1h"}}], "messages": []}),
+        );
+        assert!(hour.hour_long);
         assert!(next.lookup.contains(&first.remember[0]));
         assert_eq!(next.lookup[0], next.remember[0], "longest first");
         let other = keys(json!({"model": "m", "system": "s", "messages": [

@@ -988,3 +988,26 @@ async fn a_config_change_keeps_health_and_the_round_robin() {
         "and health stayed"
     );
 }
+
+#[tokio::test]
+async fn payment_required_and_overloaded_each_cool_their_own_way() {
+    let app = pool(3, ", credential_cache_affinity_enabled = false").await;
+    app.mock
+        .reply_to_key("sk-up-1", Reply::error(402, "payment required"));
+    app.mock
+        .reply_to_key("sk-up-2", Reply::error(529, "overloaded"));
+    assert_eq!(call(&app).await.status(), 200);
+    assert_eq!(keys_seen(&app), ["sk-up-1", "sk-up-2", "sk-up-3"]);
+    let ids = credential_ids(&app).await;
+    let left = |id: i64| {
+        let s = state_of(&app, id);
+        assert_eq!(s.state, State::Partial);
+        s.cooling[0]
+            .until
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .as_secs()
+    };
+    assert!((3590..=3600).contains(&left(ids[0])), "quota: an hour");
+    assert!((10..=15).contains(&left(ids[1])), "overloaded: transient");
+}

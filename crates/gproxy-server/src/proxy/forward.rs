@@ -228,12 +228,17 @@ pub async fn send(
                         outcome::short_of_room(response.headers(), SystemTime::now()),
                         now(),
                     );
+                    // Anthropic's one-hour cache keeps a prefix that long.
+                    let mut affinity = provider.settings.affinity;
+                    if call.prefix.hour_long {
+                        affinity.ttl = affinity.ttl.max(std::time::Duration::from_secs(3600));
+                    }
                     state.affinity.remember(
                         provider.id,
                         &call.prefix.remember,
                         credential_id,
                         now(),
-                        &provider.settings.affinity,
+                        &affinity,
                     );
                 }
                 if outcome.retryable() && may_retry() {

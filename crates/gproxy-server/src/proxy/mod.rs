@@ -475,6 +475,7 @@ pub(crate) async fn forward_and_respond(
             provider.name, endpoint.operation
         )),
     })?;
+    // Breakpoints first: the prefix keys see the markers (and their TTL) the upstream gets.
     let body = with_cache_breakpoints(provider, endpoint, body);
     // Affinity (cache and reasoning) matters only where there is a choice of credential.
     let pooled = provider.settings.affinity.enabled && provider.credentials.len() > 1;
