@@ -78,12 +78,12 @@ pub fn prefix_keys(endpoint: Endpoint, model: &str, body: &[u8]) -> PrefixKeys {
     let mut h = DefaultHasher::new();
     h.write(model.as_bytes());
     if let Some(m) = f.model {
-        h.write(m.get().as_bytes());
+        write_json(&mut h, m.get());
     }
     let head = [f.system, f.instructions, f.system_instruction, f.tools];
     let mut head_bytes = 0;
     for part in head.into_iter().flatten() {
-        h.write(part.get().as_bytes());
+        write_json(&mut h, part.get());
         head_bytes += part.get().len();
     }
     let turns: Vec<&RawValue> = match (f.messages, f.contents, f.input) {
@@ -99,7 +99,7 @@ pub fn prefix_keys(endpoint: Endpoint, model: &str, body: &[u8]) -> PrefixKeys {
     prefixes.push(h.finish());
     for turn in &turns {
         h.write_u8(0x1e);
-        h.write(turn.get().as_bytes());
+        write_json(&mut h, turn.get());
         prefixes.push(h.finish());
     }
     let shared = (head_bytes >= SHARED_PREFIX_BYTES).then_some(prefixes[0]);
@@ -124,6 +124,35 @@ pub fn prefix_keys(endpoint: Endpoint, model: &str, body: &[u8]) -> PrefixKeys {
         remember,
         hour_long,
     }
+}
+
+/// Hashes JSON text without its insignificant whitespace, so clients that format the same
+/// conversation differently share keys. (Key order is kept: a client serializes its own
+/// messages the same way every time.)
+fn write_json(h: &mut DefaultHasher, json: &str) {
+    let bytes = json.as_bytes();
+    let mut in_string = false;
+    let mut escaped = false;
+    // Runs of significant bytes are hashed whole (the hasher streams: how the bytes are cut
+    // into writes does not change the hash).
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b.is_ascii_whitespace() {
+            h.write(&bytes[run..i]);
+            run = i + 1;
+        } else if b == b'"' {
+            in_string = true;
+        }
+    }
+    h.write(&bytes[run..]);
 }
 
 /// Whether a request body sent to `endpoint` carries reasoning bound to the account that
@@ -263,6 +292,26 @@ mod tests {
         let other = keys(json!({"model": "m", "system": "s", "messages": [
             {"role": "user", "content": "unrelated"}]}));
         assert!(!other.lookup.contains(&first.remember[0]));
+    }
+
+    #[test]
+    fn formatting_does_not_change_a_key() {
+        let compact = br#"{"model":"m","messages":[{"role":"user","content":"a  b"}]}"#;
+        let pretty = b"{\n  \"model\": \"m\",\n  \"messages\": [ { \"role\": \"user\", \"content\": \"a  b\" } ]\n}";
+        let other = br#"{"model":"m","messages":[{"role":"user","content":"a b"}]}"#;
+        let k = |b: &[u8]| {
+            prefix_keys(
+                Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions),
+                "",
+                b,
+            )
+        };
+        assert_eq!(k(compact).remember, k(pretty).remember);
+        assert_ne!(
+            k(compact).remember,
+            k(other).remember,
+            "whitespace inside strings counts"
+        );
     }
 
     #[test]
