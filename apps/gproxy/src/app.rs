@@ -49,7 +49,7 @@ impl App {
                 "`redis_url` is accepted but not used yet: counters are kept in this process"
             );
         }
-        let store = SeaStore::connect(&settings.dsn, sealer)
+        let store = SeaStore::connect_with(&settings.dsn, sealer, &settings.database)
             .await
             .context("opening the database and syncing its schema")?;
         let store: Arc<dyn Store> = Arc::new(store);

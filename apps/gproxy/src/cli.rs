@@ -80,6 +80,21 @@ pub struct Cli {
     /// over to the next credential (default: no limit but the call's `upstream_timeout`).
     #[arg(long, env = "GPROXY_FIRST_BYTE_TIMEOUT_SECS")]
     pub first_byte_timeout_secs: Option<u64>,
+    /// Database connections kept open (1-100; ignored for SQLite).
+    #[arg(long, env = "DATABASE_POOL_SIZE")]
+    pub database_pool_size: Option<u32>,
+    /// Extra connections beyond the pool under load (0-100; ignored for SQLite).
+    #[arg(long, env = "DATABASE_MAX_OVERFLOW")]
+    pub database_max_overflow: Option<u32>,
+    /// Seconds a query waits for a free connection.
+    #[arg(long, env = "DATABASE_POOL_TIMEOUT")]
+    pub database_pool_timeout: Option<u64>,
+    /// Log every SQL statement.
+    #[arg(long, env = "DATABASE_ECHO")]
+    pub database_echo: Option<bool>,
+    /// Log the connection pool's settings at start.
+    #[arg(long, env = "DATABASE_ECHO_POOL")]
+    pub database_echo_pool: Option<bool>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_QUEUE_CAPACITY")]
     pub storage_write_queue_capacity: Option<usize>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_MAX_BATCH_SIZE")]

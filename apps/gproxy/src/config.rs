@@ -49,6 +49,8 @@ pub struct Settings {
     pub redis_url: Option<String>,
     pub server: ServerConfig,
     pub queue: QueueConfig,
+    /// Connection pool and logging of the database.
+    pub database: gproxy_storage::DbOptions,
     /// The seed file's path and its validated contents.
     pub seed: Option<(PathBuf, gproxy_storage::model::Seed)>,
 }
@@ -135,6 +137,37 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
     let seed = read_seed(&cli)?;
     let empty = crate::file::GlobalFile::default();
     let g = seed.as_ref().map(|s| &s.file.global).unwrap_or(&empty);
+    let no_db = crate::file::DatabaseFile::default();
+    let d = seed.as_ref().map(|s| &s.file.database).unwrap_or(&no_db);
+    let dd = gproxy_storage::DbOptions::default();
+    let database = gproxy_storage::DbOptions {
+        pool_size: match cli
+            .database_pool_size
+            .or(d.pool_size)
+            .unwrap_or(dd.pool_size)
+        {
+            n @ 1..=100 => n,
+            _ => return Err(value("database.pool_size", "must be between 1 and 100")),
+        },
+        max_overflow: match cli
+            .database_max_overflow
+            .or(d.max_overflow)
+            .unwrap_or(dd.max_overflow)
+        {
+            n @ 0..=100 => n,
+            _ => return Err(value("database.max_overflow", "must be between 0 and 100")),
+        },
+        pool_timeout: match cli.database_pool_timeout.or(d.pool_timeout) {
+            Some(0) => return Err(value("database.pool_timeout", "must be greater than 0")),
+            Some(secs) => Duration::from_secs(secs),
+            None => dd.pool_timeout,
+        },
+        echo: cli.database_echo.or(d.echo).unwrap_or(dd.echo),
+        echo_pool: cli
+            .database_echo_pool
+            .or(d.echo_pool)
+            .unwrap_or(dd.echo_pool),
+    };
 
     let host = cli
         .host
@@ -315,6 +348,7 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
         redis_url,
         server,
         queue,
+        database,
         seed: match seed {
             Some(src) => Some((src.path.clone(), crate::seed::to_seed(&src)?)),
             None => None,

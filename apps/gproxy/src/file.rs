@@ -12,6 +12,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub global: GlobalFile,
     #[serde(default)]
+    pub database: DatabaseFile,
+    #[serde(default)]
     pub providers: Vec<Spanned<ProviderFile>>,
     #[serde(default)]
     pub models: Vec<Spanned<ModelFile>>,
@@ -29,6 +31,17 @@ pub struct FileConfig {
     pub rate_limits: Vec<Spanned<RateLimitFile>>,
     #[serde(default)]
     pub quotas: Vec<Spanned<QuotaFile>>,
+}
+
+/// `[database]`: connection tuning (`reference/003_*`); CLI and environment override each.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseFile {
+    pub pool_size: Option<u32>,
+    pub max_overflow: Option<u32>,
+    pub pool_timeout: Option<u64>,
+    pub echo: Option<bool>,
+    pub echo_pool: Option<bool>,
 }
 
 /// `[global]`: every field optional; CLI and environment override each.

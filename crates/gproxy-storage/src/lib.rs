@@ -22,6 +22,6 @@ pub mod seal;
 pub mod store;
 
 pub use queue::{QueueConfig, RecordPermit, WriteQueue};
-pub use sea::{SeaStore, now_ms};
+pub use sea::{DbOptions, SeaStore, now_ms};
 pub use seal::{Sealer, key_digest};
 pub use store::{Store, StoreError};

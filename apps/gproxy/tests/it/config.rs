@@ -319,3 +319,41 @@ async fn admin_bootstrap_from_settings() {
         .await
         .expect("stops");
 }
+
+/// `[database]` tunes the pool (flags and `DATABASE_*` variables override it); values out of
+/// range stop start-up naming the field.
+#[test]
+fn database_pool_settings_are_read_and_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gproxy.toml");
+    let load = |text: &str, tweak: &dyn Fn(&mut gproxy::Cli)| {
+        std::fs::write(&config, text).expect("write");
+        let mut cli = gproxy::Cli {
+            config: Some(config.clone()),
+            data_dir: Some(dir.path().join("data")),
+            ..gproxy::Cli::default()
+        };
+        tweak(&mut cli);
+        gproxy::load(cli)
+    };
+    let settings = load(
+        "[database]\npool_size = 8\nmax_overflow = 4\npool_timeout = 7\necho = true\n",
+        &|cli| cli.database_max_overflow = Some(2),
+    )
+    .expect("valid");
+    assert_eq!(settings.database.pool_size, 8);
+    assert_eq!(settings.database.max_overflow, 2, "the flag wins");
+    assert_eq!(
+        settings.database.pool_timeout,
+        std::time::Duration::from_secs(7)
+    );
+    assert!(settings.database.echo && !settings.database.echo_pool);
+    for (text, field) in [
+        ("[database]\npool_size = 0\n", "database.pool_size"),
+        ("[database]\nmax_overflow = 101\n", "database.max_overflow"),
+        ("[database]\npool_timeout = 0\n", "database.pool_timeout"),
+    ] {
+        let err = load(text, &|_| {}).expect_err("out of range");
+        assert!(err.to_string().contains(field), "{err}");
+    }
+}

@@ -15,6 +15,34 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+/// Runs an admin write again when SQLite reports the database busy. In WAL mode a
+/// transaction that read before another writer (the record queue) committed cannot write,
+/// and no busy timeout helps it: it must start over. Other errors, and other backends' (which
+/// lock rows instead), pass through.
+pub(super) async fn retry_busy<T, Fut>(mut op: impl FnMut() -> Fut) -> Result<T, StoreError>
+where
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt: u64 = 0;
+    loop {
+        match op().await {
+            Err(StoreError::Db(e)) if attempt < 20 && is_busy(&e) => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether SQLite refused for a lock (`SQLITE_BUSY` and its extended codes).
+fn is_busy(e: &sea_orm::DbErr) -> bool {
+    let text = e.to_string();
+    text.contains("database is locked")
+        || text.contains("(code: 5)")
+        || text.contains("(code: 517)")
+}
+
 fn route_json(r: &RouteRow) -> Value {
     json!({"id": r.id.to_string(), "name": r.name, "enabled": r.enabled})
 }

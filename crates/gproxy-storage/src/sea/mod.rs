@@ -4,7 +4,10 @@
 
 mod admin;
 mod health;
+mod options;
 mod seed;
+
+pub use options::DbOptions;
 
 use crate::entity::{
     alias, audit_log, credential, credential_status, downstream_request, instance_setting,
@@ -22,11 +25,10 @@ use async_trait::async_trait;
 use health::{Cooling, status_row};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use secrecy::SecretString;
-use std::time::Duration;
 
 /// The schema version this build writes; stamped into `instance_settings`. 2: `usages.estimated`;
 /// 3: `credential_statuses`, `routes`, `route_members`, `audit_logs`.
@@ -49,19 +51,28 @@ pub struct SeaStore {
 }
 
 impl SeaStore {
-    /// Connects to `dsn`, creates every missing table, column and index from the entity
-    /// definitions, and stamps the schema version. Fails if any step fails.
+    /// Connects to `dsn` with default pool settings; see [`SeaStore::connect_with`].
     pub async fn connect(dsn: &str, sealer: Sealer) -> Result<Self, StoreError> {
-        let mut opts = ConnectOptions::new(dsn.to_owned());
-        opts.sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30))
-            .max_connections(if dsn.starts_with("sqlite:") { 4 } else { 16 });
-        let db = Database::connect(opts).await?;
-        if db.get_database_backend() == DbBackend::Sqlite {
-            // WAL lets readers (readiness, queries) run beside the record writer.
-            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        Self::connect_with(dsn, sealer, &DbOptions::default()).await
+    }
+
+    /// Connects to `dsn`, creates every missing table, column and index from the entity
+    /// definitions, and stamps the schema version. Fails if any step fails. A new SQLite
+    /// file is created readable by its owner only.
+    pub async fn connect_with(
+        dsn: &str,
+        sealer: Sealer,
+        options: &DbOptions,
+    ) -> Result<Self, StoreError> {
+        if let Some(path) = options::sqlite_path(dsn) {
+            options::create_private(&path).map_err(|e| {
+                StoreError::Invalid(format!(
+                    "creating the database file {}: {e}",
+                    path.display()
+                ))
+            })?;
         }
+        let db = Database::connect(options.connect_options(dsn)).await?;
         let store = SeaStore { db, sealer };
         store.sync_schema().await?;
         Ok(store)
@@ -327,7 +338,7 @@ impl Store for SeaStore {
     }
 
     async fn create_route(&self, route: &NewRoute, actor: &str) -> Result<RouteRow, StoreError> {
-        self.insert_route(route, actor).await
+        admin::retry_busy(|| self.insert_route(route, actor)).await
     }
 
     async fn update_route(
@@ -336,11 +347,11 @@ impl Store for SeaStore {
         patch: &RoutePatch,
         actor: &str,
     ) -> Result<RouteRow, StoreError> {
-        self.patch_route(id, patch, actor).await
+        admin::retry_busy(|| self.patch_route(id, patch, actor)).await
     }
 
     async fn delete_route(&self, id: i64, actor: &str) -> Result<(), StoreError> {
-        self.remove_route(id, actor).await
+        admin::retry_busy(|| self.remove_route(id, actor)).await
     }
 
     async fn create_route_member(
@@ -349,7 +360,7 @@ impl Store for SeaStore {
         member: &NewRouteMember,
         actor: &str,
     ) -> Result<RouteMemberRow, StoreError> {
-        self.insert_member(route_id, member, actor).await
+        admin::retry_busy(|| self.insert_member(route_id, member, actor)).await
     }
 
     async fn update_route_member(
@@ -359,7 +370,7 @@ impl Store for SeaStore {
         patch: &RouteMemberPatch,
         actor: &str,
     ) -> Result<RouteMemberRow, StoreError> {
-        self.patch_member(route_id, member_id, patch, actor).await
+        admin::retry_busy(|| self.patch_member(route_id, member_id, patch, actor)).await
     }
 
     async fn delete_route_member(
@@ -368,7 +379,7 @@ impl Store for SeaStore {
         member_id: i64,
         actor: &str,
     ) -> Result<(), StoreError> {
-        self.remove_member(route_id, member_id, actor).await
+        admin::retry_busy(|| self.remove_member(route_id, member_id, actor)).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -571,3 +571,46 @@ all_backends!(
     credential_statuses_round_trip,
     route_writes_are_audited_and_refusals_change_nothing,
 );
+
+/// The embedded SQLite file is tuned on every pooled connection (WAL, `synchronous=NORMAL`,
+/// a busy timeout, foreign keys) and created readable by its owner only.
+#[tokio::test]
+async fn sqlite_connections_are_tuned_and_the_file_is_private() {
+    let db = crate::backends::sqlite().await;
+    let conn = db.store.connection();
+    for (pragma, want) in [
+        ("journal_mode", "wal"),
+        ("synchronous", "1"),
+        ("busy_timeout", "5000"),
+        ("foreign_keys", "1"),
+    ] {
+        for _ in 0..4 {
+            let row = conn
+                .query_one_raw(Statement::from_string(
+                    sea_orm::DbBackend::Sqlite,
+                    format!("PRAGMA {pragma}"),
+                ))
+                .await
+                .expect("pragma")
+                .expect("a row");
+            let value: String = row
+                .try_get_by_index::<String>(0)
+                .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                .expect("value");
+            assert_eq!(value, want, "{pragma}");
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let path = db
+            .dsn
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .expect("path")
+            .to_owned();
+        let mode = std::fs::metadata(&path).expect("file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{path}");
+    }
+}
