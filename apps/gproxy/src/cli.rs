@@ -95,6 +95,16 @@ pub struct Cli {
     /// Log the connection pool's settings at start.
     #[arg(long, env = "DATABASE_ECHO_POOL")]
     pub database_echo_pool: Option<bool>,
+    /// Days usage rows are kept (default: forever).
+    #[arg(long, env = "GPROXY_USAGE_RETENTION_DAYS")]
+    pub usage_retention_days: Option<u64>,
+    /// Days request logs are kept (default: forever).
+    #[arg(long, env = "GPROXY_REQUEST_LOG_RETENTION_DAYS")]
+    pub request_log_retention_days: Option<u64>,
+    /// Days request and response bodies are kept in request logs (default: as long as
+    /// the logs).
+    #[arg(long, env = "GPROXY_REQUEST_BODY_RETENTION_DAYS")]
+    pub request_body_retention_days: Option<u64>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_QUEUE_CAPACITY")]
     pub storage_write_queue_capacity: Option<usize>,
     #[arg(long, env = "GPROXY_STORAGE_WRITE_MAX_BATCH_SIZE")]

@@ -119,6 +119,18 @@ fn value(field: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// A retention window in days (at least 1).
+fn days(field: &'static str, n: Option<u64>) -> Result<Option<Duration>, ConfigError> {
+    match n {
+        Some(0) => Err(value(
+            field,
+            "must be at least 1 (leave it out to keep everything)",
+        )),
+        Some(d) => Ok(Some(Duration::from_secs(d.saturating_mul(86_400)))),
+        None => Ok(None),
+    }
+}
+
 fn positive(field: &'static str, n: usize) -> Result<usize, ConfigError> {
     if n == 0 {
         return Err(value(field, "must be greater than 0"));
@@ -280,6 +292,22 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
             .max_recovery_wait_secs
             .or(g.max_recovery_wait_secs)
             .map_or(defaults.max_recovery_wait, Duration::from_secs),
+        retention: gproxy_server::retention::Windows {
+            usage: days(
+                "usage_retention_days",
+                cli.usage_retention_days.or(g.usage_retention_days),
+            )?,
+            request_logs: days(
+                "request_log_retention_days",
+                cli.request_log_retention_days
+                    .or(g.request_log_retention_days),
+            )?,
+            bodies: days(
+                "request_body_retention_days",
+                cli.request_body_retention_days
+                    .or(g.request_body_retention_days),
+            )?,
+        },
         first_byte_timeout: match cli.first_byte_timeout_secs.or(g.first_byte_timeout_secs) {
             Some(0) => return Err(value("first_byte_timeout_secs", "must be greater than 0")),
             other => other.map(Duration::from_secs),

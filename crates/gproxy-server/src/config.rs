@@ -35,6 +35,8 @@ pub struct ServerConfig {
     /// How long one attempt may wait for response headers before the call fails over to
     /// the next credential (`None`: only the call's deadline, `upstream_timeout`, applies).
     pub first_byte_timeout: Option<Duration>,
+    /// How long usage rows, request logs and their bodies are kept (none by default).
+    pub retention: crate::retention::Windows,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +55,7 @@ impl Default for ServerConfig {
             stream_idle_timeout: Duration::from_secs(300),
             max_recovery_wait: Duration::from_secs(5),
             first_byte_timeout: None,
+            retention: crate::retention::Windows::default(),
         }
     }
 }

@@ -12,6 +12,7 @@
 //!   path (the proxy's [`proxy::forward`] reads and updates it on every attempt).
 //! - [`error`]: [`ApiError`], answered in the caller's protocol shape.
 //! - [`throttle`]: failed-login throttling per account and client address.
+//! - [`retention`]: deleting usage, request logs and bodies past their windows.
 //! - [`server`]: building the state and serving with graceful shutdown.
 
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod glob;
 pub mod health;
 pub mod proxy;
+pub mod retention;
 pub mod routes;
 pub mod server;
 pub mod snapshot;

@@ -69,6 +69,12 @@ impl Server {
             config,
         });
         crate::health::spawn_persister(state.clone(), &tracker, cancel.clone());
+        crate::retention::spawn(
+            Arc::clone(&state.store),
+            state.config.retention,
+            &tracker,
+            cancel.clone(),
+        );
         Ok(Server {
             state,
             listener,

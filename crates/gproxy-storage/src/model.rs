@@ -56,6 +56,17 @@ pub struct SeedAlias {
     pub enabled: bool,
 }
 
+/// What retention prunes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prune {
+    /// `usages` rows.
+    Usages,
+    /// `downstream_requests` and `upstream_requests` rows.
+    RequestLogs,
+    /// The request and response bodies kept in request logs (the envelopes stay).
+    Bodies,
+}
+
 /// An audit entry to write with an admin write (`before`/`after` without secrets).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuditRecord {

@@ -2,7 +2,7 @@
 
 use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewRoute,
-    NewRouteMember, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
+    NewRouteMember, Prune, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
     UpstreamRow, UsageRow,
 };
 use crate::seal::SealError;
@@ -88,6 +88,9 @@ pub trait Store: Send + Sync + 'static {
         member_id: i64,
         actor: &str,
     ) -> Result<(), StoreError>;
+    /// Retention: deletes (for [`Prune::Bodies`], empties) at most `batch` of the oldest
+    /// rows created before `before_ms`; returns how many. Callers loop until 0.
+    async fn prune(&self, what: Prune, before_ms: i64, batch: u64) -> Result<u64, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// The newest usage rows first.

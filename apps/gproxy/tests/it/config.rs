@@ -352,6 +352,10 @@ fn database_pool_settings_are_read_and_checked() {
         ("[database]\npool_size = 0\n", "database.pool_size"),
         ("[database]\nmax_overflow = 101\n", "database.max_overflow"),
         ("[database]\npool_timeout = 0\n", "database.pool_timeout"),
+        (
+            "[global]\nusage_retention_days = 0\n",
+            "usage_retention_days",
+        ),
     ] {
         let err = load(text, &|_| {}).expect_err("out of range");
         assert!(err.to_string().contains(field), "{err}");

@@ -311,3 +311,65 @@ async fn with_usage_off_streams_end_normally_and_write_no_usage() {
         "request logs are separate from usage"
     );
 }
+
+/// Retention: with windows set, a pass deletes usage and request logs past theirs and
+/// empties bodies past theirs; without windows nothing is ever touched.
+#[tokio::test]
+async fn retention_removes_what_is_past_its_window() {
+    let app = spawn_with(
+        |cli| {
+            cli.usage_retention_days = Some(30);
+            cli.request_log_retention_days = Some(7);
+            cli.request_body_retention_days = Some(1);
+            cli.enable_downstream_log_body = Some(true);
+        },
+        |_| String::new(),
+    )
+    .await;
+    assert_eq!(
+        app.state.config.retention.bodies,
+        Some(std::time::Duration::from_secs(86_400))
+    );
+    for _ in 0..3 {
+        let resp = app
+            .post(
+                "/openai-main/v1/chat/completions",
+                ALICE,
+                serde_json::json!({"model": "gpt-4.1", "messages": []}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+    }
+    app.wait_usages(3).await;
+    assert_eq!(app.downstream().await.len(), 3, "every record written");
+    let store = app.state.store.as_ref();
+    let windows = app.state.config.retention;
+    let day = 86_400_000;
+    let now = gproxy_storage::now_ms();
+    assert_eq!(
+        gproxy_server::retention::run_once(store, &windows, now)
+            .await
+            .expect("pass"),
+        (0, 0, 0),
+        "nothing is old yet"
+    );
+    // Two days on: the bodies go, the envelopes stay.
+    let (_, _, bodies) = gproxy_server::retention::run_once(store, &windows, now + 2 * day)
+        .await
+        .expect("pass");
+    assert_eq!(bodies, 3);
+    let logs = app.downstream().await;
+    assert_eq!(logs.len(), 3);
+    assert!(logs.iter().all(|l| l.request_body.is_none()));
+    // Ten days on: the request logs go; usage stays for its 30 days.
+    let (usage, logs, _) = gproxy_server::retention::run_once(store, &windows, now + 10 * day)
+        .await
+        .expect("pass");
+    assert_eq!((usage, logs), (0, 6), "3 downstream and 3 upstream entries");
+    assert_eq!(app.usages().await.len(), 3);
+    let (usage, _, _) = gproxy_server::retention::run_once(store, &windows, now + 31 * day)
+        .await
+        .expect("pass");
+    assert_eq!(usage, 3);
+    assert!(app.usages().await.is_empty());
+}

@@ -5,6 +5,7 @@
 mod admin;
 mod health;
 mod options;
+mod retention;
 mod seed;
 
 pub use options::DbOptions;
@@ -16,8 +17,8 @@ use crate::entity::{
 };
 use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow,
-    KeyRecord, NewRoute, NewRouteMember, Record, RouteMemberPatch, RouteMemberRow, RoutePatch,
-    RouteRow, Seed, UpstreamRow, UsageRow,
+    KeyRecord, NewRoute, NewRouteMember, Prune, Record, RouteMemberPatch, RouteMemberRow,
+    RoutePatch, RouteRow, Seed, UpstreamRow, UsageRow,
 };
 use crate::seal::{Sealer, key_digest};
 use crate::store::{Store, StoreError};
@@ -380,6 +381,10 @@ impl Store for SeaStore {
         actor: &str,
     ) -> Result<(), StoreError> {
         admin::retry_busy(|| self.remove_member(route_id, member_id, actor)).await
+    }
+
+    async fn prune(&self, what: Prune, before_ms: i64, batch: u64) -> Result<u64, StoreError> {
+        self.prune_batch(what, before_ms, batch).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -539,6 +539,88 @@ pub async fn route_writes_are_audited_and_refusals_change_nothing(db: TestDb) {
     );
 }
 
+/// Retention deletes old usage and request logs and empties old bodies, a batch at a time,
+/// and leaves everything newer alone.
+pub async fn retention_prunes_in_batches(db: TestDb) {
+    let mut batch = Vec::new();
+    for i in 0..10 {
+        batch.push(usage(i));
+        batch.push(Record::Downstream(DownstreamRecord {
+            request_id: format!("req-{i}"),
+            created_at: 1_700_000_000_000 + i,
+            method: "POST".into(),
+            path: "/v1/chat/completions".into(),
+            status: 200,
+            request_body: Some(format!("body {i}")),
+            ..Default::default()
+        }));
+        batch.push(Record::Upstream(UpstreamRecord {
+            request_id: format!("req-{i}"),
+            created_at: 1_700_000_000_000 + i,
+            provider: "openai-main".into(),
+            method: "POST".into(),
+            url: "http://x/v1/chat/completions".into(),
+            response_body: Some(format!("answer {i}")),
+            ..Default::default()
+        }));
+    }
+    db.store.write_records(&batch).await.expect("write");
+    // Rows 0..6 are older than the cutoff.
+    let cutoff = 1_700_000_000_006;
+    assert_eq!(
+        db.store
+            .prune(Prune::Bodies, cutoff, 4)
+            .await
+            .expect("bodies"),
+        8,
+        "4 per table"
+    );
+    assert_eq!(
+        db.store
+            .prune(Prune::Bodies, cutoff, 4)
+            .await
+            .expect("bodies"),
+        4
+    );
+    assert_eq!(
+        db.store
+            .prune(Prune::Bodies, cutoff, 4)
+            .await
+            .expect("bodies"),
+        0
+    );
+    let logs = db.store.recent_downstream(100).await.expect("logs");
+    assert_eq!(logs.len(), 10, "envelopes stay");
+    assert_eq!(logs.iter().filter(|l| l.request_body.is_some()).count(), 4);
+    let mut total = 0;
+    loop {
+        let n = db
+            .store
+            .prune(Prune::Usages, cutoff, 4)
+            .await
+            .expect("usages");
+        assert!(n <= 4);
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    assert_eq!(total, 6);
+    let left = db.store.recent_usages(100).await.expect("usages");
+    assert!(left.iter().all(|u| u.created_at >= cutoff) && left.len() == 4);
+    assert_eq!(
+        db.store
+            .prune(Prune::RequestLogs, cutoff, 100)
+            .await
+            .expect("logs"),
+        12
+    );
+    assert_eq!(
+        db.store.recent_upstream(100).await.expect("upstream").len(),
+        4
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -570,6 +652,7 @@ all_backends!(
     version_1_usages_gain_the_estimated_column,
     credential_statuses_round_trip,
     route_writes_are_audited_and_refusals_change_nothing,
+    retention_prunes_in_batches,
 );
 
 /// The embedded SQLite file is tuned on every pooled connection (WAL, `synchronous=NORMAL`,
