@@ -9,6 +9,65 @@ use crate::store::StoreError;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+/// Deletes at most `$batch` rows of table module `$t` created before `$before`.
+macro_rules! delete_old {
+    ($db:expr, $t:ident, $before:expr, $batch:expr) => {{
+        let ids: Vec<i64> = $t::Entity::find()
+            .select_only()
+            .column($t::Column::Id)
+            .filter($t::Column::CreatedAt.lt($before))
+            .order_by_asc($t::Column::CreatedAt)
+            .limit($batch)
+            .into_tuple()
+            .all($db)
+            .await?;
+        if ids.is_empty() {
+            0
+        } else {
+            $t::Entity::delete_many()
+                .filter($t::Column::Id.is_in(ids))
+                .exec($db)
+                .await?
+                .rows_affected
+        }
+    }};
+}
+
+/// Empties the bodies of at most `$batch` log rows of table module `$t` created before
+/// `$before` that still hold one.
+macro_rules! empty_old_bodies {
+    ($db:expr, $t:ident, $before:expr, $batch:expr) => {{
+        let ids: Vec<i64> = $t::Entity::find()
+            .select_only()
+            .column($t::Column::Id)
+            .filter($t::Column::CreatedAt.lt($before))
+            .filter(
+                $t::Column::RequestBody
+                    .is_not_null()
+                    .or($t::Column::ResponseBody.is_not_null()),
+            )
+            .order_by_asc($t::Column::CreatedAt)
+            .limit($batch)
+            .into_tuple()
+            .all($db)
+            .await?;
+        if ids.is_empty() {
+            0
+        } else {
+            $t::Entity::update_many()
+                .col_expr($t::Column::RequestBody, Expr::value(Option::<String>::None))
+                .col_expr(
+                    $t::Column::ResponseBody,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter($t::Column::Id.is_in(ids))
+                .exec($db)
+                .await?
+                .rows_affected
+        }
+    }};
+}
+
 impl SeaStore {
     pub(super) async fn prune_batch(
         &self,
@@ -16,124 +75,17 @@ impl SeaStore {
         before_ms: i64,
         batch: u64,
     ) -> Result<u64, StoreError> {
-        match what {
-            Prune::Usages => {
-                let ids: Vec<i64> = usage::Entity::find()
-                    .select_only()
-                    .column(usage::Column::Id)
-                    .filter(usage::Column::CreatedAt.lt(before_ms))
-                    .order_by_asc(usage::Column::CreatedAt)
-                    .limit(batch)
-                    .into_tuple()
-                    .all(&self.db)
-                    .await?;
-                if ids.is_empty() {
-                    return Ok(0);
-                }
-                Ok(usage::Entity::delete_many()
-                    .filter(usage::Column::Id.is_in(ids))
-                    .exec(&self.db)
-                    .await?
-                    .rows_affected)
-            }
+        let db = &self.db;
+        Ok(match what {
+            Prune::Usages => delete_old!(db, usage, before_ms, batch),
             Prune::RequestLogs => {
-                let down: Vec<i64> = downstream_request::Entity::find()
-                    .select_only()
-                    .column(downstream_request::Column::Id)
-                    .filter(downstream_request::Column::CreatedAt.lt(before_ms))
-                    .order_by_asc(downstream_request::Column::CreatedAt)
-                    .limit(batch)
-                    .into_tuple()
-                    .all(&self.db)
-                    .await?;
-                let up: Vec<i64> = upstream_request::Entity::find()
-                    .select_only()
-                    .column(upstream_request::Column::Id)
-                    .filter(upstream_request::Column::CreatedAt.lt(before_ms))
-                    .order_by_asc(upstream_request::Column::CreatedAt)
-                    .limit(batch)
-                    .into_tuple()
-                    .all(&self.db)
-                    .await?;
-                let mut deleted = 0;
-                if !down.is_empty() {
-                    deleted += downstream_request::Entity::delete_many()
-                        .filter(downstream_request::Column::Id.is_in(down))
-                        .exec(&self.db)
-                        .await?
-                        .rows_affected;
-                }
-                if !up.is_empty() {
-                    deleted += upstream_request::Entity::delete_many()
-                        .filter(upstream_request::Column::Id.is_in(up))
-                        .exec(&self.db)
-                        .await?
-                        .rows_affected;
-                }
-                Ok(deleted)
+                delete_old!(db, downstream_request, before_ms, batch)
+                    + delete_old!(db, upstream_request, before_ms, batch)
             }
             Prune::Bodies => {
-                let down: Vec<i64> = downstream_request::Entity::find()
-                    .select_only()
-                    .column(downstream_request::Column::Id)
-                    .filter(downstream_request::Column::CreatedAt.lt(before_ms))
-                    .filter(
-                        downstream_request::Column::RequestBody
-                            .is_not_null()
-                            .or(downstream_request::Column::ResponseBody.is_not_null()),
-                    )
-                    .order_by_asc(downstream_request::Column::CreatedAt)
-                    .limit(batch)
-                    .into_tuple()
-                    .all(&self.db)
-                    .await?;
-                let up: Vec<i64> = upstream_request::Entity::find()
-                    .select_only()
-                    .column(upstream_request::Column::Id)
-                    .filter(upstream_request::Column::CreatedAt.lt(before_ms))
-                    .filter(
-                        upstream_request::Column::RequestBody
-                            .is_not_null()
-                            .or(upstream_request::Column::ResponseBody.is_not_null()),
-                    )
-                    .order_by_asc(upstream_request::Column::CreatedAt)
-                    .limit(batch)
-                    .into_tuple()
-                    .all(&self.db)
-                    .await?;
-                let mut emptied = 0;
-                if !down.is_empty() {
-                    emptied += downstream_request::Entity::update_many()
-                        .col_expr(
-                            downstream_request::Column::RequestBody,
-                            Expr::value(Option::<String>::None),
-                        )
-                        .col_expr(
-                            downstream_request::Column::ResponseBody,
-                            Expr::value(Option::<String>::None),
-                        )
-                        .filter(downstream_request::Column::Id.is_in(down))
-                        .exec(&self.db)
-                        .await?
-                        .rows_affected;
-                }
-                if !up.is_empty() {
-                    emptied += upstream_request::Entity::update_many()
-                        .col_expr(
-                            upstream_request::Column::RequestBody,
-                            Expr::value(Option::<String>::None),
-                        )
-                        .col_expr(
-                            upstream_request::Column::ResponseBody,
-                            Expr::value(Option::<String>::None),
-                        )
-                        .filter(upstream_request::Column::Id.is_in(up))
-                        .exec(&self.db)
-                        .await?
-                        .rows_affected;
-                }
-                Ok(emptied)
+                empty_old_bodies!(db, downstream_request, before_ms, batch)
+                    + empty_old_bodies!(db, upstream_request, before_ms, batch)
             }
-        }
+        })
     }
 }
