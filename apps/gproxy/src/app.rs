@@ -27,32 +27,50 @@ pub struct App {
     generated_admin: Option<GeneratedAdmin>,
 }
 
+/// Opens the configured database (creating the SQLite data directory) with the current
+/// master key, and syncs its schema.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<SeaStore> {
+    if settings.dsn.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+    }
+    let sealer = match &settings.master_key {
+        Some(k) => Sealer::from_base64(k.expose_secret())?,
+        None => {
+            tracing::warn!(
+                "GPROXY_MASTER_KEY is not set: provider credentials and API keys are stored in plaintext"
+            );
+            Sealer::plaintext()
+        }
+    };
+    SeaStore::connect_with(&settings.dsn, sealer, &settings.database)
+        .await
+        .context("opening the database and syncing its schema")
+}
+
+/// `gproxy rotate-master-key`: every sealed value re-sealed under `new_key` in one
+/// transaction; returns how many credentials and API keys.
+pub async fn rotate_master_key(
+    settings: &Settings,
+    new_key: &secrecy::SecretString,
+) -> anyhow::Result<(usize, usize)> {
+    let to = Sealer::from_base64(new_key.expose_secret()).context("--new-key")?;
+    let store = open_store(settings).await?;
+    store
+        .reseal(&to)
+        .await
+        .context("re-sealing the stored secrets (nothing was changed)")
+}
+
 impl App {
     /// Opens storage, bootstraps and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
-        if settings.dsn.starts_with("sqlite:") {
-            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-                format!("creating data directory {}", settings.data_dir.display())
-            })?;
-        }
-        let sealer = match &settings.master_key {
-            Some(k) => Sealer::from_base64(k.expose_secret())?,
-            None => {
-                tracing::warn!(
-                    "GPROXY_MASTER_KEY is not set: provider credentials and API keys are stored in plaintext"
-                );
-                Sealer::plaintext()
-            }
-        };
         if settings.redis_url.is_some() {
             tracing::warn!(
                 "`redis_url` is accepted but not used yet: counters are kept in this process"
             );
         }
-        let store = SeaStore::connect_with(&settings.dsn, sealer, &settings.database)
-            .await
-            .context("opening the database and syncing its schema")?;
-        let store: Arc<dyn Store> = Arc::new(store);
+        let store: Arc<dyn Store> = Arc::new(open_store(&settings).await?);
 
         let empty = store.is_empty().await?;
         if let Some((path, seed)) = &settings.seed {

@@ -1,8 +1,8 @@
 //! Command-line flags; each `[global]` field has a flag and a `GPROXY_*` variable, and a
 //! flag beats its variable (clap resolves both), which beats `gproxy.toml`.
 
-use clap::Parser;
 use clap::builder::BoolishValueParser;
+use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 use std::path::PathBuf;
 
@@ -16,114 +16,131 @@ fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
 #[derive(Debug, Default, Parser)]
 #[command(name = "gproxy", version, about)]
 pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Seed config file (imported only into an empty database).
-    #[arg(long, env = "GPROXY_CONFIG")]
+    #[arg(long, global = true, env = "GPROXY_CONFIG")]
     pub config: Option<PathBuf>,
     /// Re-apply the seed config even when the database already has data.
-    #[arg(long, env = "GPROXY_BOOTSTRAP_FORCE_CONFIG", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, global = true, env = "GPROXY_BOOTSTRAP_FORCE_CONFIG", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true")]
     pub bootstrap_force_config: Option<bool>,
-    #[arg(long, env = "GPROXY_HOST")]
+    #[arg(long, global = true, env = "GPROXY_HOST")]
     pub host: Option<String>,
-    #[arg(long, env = "GPROXY_PORT")]
+    #[arg(long, global = true, env = "GPROXY_PORT")]
     pub port: Option<u16>,
-    #[arg(long, env = "GPROXY_DATA_DIR")]
+    #[arg(long, global = true, env = "GPROXY_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Database DSN (sqlite:, postgres:, mysql:).
-    #[arg(long, env = "GPROXY_DSN", hide_env_values = true)]
+    #[arg(long, global = true, env = "GPROXY_DSN", hide_env_values = true)]
     pub dsn: Option<String>,
     /// Persistence backend: `db` (only `db` is available in this build).
-    #[arg(long, env = "GPROXY_PERSISTENCE")]
+    #[arg(long, global = true, env = "GPROXY_PERSISTENCE")]
     pub persistence: Option<String>,
     /// Outbound HTTP proxy for upstream calls.
-    #[arg(long, env = "GPROXY_PROXY", hide_env_values = true)]
+    #[arg(long, global = true, env = "GPROXY_PROXY", hide_env_values = true)]
     pub proxy: Option<String>,
     /// Admin key: the bootstrap admin's API key and password.
-    #[arg(long, env = "GPROXY_ADMIN_KEY", hide_env_values = true, value_parser = secret)]
+    #[arg(long, global = true, env = "GPROXY_ADMIN_KEY", hide_env_values = true, value_parser = secret)]
     pub admin_key: Option<SecretString>,
     /// Base64 of 32 bytes sealing secrets at rest.
-    #[arg(long, env = "GPROXY_MASTER_KEY", hide_env_values = true, value_parser = secret)]
+    #[arg(long, global = true, env = "GPROXY_MASTER_KEY", hide_env_values = true, value_parser = secret)]
     pub master_key: Option<SecretString>,
-    #[arg(long, env = "GPROXY_REDIS_URL", hide_env_values = true)]
+    #[arg(long, global = true, env = "GPROXY_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
-    #[arg(long, env = "GPROXY_MASK_SENSITIVE_INFO", value_parser = BoolishValueParser::new())]
+    #[arg(long, global = true, env = "GPROXY_MASK_SENSITIVE_INFO", value_parser = BoolishValueParser::new())]
     pub mask_sensitive_info: Option<bool>,
-    #[arg(long, env = "GPROXY_ENABLE_USAGE", value_parser = BoolishValueParser::new())]
+    #[arg(long, global = true, env = "GPROXY_ENABLE_USAGE", value_parser = BoolishValueParser::new())]
     pub enable_usage: Option<bool>,
-    #[arg(long, env = "GPROXY_ENABLE_UPSTREAM_LOG", value_parser = BoolishValueParser::new())]
+    #[arg(long, global = true, env = "GPROXY_ENABLE_UPSTREAM_LOG", value_parser = BoolishValueParser::new())]
     pub enable_upstream_log: Option<bool>,
-    #[arg(long, env = "GPROXY_ENABLE_UPSTREAM_LOG_BODY", value_parser = BoolishValueParser::new())]
+    #[arg(long, global = true, env = "GPROXY_ENABLE_UPSTREAM_LOG_BODY", value_parser = BoolishValueParser::new())]
     pub enable_upstream_log_body: Option<bool>,
-    #[arg(long, env = "GPROXY_ENABLE_DOWNSTREAM_LOG", value_parser = BoolishValueParser::new())]
+    #[arg(long, global = true, env = "GPROXY_ENABLE_DOWNSTREAM_LOG", value_parser = BoolishValueParser::new())]
     pub enable_downstream_log: Option<bool>,
-    #[arg(long, env = "GPROXY_ENABLE_DOWNSTREAM_LOG_BODY", value_parser = BoolishValueParser::new())]
+    #[arg(long, global = true, env = "GPROXY_ENABLE_DOWNSTREAM_LOG_BODY", value_parser = BoolishValueParser::new())]
     pub enable_downstream_log_body: Option<bool>,
-    #[arg(long, env = "GPROXY_MAX_REQUEST_BODY_BYTES")]
+    #[arg(long, global = true, env = "GPROXY_MAX_REQUEST_BODY_BYTES")]
     pub max_request_body_bytes: Option<usize>,
-    #[arg(long, env = "GPROXY_UPSTREAM_TIMEOUT_SECS")]
+    #[arg(long, global = true, env = "GPROXY_UPSTREAM_TIMEOUT_SECS")]
     pub upstream_timeout_secs: Option<u64>,
     /// Largest non-streamed upstream response body relayed (default 128 MiB); larger: 502.
-    #[arg(long, env = "GPROXY_MAX_RESPONSE_BODY_BYTES")]
+    #[arg(long, global = true, env = "GPROXY_MAX_RESPONSE_BODY_BYTES")]
     pub max_response_body_bytes: Option<usize>,
     /// Largest single upstream stream event (default 16 MiB); larger ends the stream with
     /// the protocol's error event.
-    #[arg(long, env = "GPROXY_MAX_STREAM_EVENT_BYTES")]
+    #[arg(long, global = true, env = "GPROXY_MAX_STREAM_EVENT_BYTES")]
     pub max_stream_event_bytes: Option<usize>,
     /// Longest silence of an upstream stream or body (default 300 s); longer ends it with
     /// the protocol's error.
-    #[arg(long, env = "GPROXY_STREAM_IDLE_TIMEOUT_SECS")]
+    #[arg(long, global = true, env = "GPROXY_STREAM_IDLE_TIMEOUT_SECS")]
     pub stream_idle_timeout_secs: Option<u64>,
     /// When every credential of a provider is cooling down, how long a call may wait for
     /// the first to recover (default 5 s) before it is refused with 429 and `retry-after`.
-    #[arg(long, env = "GPROXY_MAX_RECOVERY_WAIT_SECS")]
+    #[arg(long, global = true, env = "GPROXY_MAX_RECOVERY_WAIT_SECS")]
     pub max_recovery_wait_secs: Option<u64>,
     /// How long one upstream attempt may wait for response headers before the call fails
     /// over to the next credential (default: no limit but the call's `upstream_timeout`).
-    #[arg(long, env = "GPROXY_FIRST_BYTE_TIMEOUT_SECS")]
+    #[arg(long, global = true, env = "GPROXY_FIRST_BYTE_TIMEOUT_SECS")]
     pub first_byte_timeout_secs: Option<u64>,
     /// Database connections kept open (1-100; ignored for SQLite).
-    #[arg(long, env = "DATABASE_POOL_SIZE")]
+    #[arg(long, global = true, env = "DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<u32>,
     /// Extra connections beyond the pool under load (0-100; ignored for SQLite).
-    #[arg(long, env = "DATABASE_MAX_OVERFLOW")]
+    #[arg(long, global = true, env = "DATABASE_MAX_OVERFLOW")]
     pub database_max_overflow: Option<u32>,
     /// Seconds a query waits for a free connection.
-    #[arg(long, env = "DATABASE_POOL_TIMEOUT")]
+    #[arg(long, global = true, env = "DATABASE_POOL_TIMEOUT")]
     pub database_pool_timeout: Option<u64>,
     /// Log every SQL statement.
-    #[arg(long, env = "DATABASE_ECHO")]
+    #[arg(long, global = true, env = "DATABASE_ECHO")]
     pub database_echo: Option<bool>,
     /// Log the connection pool's settings at start.
-    #[arg(long, env = "DATABASE_ECHO_POOL")]
+    #[arg(long, global = true, env = "DATABASE_ECHO_POOL")]
     pub database_echo_pool: Option<bool>,
     /// Days usage rows are kept (default: forever).
-    #[arg(long, env = "GPROXY_USAGE_RETENTION_DAYS")]
+    #[arg(long, global = true, env = "GPROXY_USAGE_RETENTION_DAYS")]
     pub usage_retention_days: Option<u64>,
     /// Days request logs are kept (default: forever).
-    #[arg(long, env = "GPROXY_REQUEST_LOG_RETENTION_DAYS")]
+    #[arg(long, global = true, env = "GPROXY_REQUEST_LOG_RETENTION_DAYS")]
     pub request_log_retention_days: Option<u64>,
     /// Days request and response bodies are kept in request logs (default: as long as
     /// the logs).
-    #[arg(long, env = "GPROXY_REQUEST_BODY_RETENTION_DAYS")]
+    #[arg(long, global = true, env = "GPROXY_REQUEST_BODY_RETENTION_DAYS")]
     pub request_body_retention_days: Option<u64>,
-    #[arg(long, env = "GPROXY_STORAGE_WRITE_QUEUE_CAPACITY")]
+    #[arg(long, global = true, env = "GPROXY_STORAGE_WRITE_QUEUE_CAPACITY")]
     pub storage_write_queue_capacity: Option<usize>,
-    #[arg(long, env = "GPROXY_STORAGE_WRITE_MAX_BATCH_SIZE")]
+    #[arg(long, global = true, env = "GPROXY_STORAGE_WRITE_MAX_BATCH_SIZE")]
     pub storage_write_max_batch_size: Option<usize>,
-    #[arg(long, env = "GPROXY_STORAGE_WRITE_AGGREGATE_WINDOW_MS")]
+    #[arg(long, global = true, env = "GPROXY_STORAGE_WRITE_AGGREGATE_WINDOW_MS")]
     pub storage_write_aggregate_window_ms: Option<u64>,
-    #[arg(long, env = "GPROXY_SPOOF_EMULATION")]
+    #[arg(long, global = true, env = "GPROXY_SPOOF_EMULATION")]
     pub spoof_emulation: Option<String>,
-    #[arg(long, env = "GPROXY_HF_TOKEN", hide_env_values = true, value_parser = secret)]
+    #[arg(long, global = true, env = "GPROXY_HF_TOKEN", hide_env_values = true, value_parser = secret)]
     pub hf_token: Option<SecretString>,
-    #[arg(long, env = "GPROXY_HF_URL")]
+    #[arg(long, global = true, env = "GPROXY_HF_URL")]
     pub hf_url: Option<String>,
     /// Bootstrap admin's user name (when the seed has no admin).
-    #[arg(long, env = "GPROXY_ADMIN_USER")]
+    #[arg(long, global = true, env = "GPROXY_ADMIN_USER")]
     pub admin_user: Option<String>,
     /// Bootstrap admin's password.
-    #[arg(long, env = "GPROXY_ADMIN_PASSWORD", hide_env_values = true, value_parser = secret)]
+    #[arg(long, global = true, env = "GPROXY_ADMIN_PASSWORD", hide_env_values = true, value_parser = secret)]
     pub admin_password: Option<SecretString>,
     /// Bootstrap admin's API key.
-    #[arg(long, env = "GPROXY_ADMIN_API_KEY", hide_env_values = true, value_parser = secret)]
+    #[arg(long, global = true, env = "GPROXY_ADMIN_API_KEY", hide_env_values = true, value_parser = secret)]
     pub admin_api_key: Option<SecretString>,
+}
+
+/// The operator commands (DESIGN.md §10); each takes the server's configuration.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Re-seal every stored secret from the current GPROXY_MASTER_KEY to a new key, in one
+    /// transaction; start the server with the new key afterwards.
+    RotateMasterKey {
+        /// The new key: standard base64 of 32 bytes.
+        #[arg(long, hide_env_values = true, value_parser = secret)]
+        new_key: SecretString,
+    },
 }

@@ -1,6 +1,8 @@
-//! `gproxy`: parse configuration, start tracing, build the app, serve until SIGTERM/Ctrl-C.
+//! `gproxy`: parse configuration, start tracing, then serve until SIGTERM/Ctrl-C (the
+//! default) or run an operator command (`rotate-master-key`).
 
 use clap::Parser;
+use gproxy::cli::Command;
 use gproxy::{App, Cli};
 use std::io::Write;
 use tracing_subscriber::EnvFilter;
@@ -11,7 +13,17 @@ fn main() -> std::process::ExitCode {
         Ok(rt) => rt,
         Err(err) => return fail(&err.into()),
     };
-    match runtime.block_on(serve(cli)) {
+    init_tracing();
+    let run = async move {
+        match cli.command {
+            None | Some(Command::Serve) => serve(cli).await,
+            Some(Command::RotateMasterKey { ref new_key }) => {
+                let new_key = new_key.clone();
+                rotate(cli, new_key).await
+            }
+        }
+    };
+    match runtime.block_on(run) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => fail(&err),
     }
@@ -24,7 +36,7 @@ fn fail(err: &anyhow::Error) -> std::process::ExitCode {
     std::process::ExitCode::FAILURE
 }
 
-async fn serve(cli: Cli) -> anyhow::Result<()> {
+fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
@@ -33,6 +45,20 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+/// `gproxy rotate-master-key --new-key BASE64`.
+#[allow(clippy::print_stdout)]
+async fn rotate(cli: Cli, new_key: secrecy::SecretString) -> anyhow::Result<()> {
+    let settings = gproxy::load(cli)?;
+    let (credentials, keys) = gproxy::app::rotate_master_key(&settings, &new_key).await?;
+    println!(
+        "re-sealed {credentials} provider credentials and {keys} API keys under the new key; start gproxy with GPROXY_MASTER_KEY set to it"
+    );
+    Ok(())
+}
+
+async fn serve(cli: Cli) -> anyhow::Result<()> {
     let settings = gproxy::load(cli)?;
     let app = App::build(settings).await?;
     let shutdown = shutdown_signal()?;

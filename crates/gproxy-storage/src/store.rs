@@ -91,6 +91,9 @@ pub trait Store: Send + Sync + 'static {
     /// Retention: deletes (for [`Prune::Bodies`], empties) at most `batch` of the oldest
     /// rows created before `before_ms`; returns how many. Callers loop until 0.
     async fn prune(&self, what: Prune, before_ms: i64, batch: u64) -> Result<u64, StoreError>;
+    /// Re-seals every sealed value (credentials, user keys) from the store's key to `to`, in
+    /// one transaction; returns how many credentials and keys.
+    async fn reseal(&self, to: &crate::seal::Sealer) -> Result<(usize, usize), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// The newest usage rows first.

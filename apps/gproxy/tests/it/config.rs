@@ -361,3 +361,114 @@ fn database_pool_settings_are_read_and_checked() {
         assert!(err.to_string().contains(field), "{err}");
     }
 }
+
+/// `gproxy rotate-master-key`: every sealed value moves to the new key in one go; the
+/// gateway then serves with the new key (the provider still gets its real key) and refuses
+/// to start with the old one, saying why.
+#[tokio::test]
+async fn the_master_key_rotates_and_the_old_one_is_refused() {
+    const OLD: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    const NEW: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let mock = MockUpstream::start().await.expect("mock");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gproxy.toml");
+    std::fs::write(&config, seed_toml(&mock.base_url())).expect("write");
+    let cli = |key: &str| Cli {
+        config: Some(config.clone()),
+        port: Some(0),
+        data_dir: Some(dir.path().join("data")),
+        master_key: Some(key.into()),
+        ..Cli::default()
+    };
+    let app = start(
+        cli(OLD),
+        mock.clone(),
+        tempfile::tempdir().expect("tempdir"),
+    )
+    .await;
+    app.stop().await;
+
+    let settings = gproxy::load(cli(OLD)).expect("settings");
+    let (credentials, keys) =
+        gproxy::app::rotate_master_key(&settings, &secrecy::SecretString::from(NEW))
+            .await
+            .expect("rotated");
+    assert!(
+        credentials >= 6 && keys >= 3,
+        "{credentials} credentials, {keys} keys"
+    );
+
+    let app = start(
+        cli(NEW),
+        mock.clone(),
+        tempfile::tempdir().expect("tempdir"),
+    )
+    .await;
+    let resp = app
+        .post(
+            "/openai-main/v1/chat/completions",
+            ALICE,
+            json!({"model": "gpt-4.1", "messages": []}),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        200,
+        "the client's key opens under the new master key"
+    );
+    assert_key_swapped(
+        &mock.last_request().expect("forwarded"),
+        "authorization",
+        UP_OPENAI,
+    );
+    app.stop().await;
+
+    let err = match gproxy::App::build(gproxy::load(cli(OLD)).expect("settings")).await {
+        Ok(_) => panic!("the old key must not open the new ciphertext"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("could not be opened"), "{err}");
+    assert!(err.contains("GPROXY_MASTER_KEY"), "{err}");
+
+    // The binary's subcommand, flags before or after it: back to the old key.
+    let out = gproxy(
+        dir.path(),
+        &["rotate-master-key", "--new-key", OLD, "--data-dir", "data"],
+        &[("GPROXY_MASTER_KEY", NEW), ("GPROXY_CONFIG", "gproxy.toml")],
+    )
+    .output()
+    .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("re-sealed"), "{stdout}");
+    let bad = gproxy(
+        dir.path(),
+        &[
+            "--data-dir",
+            "data",
+            "rotate-master-key",
+            "--new-key",
+            "short",
+        ],
+        &[("GPROXY_MASTER_KEY", OLD)],
+    )
+    .output()
+    .expect("run");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("32 bytes"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let app = start(
+        cli(OLD),
+        mock.clone(),
+        tempfile::tempdir().expect("tempdir"),
+    )
+    .await;
+    app.stop().await;
+}

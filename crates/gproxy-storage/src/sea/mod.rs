@@ -5,6 +5,7 @@
 mod admin;
 mod health;
 mod options;
+mod reseal;
 mod retention;
 mod seed;
 
@@ -385,6 +386,10 @@ impl Store for SeaStore {
 
     async fn prune(&self, what: Prune, before_ms: i64, batch: u64) -> Result<u64, StoreError> {
         self.prune_batch(what, before_ms, batch).await
+    }
+
+    async fn reseal(&self, to: &Sealer) -> Result<(usize, usize), StoreError> {
+        self.reseal_all(to).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

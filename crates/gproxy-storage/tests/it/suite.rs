@@ -621,6 +621,26 @@ pub async fn retention_prunes_in_batches(db: TestDb) {
     );
 }
 
+/// Rotating the master key re-seals every secret: the new key opens them, the old one no
+/// longer does, and the plaintext never reaches the tables.
+pub async fn the_master_key_rotates(db: TestDb) {
+    const NEW: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    db.store.import_seed(&seed()).await.expect("import");
+    let new = Sealer::from_base64(NEW).expect("key");
+    let (credentials, keys) = db.store.reseal(&new).await.expect("reseal");
+    assert_eq!((credentials, keys), (2, 1));
+    let rotated = SeaStore::connect(&db.dsn, new).await.expect("connect");
+    let cp = rotated.load().await.expect("the new key opens everything");
+    assert_eq!(cp.credentials[0].secret["api_key"], "sk-upstream-1");
+    assert_eq!(cp.keys[0].api_key.expose_secret(), "sk-alice-1");
+    let err = db
+        .store
+        .load()
+        .await
+        .expect_err("the old key opens nothing now");
+    assert!(err.to_string().contains("could not be opened"), "{err}");
+}
+
 macro_rules! conformance {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -653,6 +673,7 @@ all_backends!(
     credential_statuses_round_trip,
     route_writes_are_audited_and_refusals_change_nothing,
     retention_prunes_in_batches,
+    the_master_key_rotates,
 );
 
 /// The embedded SQLite file is tuned on every pooled connection (WAL, `synchronous=NORMAL`,
