@@ -62,6 +62,33 @@ pub async fn rotate_master_key(
         .context("re-sealing the stored secrets (nothing was changed)")
 }
 
+/// `gproxy export`: the control plane as a seed-format TOML bundle.
+pub async fn export(settings: &Settings) -> anyhow::Result<String> {
+    let store = open_store(settings).await?;
+    let cp = store.load().await.context("reading the control plane")?;
+    crate::export::to_toml(&cp)
+}
+
+/// `gproxy import`: a bundle loaded into an empty database (any database with `force`), in
+/// one transaction.
+pub async fn import(
+    settings: &Settings,
+    file: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<()> {
+    let seed = crate::config::seed_from_file(file)?;
+    let store = open_store(settings).await?;
+    if !force && !store.is_empty().await? {
+        anyhow::bail!(
+            "the database already has data; import into an empty one, or pass --force to upsert by name"
+        );
+    }
+    store
+        .import_seed(&seed)
+        .await
+        .context("importing the bundle (nothing was changed)")
+}
+
 impl App {
     /// Opens storage, bootstraps and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<App> {

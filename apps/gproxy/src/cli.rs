@@ -143,4 +143,18 @@ pub enum Command {
         #[arg(long, hide_env_values = true, value_parser = secret)]
         new_key: SecretString,
     },
+    /// Write the control plane as a seed-format TOML bundle (secrets included).
+    Export {
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Load a bundle written by `gproxy export` into an empty database.
+    Import {
+        /// The bundle.
+        file: PathBuf,
+        /// Import even into a database that already has data (names are upserted).
+        #[arg(long)]
+        force: bool,
+    },
 }

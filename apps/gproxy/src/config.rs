@@ -112,6 +112,18 @@ fn read_seed(cli: &Cli) -> Result<Option<SeedSource>, ConfigError> {
     Ok(Some(SeedSource { path, text, file }))
 }
 
+/// A seed-format file (a `gproxy export` bundle) read and validated, for `gproxy import`.
+pub fn seed_from_file(path: &std::path::Path) -> Result<gproxy_storage::model::Seed, ConfigError> {
+    let cli = Cli {
+        config: Some(path.to_owned()),
+        ..Cli::default()
+    };
+    match read_seed(&cli)? {
+        Some(src) => crate::seed::to_seed(&src),
+        None => Ok(gproxy_storage::model::Seed::default()),
+    }
+}
+
 fn value(field: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError::Value {
         field,

@@ -21,6 +21,14 @@ fn main() -> std::process::ExitCode {
                 let new_key = new_key.clone();
                 rotate(cli, new_key).await
             }
+            Some(Command::Export { ref output }) => {
+                let output = output.clone();
+                export(cli, output).await
+            }
+            Some(Command::Import { ref file, force }) => {
+                let file = file.clone();
+                import(cli, file, force).await
+            }
         }
     };
     match runtime.block_on(run) {
@@ -55,6 +63,42 @@ async fn rotate(cli: Cli, new_key: secrecy::SecretString) -> anyhow::Result<()> 
     println!(
         "re-sealed {credentials} provider credentials and {keys} API keys under the new key; start gproxy with GPROXY_MASTER_KEY set to it"
     );
+    Ok(())
+}
+
+/// `gproxy export [--output FILE]`.
+#[allow(clippy::print_stdout)]
+async fn export(cli: Cli, output: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let settings = gproxy::load(cli)?;
+    let bundle = gproxy::app::export(&settings).await?;
+    tracing::warn!("the export holds every provider credential and API key in plain text");
+    match output {
+        Some(path) => write_private(&path, &bundle)?,
+        None => print!("{bundle}"),
+    }
+    Ok(())
+}
+
+/// Writes `text` to a new file readable by its owner only (it holds secrets).
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let mut file = open
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// `gproxy import FILE [--force]`.
+#[allow(clippy::print_stdout)]
+async fn import(cli: Cli, file: std::path::PathBuf, force: bool) -> anyhow::Result<()> {
+    let settings = gproxy::load(cli)?;
+    gproxy::app::import(&settings, &file, force).await?;
+    println!("imported {}", file.display());
     Ok(())
 }
 

@@ -99,3 +99,84 @@ async fn the_gateway_runs_on_mariadb() {
     ]));
     serve_on(format!("mysql://root@127.0.0.1:3306/{name}")).await;
 }
+
+/// `gproxy export` from SQLite, `gproxy import` into an empty PostgreSQL database: the same
+/// control plane (a second export is the same bundle), and the gateway serves from it.
+#[tokio::test]
+async fn export_from_sqlite_imports_into_postgresql_unchanged() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gproxy.toml");
+    let extra = "\n[[routes]]\nname = \"smart\"\nmembers = [{ provider_name = \"openai-main\", model_id = \"gpt-4.1\", weight = 2 }]\n";
+    std::fs::write(&config, format!("{}{extra}", seed_toml(&mock.base_url()))).expect("write");
+    let sqlite = Cli {
+        config: Some(config.clone()),
+        data_dir: Some(dir.path().join("data")),
+        master_key: Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
+        ..Cli::default()
+    };
+    let settings = gproxy::load(sqlite).expect("settings");
+    drop(gproxy::App::build(settings).await.expect("seeded"));
+    let settings = gproxy::load(Cli {
+        config: Some(config.clone()),
+        data_dir: Some(dir.path().join("data")),
+        master_key: Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
+        ..Cli::default()
+    })
+    .expect("settings");
+    let bundle = gproxy::app::export(&settings).await.expect("export");
+    assert!(
+        bundle.contains(UP_OPENAI) && bundle.contains(ALICE),
+        "secrets included"
+    );
+    let file = dir.path().join("bundle.toml");
+    std::fs::write(&file, &bundle).expect("write bundle");
+
+    let name = unique();
+    run(Command::new("psql").args([
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        "-d",
+        "test",
+        "-qc",
+        &format!("CREATE DATABASE {name}"),
+    ]));
+    std::fs::write(dir.path().join("empty.toml"), "").expect("write");
+    let pg = || Cli {
+        config: Some(dir.path().join("empty.toml")),
+        dsn: Some(format!("postgres://postgres@127.0.0.1:5432/{name}")),
+        data_dir: Some(dir.path().join("pgdata")),
+        port: Some(0),
+        ..Cli::default()
+    };
+    let settings = gproxy::load(pg()).expect("settings");
+    gproxy::app::import(&settings, &file, false)
+        .await
+        .expect("import");
+    let again = gproxy::app::export(&settings).await.expect("export again");
+    assert_eq!(again, bundle, "the same control plane on another backend");
+    let err = gproxy::app::import(&settings, &file, false)
+        .await
+        .expect_err("not empty any more");
+    assert!(format!("{err:#}").contains("--force"), "{err:#}");
+    gproxy::app::import(&settings, &file, true)
+        .await
+        .expect("forced");
+
+    let app = start(pg(), mock, tempfile::tempdir().expect("tempdir")).await;
+    let resp = app
+        .post(
+            "/v1/chat/completions",
+            ALICE,
+            json!({"model": "smart", "messages": []}),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        200,
+        "keys, permissions and routes came across"
+    );
+    app.stop().await;
+}

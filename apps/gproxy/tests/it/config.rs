@@ -471,4 +471,28 @@ async fn the_master_key_rotates_and_the_old_one_is_refused() {
     )
     .await;
     app.stop().await;
+    // `gproxy export` writes the bundle readable by its owner only.
+    let out = gproxy(
+        dir.path(),
+        &["export", "--output", "bundle.toml", "--data-dir", "data"],
+        &[("GPROXY_MASTER_KEY", OLD), ("GPROXY_CONFIG", "gproxy.toml")],
+    )
+    .output()
+    .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle = std::fs::read_to_string(dir.path().join("bundle.toml")).expect("bundle");
+    assert!(bundle.contains("[[providers]]") && bundle.contains(UP_OPENAI));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("bundle.toml"))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 }
