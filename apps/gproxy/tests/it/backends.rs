@@ -27,6 +27,20 @@ fn run(cmd: &mut Command) {
     );
 }
 
+/// A fresh PostgreSQL database named `name` on the local server.
+fn create_pg_database(name: &str) {
+    run(Command::new("psql").args([
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        "-d",
+        "test",
+        "-qc",
+        &format!("CREATE DATABASE {name}"),
+    ]));
+}
+
 async fn serve_on(dsn: String) {
     let mock = MockUpstream::start().await.expect("mock");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -74,16 +88,7 @@ async fn serve_on(dsn: String) {
 #[tokio::test]
 async fn the_gateway_runs_on_postgresql() {
     let name = unique();
-    run(Command::new("psql").args([
-        "-h",
-        "127.0.0.1",
-        "-U",
-        "postgres",
-        "-d",
-        "test",
-        "-qc",
-        &format!("CREATE DATABASE {name}"),
-    ]));
+    create_pg_database(&name);
     serve_on(format!("postgres://postgres@127.0.0.1:5432/{name}")).await;
 }
 
@@ -133,16 +138,7 @@ async fn export_from_sqlite_imports_into_postgresql_unchanged() {
     std::fs::write(&file, &bundle).expect("write bundle");
 
     let name = unique();
-    run(Command::new("psql").args([
-        "-h",
-        "127.0.0.1",
-        "-U",
-        "postgres",
-        "-d",
-        "test",
-        "-qc",
-        &format!("CREATE DATABASE {name}"),
-    ]));
+    create_pg_database(&name);
     std::fs::write(dir.path().join("empty.toml"), "").expect("write");
     let pg = || Cli {
         config: Some(dir.path().join("empty.toml")),
