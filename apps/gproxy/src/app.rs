@@ -69,6 +69,15 @@ pub async fn export(settings: &Settings) -> anyhow::Result<String> {
     crate::export::to_toml(&cp)
 }
 
+/// `gproxy backup`: an online, consistent copy of the SQLite database into `path`.
+pub async fn backup(settings: &Settings, path: &std::path::Path) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    store
+        .backup(path)
+        .await
+        .with_context(|| format!("backing up into {}", path.display()))
+}
+
 /// `gproxy import`: a bundle loaded into an empty database (any database with `force`), in
 /// one transaction.
 pub async fn import(

@@ -149,6 +149,12 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// An online, consistent copy of the embedded SQLite database.
+    Backup {
+        /// The new file to write (must not exist).
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Load a bundle written by `gproxy export` into an empty database.
     Import {
         /// The bundle.

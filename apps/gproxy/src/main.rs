@@ -25,6 +25,10 @@ fn main() -> std::process::ExitCode {
                 let output = output.clone();
                 export(cli, output).await
             }
+            Some(Command::Backup { ref output }) => {
+                let output = output.clone();
+                backup(cli, output).await
+            }
             Some(Command::Import { ref file, force }) => {
                 let file = file.clone();
                 import(cli, file, force).await
@@ -91,6 +95,15 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))?;
     file.write_all(text.as_bytes())
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// `gproxy backup --output FILE`.
+#[allow(clippy::print_stdout)]
+async fn backup(cli: Cli, output: std::path::PathBuf) -> anyhow::Result<()> {
+    let settings = gproxy::load(cli)?;
+    gproxy::app::backup(&settings, &output).await?;
+    println!("backed up into {}", output.display());
+    Ok(())
 }
 
 /// `gproxy import FILE [--force]`.

@@ -94,6 +94,9 @@ pub trait Store: Send + Sync + 'static {
     /// Re-seals every sealed value (credentials, user keys) from the store's key to `to`, in
     /// one transaction; returns how many credentials and keys.
     async fn reseal(&self, to: &crate::seal::Sealer) -> Result<(usize, usize), StoreError>;
+    /// An online, consistent copy of the database into the new file `path` (SQLite only;
+    /// servers have their own dump tools).
+    async fn backup(&self, path: &std::path::Path) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// The newest usage rows first.

@@ -496,3 +496,49 @@ async fn the_master_key_rotates_and_the_old_one_is_refused() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+/// `gproxy backup`: an online copy of the SQLite database, private, that opens as a
+/// database with everything in it; an existing file is never overwritten.
+#[tokio::test]
+async fn backup_copies_the_sqlite_database_while_it_serves() {
+    let app = spawn_app().await;
+    let resp = app
+        .post(
+            "/openai-main/v1/chat/completions",
+            ALICE,
+            json!({"model": "gpt-4.1", "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    app.wait_usages(1).await;
+    let settings = gproxy::load(Cli {
+        data_dir: Some(app.dir.path().join("data")),
+        config: Some(app.dir.path().join("gproxy.toml")),
+        ..Cli::default()
+    })
+    .expect("settings");
+    let copy = app.dir.path().join("copy.db");
+    gproxy::app::backup(&settings, &copy)
+        .await
+        .expect("backup while serving");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).expect("copy").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = gproxy::app::backup(&settings, &copy)
+        .await
+        .expect_err("never over an existing file");
+    assert!(format!("{again:#}").contains("already exists"), "{again:#}");
+    let store = gproxy_storage::SeaStore::connect(
+        &format!("sqlite://{}?mode=rw", copy.display()),
+        gproxy_storage::Sealer::plaintext(),
+    )
+    .await
+    .expect("the copy opens");
+    use gproxy_storage::Store;
+    assert_eq!(store.recent_usages(10).await.expect("usages").len(), 1);
+    assert!(store.load().await.expect("load").providers.len() >= 6);
+    app.stop().await;
+}

@@ -27,8 +27,8 @@ use async_trait::async_trait;
 use health::{Cooling, status_row};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use secrecy::SecretString;
 
@@ -390,6 +390,33 @@ impl Store for SeaStore {
 
     async fn reseal(&self, to: &Sealer) -> Result<(usize, usize), StoreError> {
         self.reseal_all(to).await
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+            return Err(StoreError::Invalid(
+                "backup copies the embedded SQLite database; use pg_dump or mariadb-dump for a server".into(),
+            ));
+        }
+        let target = path.to_str().ok_or_else(|| {
+            StoreError::Invalid(format!("{} is not a UTF-8 path", path.display()))
+        })?;
+        // The copy holds every secret as stored: readable by its owner only. VACUUM INTO
+        // writes into an empty file, not over data.
+        if path.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} already exists",
+                path.display()
+            )));
+        }
+        options::create_private(path)
+            .map_err(|e| StoreError::Invalid(format!("creating {}: {e}", path.display())))?;
+        // A consistent snapshot taken while the gateway runs (SQLite's VACUUM INTO); the
+        // path is a string literal with its quotes doubled.
+        self.db
+            .execute_unprepared(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))
+            .await?;
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
