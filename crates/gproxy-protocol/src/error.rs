@@ -100,16 +100,22 @@ pub fn error_body(protocol: Protocol, status: u16, kind: ErrorKind, message: &st
     value.to_string().into_bytes()
 }
 
-/// An error event for a stream already under way, framed for `protocol`. OpenAI streams
-/// carry a chunk with an `error` key (the SDK raises on it); Anthropic needs the `event:`
-/// line; Gemini SSE takes `data: {"error":...}`.
-pub fn stream_error_event(protocol: Protocol, kind: ErrorKind, message: &str) -> Vec<u8> {
+/// The error body of a stream already under way (its HTTP status was sent long ago: the
+/// body's own code follows the kind), for a framing of the caller's choice.
+pub fn stream_error_body(protocol: Protocol, kind: ErrorKind, message: &str) -> Vec<u8> {
     let status = match kind {
         ErrorKind::RateLimit => 429,
         ErrorKind::Overloaded => 503,
         _ => 500,
     };
-    let body = error_body(protocol, status, kind, message);
+    error_body(protocol, status, kind, message)
+}
+
+/// An error event for a stream already under way, framed for `protocol`. OpenAI streams
+/// carry a chunk with an `error` key (the SDK raises on it); Anthropic needs the `event:`
+/// line; Gemini SSE takes `data: {"error":...}`.
+pub fn stream_error_event(protocol: Protocol, kind: ErrorKind, message: &str) -> Vec<u8> {
+    let body = stream_error_body(protocol, kind, message);
     let mut out = Vec::with_capacity(body.len() + 32);
     if protocol == Protocol::Anthropic {
         out.extend_from_slice(b"event: error\n");

@@ -10,7 +10,7 @@
 pub mod replay;
 mod stream;
 
-pub use stream::{BlockKind, StreamEvent};
+pub use stream::{BlockKind, CUT_SHORT, StreamEvent};
 
 use serde_json::Value;
 

@@ -161,9 +161,7 @@ impl Aggregator {
     /// The whole answer, once the stream stopped.
     pub fn finish(self) -> Result<Response, TranslateError> {
         if !self.stopped {
-            return Err(TranslateError::Stopped(
-                "the upstream stream ended before the answer was complete".into(),
-            ));
+            return Err(TranslateError::Stopped(super::CUT_SHORT.into()));
         }
         let mut answer = self.answer;
         if answer.stop == StopReason::EndTurn && answer.has_tool_calls() {

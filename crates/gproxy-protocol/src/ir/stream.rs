@@ -5,6 +5,9 @@
 use super::StopReason;
 use crate::{ErrorKind, Usage};
 
+/// What a client learns when the upstream's stream ended before its stop event.
+pub const CUT_SHORT: &str = "the upstream stream ended before the answer was complete";
+
 /// What a content block holds.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BlockKind {
@@ -41,4 +44,14 @@ pub enum StreamEvent {
     Stop(StopReason),
     /// The upstream failed mid-stream.
     Error { kind: ErrorKind, message: String },
+}
+
+impl StreamEvent {
+    /// The error that ends a client's stream whose upstream ended before its stop.
+    pub fn cut_short() -> Self {
+        StreamEvent::Error {
+            kind: ErrorKind::Api,
+            message: CUT_SHORT.to_owned(),
+        }
+    }
 }

@@ -401,10 +401,7 @@ impl Encoder {
     pub fn finish(&mut self) -> Vec<Bytes> {
         let mut out = Vec::new();
         if !self.done {
-            self.push_error(
-                &mut out,
-                "the upstream stream ended before the answer was complete",
-            );
+            self.push_error(&mut out, crate::ir::CUT_SHORT);
         }
         out
     }

@@ -316,13 +316,7 @@ impl Encoder {
                 self.done = true;
             }
             StreamEvent::Error { kind, message } => {
-                let status = match kind {
-                    ErrorKind::RateLimit => 429,
-                    ErrorKind::Overloaded => 503,
-                    _ => 500,
-                };
-                let body =
-                    crate::error::error_body(crate::Protocol::Gemini, status, kind, &message);
+                let body = crate::error::stream_error_body(crate::Protocol::Gemini, kind, &message);
                 out.push(self.frame(&body));
                 if self.framing == Framing::JsonArray {
                     out.push(Bytes::from_static(b"]"));
@@ -339,10 +333,7 @@ impl Encoder {
         if self.done {
             return Vec::new();
         }
-        self.push(StreamEvent::Error {
-            kind: ErrorKind::Api,
-            message: "the upstream stream ended before the answer was complete".into(),
-        })
+        self.push(StreamEvent::cut_short())
     }
 }
 

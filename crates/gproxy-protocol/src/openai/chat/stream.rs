@@ -446,10 +446,7 @@ impl Encoder {
         if self.done {
             return Vec::new();
         }
-        self.push(StreamEvent::Error {
-            kind: ErrorKind::Api,
-            message: "the upstream stream ended before the answer was complete".into(),
-        })
+        self.push(StreamEvent::cut_short())
     }
 }
 
