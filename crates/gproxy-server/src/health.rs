@@ -50,9 +50,15 @@ pub fn status_of(r: &CredentialStatusRecord) -> Option<Status> {
     })
 }
 
-/// Now on both clocks health uses (tokio's monotonic one, so paused-time tests drive it).
+/// Now on the monotonic clock health deadlines use (tokio's, so paused-time tests drive
+/// cooldowns).
+pub fn instant() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// Now on both clocks health uses: deadlines and the wall clock they are shown in.
 pub fn now() -> (std::time::Instant, SystemTime) {
-    (tokio::time::Instant::now().into_std(), SystemTime::now())
+    (instant(), SystemTime::now())
 }
 
 /// Loads every persisted status into `health`.

@@ -97,11 +97,13 @@ impl AppState {
         Ok(client)
     }
 
-    /// Reloads the control plane from the store and swaps it in.
-    pub async fn reload(&self) -> Result<(), LoadError> {
-        let snap = Snapshot::build(self.store.load().await?)?;
+    /// Reloads the control plane from the store and swaps it in; returns the rows it was
+    /// built from (a caller that shows them need not read them again).
+    pub async fn reload(&self) -> Result<gproxy_storage::model::ControlPlane, LoadError> {
+        let cp = self.store.load().await?;
+        let snap = Snapshot::build(cp.clone())?;
         self.snapshot.store(Arc::new(snap));
-        Ok(())
+        Ok(cp)
     }
 }
 

@@ -7,6 +7,7 @@
 
 use super::records::{CallContext, ms};
 use crate::error::ApiError;
+use crate::health::instant as now;
 use crate::snapshot::Provider;
 use crate::state::AppState;
 use axum::http::{HeaderMap, Method};
@@ -310,11 +311,6 @@ fn breaker_verdict(outcome: &Outcome) -> Option<Verdict> {
         Outcome::Success | Outcome::ClientError => Some(Verdict::Healthy),
         Outcome::Dead | Outcome::QuotaExhausted { .. } | Outcome::RateLimited { .. } => None,
     }
-}
-
-/// Now on the clock health deadlines use (tokio's, so paused-time tests drive cooldowns).
-fn now() -> Instant {
-    tokio::time::Instant::now().into_std()
 }
 
 /// The provider's credentials that may serve the call's model, in the order to try them.

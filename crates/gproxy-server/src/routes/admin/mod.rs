@@ -90,14 +90,15 @@ pub fn page_after(cursor: Option<&str>) -> Result<i64, ApiError> {
 
 /// Runs an admin write as the one writer, then rebuilds and swaps the snapshot, so the
 /// change applies to traffic at once and an older snapshot never replaces a newer one.
+/// Returns the write's result and the rows the new snapshot was built from.
 pub async fn applied<T>(
     state: &AppState,
     write: impl std::future::Future<Output = Result<T, ApiError>>,
-) -> Result<T, ApiError> {
+) -> Result<(T, gproxy_storage::model::ControlPlane), ApiError> {
     let _writer = state.writer.lock().await;
     let out = write.await?;
-    state.reload().await.map_err(reload_error)?;
-    Ok(out)
+    let cp = state.reload().await.map_err(reload_error)?;
+    Ok((out, cp))
 }
 
 /// A JSON body decoded into `T`: malformed JSON, a missing or mistyped field, or an unknown

@@ -198,7 +198,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Route>), ApiError> {
     let body = json_body(body)?;
     check_name(&body.name)?;
-    let row = applied(&state, async {
+    let (row, cp) = applied(&state, async {
         state
             .store
             .create_route(
@@ -212,7 +212,6 @@ pub async fn create(
             .map_err(name_error)
     })
     .await?;
-    let cp = control_plane(&state).await?;
     Ok((StatusCode::CREATED, Json(route(&cp, &row))))
 }
 
@@ -260,7 +259,7 @@ pub async fn patch(
     if let Some(name) = &body.name {
         check_name(name)?;
     }
-    let row = applied(&state, async {
+    let (row, cp) = applied(&state, async {
         state
             .store
             .update_route(
@@ -275,7 +274,6 @@ pub async fn patch(
             .map_err(name_error)
     })
     .await?;
-    let cp = control_plane(&state).await?;
     Ok(Json(route(&cp, &row)))
 }
 
@@ -320,7 +318,7 @@ pub async fn add_member(
     let route_id = id(&raw, "route")?;
     let body = json_body(body)?;
     check_member(Some(body.tier), Some(body.weight), Some(&body.model_id))?;
-    let row = applied(&state, async {
+    let (row, cp) = applied(&state, async {
         let provider_id = provider_id(&control_plane(&state).await?, &body.provider)?;
         state
             .store
@@ -338,7 +336,6 @@ pub async fn add_member(
             .map_err(store_error)
     })
     .await?;
-    let cp = control_plane(&state).await?;
     Ok((StatusCode::CREATED, Json(member(&cp, &row))))
 }
 
@@ -353,7 +350,7 @@ pub async fn patch_member(
     let member_id = id(&raw_member, "member")?;
     let body = json_body(body)?;
     check_member(body.tier, body.weight, body.model_id.as_deref())?;
-    let row = applied(&state, async {
+    let (row, cp) = applied(&state, async {
         let provider_id = match &body.provider {
             Some(name) => Some(provider_id(&control_plane(&state).await?, name)?),
             None => None,
@@ -375,7 +372,6 @@ pub async fn patch_member(
             .map_err(store_error)
     })
     .await?;
-    let cp = control_plane(&state).await?;
     Ok(Json(member(&cp, &row)))
 }
 
