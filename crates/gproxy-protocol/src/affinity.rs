@@ -164,7 +164,9 @@ pub fn carries_reasoning(endpoint: Endpoint, body: &[u8]) -> bool {
     };
     match (endpoint.protocol, endpoint.operation) {
         (Protocol::Anthropic, Operation::Messages) => {
-            text.contains("\"thinking\"") || text.contains("\"redacted_thinking\"")
+            // Thinking blocks carry a `signature` (or are redacted); the `thinking` request
+            // setting alone is no history.
+            text.contains("\"signature\"") || text.contains("\"redacted_thinking\"")
         }
         (Protocol::OpenAi, Operation::Responses) => text.contains("\"encrypted_content\""),
         _ => false,
@@ -254,6 +256,14 @@ mod tests {
                 .expect("json");
         assert_eq!(stripped["input"].as_array().map(Vec::len), Some(2));
 
+        let setting_only =
+            json!({"model": "m", "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "messages": [{"role": "user", "content": "hi"}]})
+            .to_string();
+        assert!(
+            !carries_reasoning(messages, setting_only.as_bytes()),
+            "no thinking in the history"
+        );
         let plain =
             json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).to_string();
         assert!(!carries_reasoning(messages, plain.as_bytes()));
