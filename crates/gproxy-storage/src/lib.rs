@@ -6,6 +6,7 @@
 //! - [`sea`]: the SeaORM backend ([`SeaStore`]) for SQLite, PostgreSQL and MySQL; it
 //!   creates the schema from [`entity`] at connect and stamps its version, imports seeds,
 //!   and keeps credential health rows.
+//! - [`migrate`]: the schema's migrations, which every backend applies and reports.
 //! - [`model`]: the plain data the store takes (seed, records) and returns (control plane).
 //! - [`seal`]: sealing secrets under the master key, and key digests.
 //! - [`queue`]: the batched [`WriteQueue`] records take on their way to the store.
@@ -15,6 +16,7 @@
 
 mod convert;
 pub mod entity;
+pub mod migrate;
 pub mod model;
 pub mod queue;
 pub mod sea;

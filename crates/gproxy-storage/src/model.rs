@@ -2,6 +2,7 @@
 //! server builds its in-memory snapshot from, and the records the write queue persists.
 
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::entity::{
@@ -225,7 +226,7 @@ pub struct ControlPlane {
 }
 
 /// A usage record to persist (`usages`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageRecord {
     pub request_id: String,
     pub created_at: i64,
@@ -251,7 +252,7 @@ pub struct UsageRecord {
 }
 
 /// A downstream request log entry (`downstream_requests`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DownstreamRecord {
     pub request_id: String,
     pub created_at: i64,
@@ -266,7 +267,7 @@ pub struct DownstreamRecord {
 }
 
 /// An upstream attempt log entry (`upstream_requests`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpstreamRecord {
     pub request_id: String,
     pub created_at: i64,
@@ -281,8 +282,9 @@ pub struct UpstreamRecord {
     pub response_body: Option<String>,
 }
 
-/// Anything the write queue persists.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Anything the write queue persists (and, while the database is away, spills as JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "table", rename_all = "snake_case")]
 pub enum Record {
     Usage(UsageRecord),
     Downstream(DownstreamRecord),

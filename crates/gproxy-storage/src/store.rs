@@ -1,5 +1,6 @@
 //! The persistence trait every backend implements, and its error type.
 
+use crate::migrate::MigrationState;
 use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewRoute,
     NewRouteMember, Prune, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
@@ -11,9 +12,12 @@ use async_trait::async_trait;
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database refused or failed an operation.
+    /// The database refused or failed an operation (the backend's message).
     #[error("database error: {0}")]
-    Db(#[from] sea_orm::DbErr),
+    Db(String),
+    /// The database answered that it is busy (a lock held elsewhere); worth retrying.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// A secret could not be sealed or opened.
     #[error(transparent)]
     Seal(#[from] SealError),
@@ -26,6 +30,11 @@ pub enum StoreError {
     /// A write would duplicate a unique name.
     #[error("{0}")]
     Conflict(String),
+    /// The schema is older than this build and migrations may not run on their own.
+    #[error(
+        "the database schema is at version {at}; this build needs version {needs}: run `gproxy migrate`"
+    )]
+    Behind { at: i64, needs: i64 },
 }
 
 /// Persistence for the control plane and the records. Backends are held as
@@ -54,6 +63,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Persists a batch of records in one transaction.
     async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError>;
+    /// Persists a batch whose earlier write may or may not have landed (the spill replay
+    /// after an outage), in one transaction: a record already stored is skipped, so a batch
+    /// is never stored twice. Usage and downstream rows are known by request id, upstream
+    /// attempts by request id and start time.
+    async fn replay_records(&self, batch: &[Record]) -> Result<(), StoreError>;
+    /// Every migration this build knows with when it was applied, oldest first.
+    async fn migrations(&self) -> Result<Vec<MigrationState>, StoreError>;
+    /// Applies the pending migrations in order and fails on the first error; returns the
+    /// versions applied (none when the schema is current). Refuses a schema newer than
+    /// this build.
+    async fn migrate(&self) -> Result<Vec<i64>, StoreError>;
     /// Writes an audit entry on its own (for writes that are not rows: a health reset).
     async fn write_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;
     /// The newest audit entries first.

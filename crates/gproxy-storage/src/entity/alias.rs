@@ -1,8 +1,9 @@
 //! `aliases`: a model name clients may use that stands for a (provider, model) pair.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "aliases")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,8 +1,9 @@
 //! `credentials`: a provider's upstream credentials, sealed under the master key.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "credentials")]
 pub struct Model {
     #[sea_orm(primary_key)]

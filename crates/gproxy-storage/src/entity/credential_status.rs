@@ -3,8 +3,9 @@
 //! running cooldown.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "credential_statuses")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,9 +1,9 @@
 //! `downstream_requests`: the log of requests clients made to the gateway.
 
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "downstream_requests")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,8 +1,9 @@
 //! `instance_settings`: key/value settings of the instance (the schema version stamp, ...).
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "instance_settings")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

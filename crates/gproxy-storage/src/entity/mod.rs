@@ -12,6 +12,7 @@ pub mod provider_model;
 pub mod route;
 pub mod route_member;
 pub mod route_permission;
+pub mod schema_migration;
 pub mod upstream_request;
 pub mod usage;
 pub mod user;

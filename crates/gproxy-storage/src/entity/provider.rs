@@ -1,9 +1,9 @@
 //! `providers`: one configured upstream (name, channel kind, settings JSON).
 
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "providers")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,9 +1,9 @@
 //! `provider_models`: models a provider forwards, with their display name and pricing.
 
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "provider_models")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -2,8 +2,9 @@
 //! ([`super::route_member`]), tried tier by tier with weights.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "routes")]
 pub struct Model {
     #[sea_orm(primary_key)]

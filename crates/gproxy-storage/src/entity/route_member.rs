@@ -2,8 +2,9 @@
 //! weights spread load within a tier.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "route_members")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,8 +1,9 @@
 //! `route_permissions`: which models a user may call (glob pattern, optional provider).
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "route_permissions")]
 pub struct Model {
     #[sea_orm(primary_key)]

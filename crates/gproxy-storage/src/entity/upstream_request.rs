@@ -1,9 +1,9 @@
 //! `upstream_requests`: the log of every attempt the gateway made upstream.
 
 use sea_orm::entity::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "upstream_requests")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -26,21 +26,13 @@ where
     let mut attempt: u64 = 0;
     loop {
         match op().await {
-            Err(StoreError::Db(e)) if attempt < 20 && is_busy(&e) => {
+            Err(StoreError::Busy(_)) if attempt < 20 => {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
             }
             other => return other,
         }
     }
-}
-
-/// Whether SQLite refused for a lock (`SQLITE_BUSY` and its extended codes).
-fn is_busy(e: &sea_orm::DbErr) -> bool {
-    let text = e.to_string();
-    text.contains("database is locked")
-        || text.contains("(code: 5)")
-        || text.contains("(code: 517)")
 }
 
 fn route_json(r: &RouteRow) -> Value {

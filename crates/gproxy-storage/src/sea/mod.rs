@@ -5,16 +5,17 @@
 mod admin;
 mod health;
 mod options;
+mod records;
 mod reseal;
 mod retention;
+mod schema;
 mod seed;
 
 pub use options::DbOptions;
 
 use crate::entity::{
-    alias, audit_log, credential, credential_status, downstream_request, instance_setting,
-    provider, provider_model, route, route_member, route_permission, upstream_request, usage, user,
-    user_key,
+    alias, credential, credential_status, downstream_request, provider, provider_model, route,
+    route_member, route_permission, upstream_request, usage, user, user_key,
 };
 use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow,
@@ -32,10 +33,24 @@ use sea_orm::{
 };
 use secrecy::SecretString;
 
-/// The schema version this build writes; stamped into `instance_settings`. 2: `usages.estimated`;
-/// 3: `credential_statuses`, `routes`, `route_members`, `audit_logs`.
-pub const SCHEMA_VERSION: i64 = 3;
-const SCHEMA_VERSION_KEY: &str = "schema_version";
+/// The schema version this build writes (see [`crate::migrate::MIGRATIONS`]).
+pub const SCHEMA_VERSION: i64 = crate::migrate::LATEST;
+
+impl From<sea_orm::DbErr> for StoreError {
+    /// SQLite's lock refusals (`SQLITE_BUSY` and its extended codes) become
+    /// [`StoreError::Busy`]; everything else [`StoreError::Db`] with the driver's message.
+    fn from(e: sea_orm::DbErr) -> Self {
+        let text = e.to_string();
+        if text.contains("database is locked")
+            || text.contains("(code: 5)")
+            || text.contains("(code: 517)")
+        {
+            StoreError::Busy(text)
+        } else {
+            StoreError::Db(text)
+        }
+    }
+}
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -53,19 +68,27 @@ pub struct SeaStore {
 }
 
 impl SeaStore {
-    /// Connects to `dsn` with default pool settings; see [`SeaStore::connect_with`].
+    /// Connects to `dsn` with default pool settings and migrates; see
+    /// [`SeaStore::connect_with`].
     pub async fn connect(dsn: &str, sealer: Sealer) -> Result<Self, StoreError> {
         Self::connect_with(dsn, sealer, &DbOptions::default()).await
     }
 
-    /// Connects to `dsn`, creates every missing table, column and index from the entity
-    /// definitions, and stamps the schema version. Fails if any step fails. A new SQLite
-    /// file is created readable by its owner only.
+    /// Connects to `dsn` and applies every pending migration (creating the schema in an
+    /// empty database). Fails if any step fails.
     pub async fn connect_with(
         dsn: &str,
         sealer: Sealer,
         options: &DbOptions,
     ) -> Result<Self, StoreError> {
+        let store = Self::open(dsn, sealer, options).await?;
+        store.run_migrations().await?;
+        Ok(store)
+    }
+
+    /// Connects to `dsn` without touching the schema (see [`Store::migrations`] and
+    /// [`Store::migrate`]). A new SQLite file is created readable by its owner only.
+    pub async fn open(dsn: &str, sealer: Sealer, options: &DbOptions) -> Result<Self, StoreError> {
         if let Some(path) = options::sqlite_path(dsn) {
             options::create_private(&path).map_err(|e| {
                 StoreError::Invalid(format!(
@@ -75,90 +98,13 @@ impl SeaStore {
             })?;
         }
         let db = Database::connect(options.connect_options(dsn)).await?;
-        let store = SeaStore { db, sealer };
-        store.sync_schema().await?;
-        Ok(store)
+        Ok(SeaStore { db, sealer })
     }
 
     /// The underlying connection (for tests and tools).
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
-
-    async fn sync_schema(&self) -> Result<(), StoreError> {
-        self.db
-            .get_schema_builder()
-            .register(provider::Entity)
-            .register(credential::Entity)
-            .register(credential_status::Entity)
-            .register(provider_model::Entity)
-            .register(alias::Entity)
-            .register(user::Entity)
-            .register(user_key::Entity)
-            .register(route::Entity)
-            .register(route_member::Entity)
-            .register(route_permission::Entity)
-            .register(audit_log::Entity)
-            .register(usage::Entity)
-            .register(downstream_request::Entity)
-            .register(upstream_request::Entity)
-            .register(instance_setting::Entity)
-            .sync(&self.db)
-            .await?;
-        let stamp = instance_setting::Entity::find_by_id(SCHEMA_VERSION_KEY.to_owned())
-            .one(&self.db)
-            .await?;
-        match stamp {
-            Some(row) => {
-                let found: i64 = row.value.parse().unwrap_or(0);
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::Invalid(format!(
-                        "database schema version {found} is newer than this build's {SCHEMA_VERSION}"
-                    )));
-                }
-                if found < SCHEMA_VERSION {
-                    let mut row: instance_setting::ActiveModel = row.into();
-                    row.value = Set(SCHEMA_VERSION.to_string());
-                    row.updated_at = Set(now_ms());
-                    row.update(&self.db).await?;
-                }
-            }
-            None => {
-                instance_setting::ActiveModel {
-                    key: Set(SCHEMA_VERSION_KEY.to_owned()),
-                    value: Set(SCHEMA_VERSION.to_string()),
-                    updated_at: Set(now_ms()),
-                }
-                .insert(&self.db)
-                .await?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The most rows one insert statement carries.
-const MAX_INSERT_ROWS: usize = 64;
-
-/// Splits `rows` into chunks whose sizes are powers of two, at most [`MAX_INSERT_ROWS`]. Each
-/// distinct row count is a distinct SQL text, and every pooled connection caches the
-/// statements it prepares: with arbitrary batch sizes that cache fills with large one-off
-/// statements (memory grew ~1.5 KB per request under load); this way a table has at most
-/// seven insert statements.
-fn pow2_chunks<T>(rows: Vec<T>) -> Vec<Vec<T>> {
-    let mut chunks = Vec::new();
-    let mut rest = rows.into_iter().peekable();
-    let mut left = rest.len();
-    while left > 0 {
-        let size = if left >= MAX_INSERT_ROWS {
-            MAX_INSERT_ROWS
-        } else {
-            1 << (usize::BITS - 1 - left.leading_zeros())
-        };
-        chunks.push(rest.by_ref().take(size).collect());
-        left -= size;
-    }
-    chunks
 }
 
 #[async_trait]
@@ -303,32 +249,26 @@ impl Store for SeaStore {
     }
 
     async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError> {
-        let mut usages = Vec::new();
-        let mut downstream = Vec::new();
-        let mut upstream = Vec::new();
-        for record in batch {
-            match record {
-                Record::Usage(u) => usages.push(crate::convert::usage(u)),
-                Record::Downstream(d) => downstream.push(crate::convert::downstream(d)),
-                Record::Upstream(u) => upstream.push(crate::convert::upstream(u)),
-            }
-        }
         let txn = self.db.begin().await?;
-        for chunk in pow2_chunks(usages) {
-            usage::Entity::insert_many(chunk).exec(&txn).await?;
-        }
-        for chunk in pow2_chunks(downstream) {
-            downstream_request::Entity::insert_many(chunk)
-                .exec(&txn)
-                .await?;
-        }
-        for chunk in pow2_chunks(upstream) {
-            upstream_request::Entity::insert_many(chunk)
-                .exec(&txn)
-                .await?;
-        }
+        records::insert(&txn, batch.iter()).await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    async fn replay_records(&self, batch: &[Record]) -> Result<(), StoreError> {
+        let txn = self.db.begin().await?;
+        let stored = records::Stored::find(&txn, batch).await?;
+        records::insert(&txn, batch.iter().filter(|r| !stored.contains(r))).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn migrations(&self) -> Result<Vec<crate::migrate::MigrationState>, StoreError> {
+        self.migration_states().await
+    }
+
+    async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        self.run_migrations().await
     }
 
     async fn write_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
@@ -445,28 +385,5 @@ impl Store for SeaStore {
             .limit(limit)
             .all(&self.db)
             .await?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_are_powers_of_two_and_keep_every_row() {
-        for n in [0usize, 1, 3, 7, 64, 65, 100, 1024, 1000] {
-            let chunks = pow2_chunks((0..n).collect::<Vec<_>>());
-            let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
-            assert!(
-                sizes
-                    .iter()
-                    .all(|s| s.is_power_of_two() && *s <= MAX_INSERT_ROWS),
-                "{n}: {sizes:?}"
-            );
-            let all: Vec<usize> = chunks.into_iter().flatten().collect();
-            assert_eq!(all, (0..n).collect::<Vec<_>>(), "{n}: order and rows kept");
-        }
-        let sizes: Vec<usize> = pow2_chunks(vec![(); 100]).iter().map(Vec::len).collect();
-        assert_eq!(sizes, vec![64, 32, 4]);
     }
 }
