@@ -10,6 +10,7 @@
 //! - [`model`]: the plain data the store takes (seed, records) and returns (control plane).
 //! - [`seal`]: sealing secrets under the master key, and key digests.
 //! - [`queue`]: the batched [`WriteQueue`] records take on their way to the store.
+//! - [`spill`]: the append-only file batches wait in while the database is away.
 //!
 //! A record's path: the server builds a [`model::Record`], pushes it on the
 //! [`WriteQueue`], the worker batches it and calls [`Store::write_records`].
@@ -21,9 +22,10 @@ pub mod model;
 pub mod queue;
 pub mod sea;
 pub mod seal;
+pub mod spill;
 pub mod store;
 
-pub use queue::{QueueConfig, RecordPermit, WriteQueue};
+pub use queue::{QueueConfig, QueueStatus, RecordPermit, WriteQueue};
 pub use sea::{DbOptions, SeaStore, now_ms};
 pub use seal::{Sealer, key_digest};
 pub use store::{Store, StoreError};

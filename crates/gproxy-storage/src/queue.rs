@@ -1,11 +1,16 @@
 //! The batched write queue: request handlers hand records over without awaiting the
 //! database; one worker gathers them into batches (up to `max_batch`, or whatever arrived
-//! within `window`) and writes each batch in one transaction. On shutdown the worker drains
-//! everything still queued before it exits.
+//! within `window`) and writes each batch in one transaction. When the database refuses a
+//! batch it goes to the [`Spill`] file, and so does every batch after it until the spill is
+//! replayed, in order and idempotently, once the database answers again. On shutdown the
+//! worker drains everything still queued before it exits.
 
 use crate::model::Record;
-use crate::store::Store;
+use crate::spill::Spill;
+use crate::store::{Store, StoreError};
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -50,23 +55,86 @@ impl RecordPermit {
     }
 }
 
+/// How the writer is doing, for `/readyz`.
+#[derive(Debug, Default)]
+pub struct QueueStatus {
+    degraded: AtomicBool,
+    spilled: AtomicU64,
+}
+
+impl QueueStatus {
+    /// True while the database refuses writes or spilled records wait to be replayed.
+    pub fn degraded(&self) -> bool {
+        self.degraded.load(Ordering::Relaxed)
+    }
+
+    /// Records waiting in the spill file.
+    pub fn spilled(&self) -> u64 {
+        self.spilled.load(Ordering::Relaxed)
+    }
+}
+
 /// The producer side; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct WriteQueue {
     tx: mpsc::Sender<Msg>,
+    status: Arc<QueueStatus>,
 }
 
 impl WriteQueue {
-    /// Starts the worker on `tracker`; it stops (after draining) when `cancel` fires.
+    /// Starts the worker on `tracker`; it stops (after draining) when `cancel` fires. With
+    /// no spill file, a batch the database refuses is retried until it is taken.
     pub fn start(
         store: Arc<dyn Store>,
         config: QueueConfig,
         tracker: &TaskTracker,
         cancel: CancellationToken,
     ) -> WriteQueue {
+        Self::spawn(store, config, None, tracker, cancel)
+    }
+
+    /// Like [`WriteQueue::start`], with batches the database refuses spilled to the file
+    /// at `spill` and replayed from it when the database is back (and at the next start).
+    pub fn start_with_spill(
+        store: Arc<dyn Store>,
+        config: QueueConfig,
+        spill: &Path,
+        tracker: &TaskTracker,
+        cancel: CancellationToken,
+    ) -> std::io::Result<WriteQueue> {
+        let spill = Spill::open(spill)?;
+        Ok(Self::spawn(store, config, Some(spill), tracker, cancel))
+    }
+
+    fn spawn(
+        store: Arc<dyn Store>,
+        config: QueueConfig,
+        spill: Option<Spill>,
+        tracker: &TaskTracker,
+        cancel: CancellationToken,
+    ) -> WriteQueue {
+        let status = Arc::new(QueueStatus::default());
+        if let Some(spill) = &spill {
+            status.spilled.store(spill.pending(), Ordering::Relaxed);
+            status
+                .degraded
+                .store(spill.pending() > 0, Ordering::Relaxed);
+        }
+        let writer = Writer {
+            store,
+            spill,
+            status: Arc::clone(&status),
+            retry_at: None,
+            backoff: FIRST_BACKOFF,
+        };
         let (tx, rx) = mpsc::channel(config.capacity.max(1));
-        tracker.spawn(worker(store, config, rx, cancel));
-        WriteQueue { tx }
+        tracker.spawn(worker(writer, config, rx, cancel));
+        WriteQueue { tx, status }
+    }
+
+    /// The writer's state.
+    pub fn status(&self) -> &QueueStatus {
+        &self.status
     }
 
     /// Queues a record, waiting for room if the queue is full (records are never dropped
@@ -118,7 +186,7 @@ impl WriteQueue {
 }
 
 async fn worker(
-    store: Arc<dyn Store>,
+    mut writer: Writer,
     config: QueueConfig,
     mut rx: mpsc::Receiver<Msg>,
     cancel: CancellationToken,
@@ -126,10 +194,17 @@ async fn worker(
     let max_batch = config.max_batch.max(1);
     let mut batch: Vec<Record> = Vec::with_capacity(max_batch);
     let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+    writer.replay().await;
     loop {
+        // While records wait in the spill, wake up to replay them even with no traffic.
+        let replay_at = writer.replay_at();
         let first = tokio::select! {
             msg = rx.recv() => msg,
             () = cancel.cancelled() => None,
+            () = sleep_until(replay_at) => {
+                writer.replay().await;
+                continue;
+            }
         };
         let Some(first) = first else { break };
         take(first, &mut batch, &mut waiters);
@@ -143,7 +218,7 @@ async fn worker(
                 () = cancel.cancelled() => break,
             }
         }
-        write(&*store, &mut batch).await;
+        writer.write(&mut batch, false).await;
         for w in waiters.drain(..) {
             let _ = w.send(());
         }
@@ -153,12 +228,20 @@ async fn worker(
     while let Some(msg) = rx.recv().await {
         take(msg, &mut batch, &mut waiters);
         if batch.len() >= max_batch {
-            write(&*store, &mut batch).await;
+            writer.write(&mut batch, true).await;
         }
     }
-    write(&*store, &mut batch).await;
+    writer.write(&mut batch, true).await;
+    writer.replay().await;
     for w in waiters.drain(..) {
         let _ = w.send(());
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -169,25 +252,175 @@ fn take(msg: Msg, batch: &mut Vec<Record>, waiters: &mut Vec<oneshot::Sender<()>
     }
 }
 
-/// Writes one batch, retrying a failed transaction a few times before giving up loudly.
-async fn write(store: &dyn Store, batch: &mut Vec<Record>) {
-    if batch.is_empty() {
-        return;
+/// The first wait after a failed write; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Spilled batches replayed in one go before new records get their turn.
+const REPLAY_BATCHES: usize = 16;
+/// The longest a batch write may take before it counts as failed (and is spilled; the
+/// replay skips it if it landed after all): a database that hangs must not stall the queue.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest the replay waits for the database to answer a ping first.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+/// Without a spill file, how often shutdown retries a failing write before giving up.
+const SHUTDOWN_ATTEMPTS: u32 = 5;
+
+/// The worker's side: the store, the spill file and the status `/readyz` reads.
+struct Writer {
+    store: Arc<dyn Store>,
+    spill: Option<Spill>,
+    status: Arc<QueueStatus>,
+    /// When the database may be tried again (`None`: it took the last write).
+    retry_at: Option<Instant>,
+    backoff: Duration,
+}
+
+impl Writer {
+    fn spilling(&self) -> bool {
+        self.spill.as_ref().is_some_and(|s| s.pending() > 0)
     }
-    let mut attempt = 0u32;
-    loop {
-        match store.write_records(batch).await {
-            Ok(()) => break,
-            Err(err) if attempt < 4 => {
-                attempt += 1;
-                tracing::warn!(error = %err, attempt, records = batch.len(), "record batch write failed; retrying");
-                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, records = batch.len(), "record batch write failed; records lost");
-                break;
-            }
+
+    /// When to replay the spill next, if anything waits in it.
+    fn replay_at(&self) -> Option<Instant> {
+        self.spilling()
+            .then(|| self.retry_at.unwrap_or_else(Instant::now))
+    }
+
+    fn failed(&mut self, err: &StoreError, records: usize) {
+        tracing::warn!(error = %err, records, "the database refused a record batch");
+        self.status.degraded.store(true, Ordering::Relaxed);
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    }
+
+    fn succeeded(&mut self) {
+        self.retry_at = None;
+        self.backoff = FIRST_BACKOFF;
+        if !self.spilling() {
+            self.status.degraded.store(false, Ordering::Relaxed);
         }
     }
-    batch.clear();
+
+    /// Stores a batch, or spills it while the database is away or records wait in the
+    /// spill (keeping their order). Returns once the batch is in one of the two: while the
+    /// gateway runs no record is given up; at shutdown, without a spill file, after a few
+    /// attempts.
+    async fn write(&mut self, batch: &mut Vec<Record>, shutting_down: bool) {
+        if batch.is_empty() {
+            return;
+        }
+        if self.spilling() && self.retry_at.is_none_or(|at| at <= Instant::now()) {
+            self.replay().await;
+        }
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            if !self.spilling() && self.retry_at.is_none_or(|at| at <= Instant::now()) {
+                let written = tokio::time::timeout(WRITE_TIMEOUT, self.store.write_records(batch))
+                    .await
+                    .unwrap_or_else(|_| Err(StoreError::Db("the write timed out".into())));
+                match written {
+                    Ok(()) => {
+                        self.succeeded();
+                        break;
+                    }
+                    Err(err) => self.failed(&err, batch.len()),
+                }
+            }
+            if let Some(spill) = &mut self.spill {
+                match spill.append(batch) {
+                    Ok(()) => {
+                        self.status
+                            .spilled
+                            .store(spill.pending(), Ordering::Relaxed);
+                        self.status.degraded.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    Err(err) => tracing::error!(
+                        path = %spill.path().display(), error = %err,
+                        "cannot spill records; holding them and retrying"
+                    ),
+                }
+            }
+            if shutting_down && self.spill.is_none() && attempts >= SHUTDOWN_ATTEMPTS {
+                tracing::error!(
+                    records = batch.len(),
+                    "shutting down with the database away and no spill file: records lost"
+                );
+                break;
+            }
+            // Nowhere to put the batch yet: the queue fills and producers wait meanwhile.
+            let wait = self
+                .retry_at
+                .map_or(self.backoff, |at| at - Instant::now().min(at));
+            tokio::time::sleep(wait.max(FIRST_BACKOFF)).await;
+            self.retry_at = None;
+        }
+        batch.clear();
+    }
+
+    /// Replays spilled batches, in order, while the database takes them (at most
+    /// [`REPLAY_BATCHES`] at a time); empties the spill once all are stored.
+    async fn replay(&mut self) {
+        if self.spill.is_none() {
+            return;
+        }
+        if self.spilling() {
+            let ping = tokio::time::timeout(PING_TIMEOUT, self.store.ping())
+                .await
+                .unwrap_or_else(|_| Err(StoreError::Db("no answer to a ping".into())));
+            if let Err(err) = ping {
+                let pending = self.spill.as_ref().map_or(0, Spill::pending);
+                self.failed(&err, pending as usize);
+                return;
+            }
+        }
+        let Some(spill) = &mut self.spill else { return };
+        let mut replayed = 0usize;
+        for _ in 0..REPLAY_BATCHES {
+            let next = match spill.peek() {
+                Ok(next) => next,
+                Err(err) => {
+                    tracing::error!(path = %spill.path().display(), error = %err, "cannot read the spill file");
+                    return;
+                }
+            };
+            let Some((batch, next)) = next else {
+                if let Err(err) = spill.clear() {
+                    tracing::error!(path = %spill.path().display(), error = %err, "cannot empty the spill file");
+                }
+                break;
+            };
+            let stored = tokio::time::timeout(WRITE_TIMEOUT, self.store.replay_records(&batch))
+                .await
+                .unwrap_or_else(|_| Err(StoreError::Db("the replay timed out".into())));
+            match stored {
+                Ok(()) => {
+                    replayed += batch.len();
+                    if let Err(err) = spill.consumed(batch.len(), next) {
+                        tracing::error!(path = %spill.path().display(), error = %err, "cannot advance the spill file");
+                        return;
+                    }
+                }
+                Err(err) => {
+                    self.status
+                        .spilled
+                        .store(spill.pending(), Ordering::Relaxed);
+                    let n = batch.len();
+                    self.failed(&err, n);
+                    return;
+                }
+            }
+        }
+        let pending = self.spill.as_ref().map_or(0, Spill::pending);
+        self.status.spilled.store(pending, Ordering::Relaxed);
+        if replayed > 0 {
+            tracing::info!(
+                replayed,
+                pending,
+                "replayed spilled records into the database"
+            );
+        }
+        self.succeeded();
+    }
 }

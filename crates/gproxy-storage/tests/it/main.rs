@@ -2,4 +2,5 @@
 //! servers (SQLite file, PostgreSQL, MariaDB). Each run gets its own fresh database.
 
 mod backends;
+mod outage;
 mod suite;
