@@ -2,5 +2,7 @@
 //! servers (SQLite file, PostgreSQL, MariaDB). Each run gets its own fresh database.
 
 mod backends;
+mod foundation;
+mod migrate;
 mod outage;
 mod suite;
