@@ -104,6 +104,17 @@ def _binary(var: str) -> str:
     return path
 
 
+def _backend_flags() -> list[str]:
+    """The storage backend the suite runs on (`scripts/e2e --backend`): only the DSN or the
+    persistence setting changes; the default is the embedded SQLite file."""
+    flags = []
+    if dsn := os.environ.get("GPROXY_E2E_DSN"):
+        flags += ["--dsn", dsn]
+    if persistence := os.environ.get("GPROXY_E2E_PERSISTENCE"):
+        flags += ["--persistence", persistence]
+    return flags
+
+
 class Stack:
     """The running processes: `mocks` by provider kind and the gateway's base URL."""
 
@@ -165,6 +176,7 @@ def stack() -> Iterator[Stack]:
                     "0",
                     "--host",
                     "127.0.0.1",
+                    *_backend_flags(),
                 ],
                 root,
                 env,

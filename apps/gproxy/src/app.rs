@@ -1,15 +1,17 @@
 //! Start-up: open the database (creating the schema), import the seed into an empty
 //! database, make sure an admin exists, bind, and serve until shutdown.
 
-use crate::config::Settings;
+use crate::config::{Persistence, Settings};
 use crate::seed::password_hash;
 use anyhow::Context;
 use gproxy_server::{AppState, Server};
+use gproxy_storage::migrate::{self, MigrationState};
 use gproxy_storage::model::{Seed, SeedKey, SeedPermission, SeedUser};
-use gproxy_storage::{SeaStore, Sealer, Store, key_digest};
+use gproxy_storage::{FileStore, SeaStore, Sealer, Store, StoreError, key_digest};
 use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -27,10 +29,36 @@ pub struct App {
     generated_admin: Option<GeneratedAdmin>,
 }
 
-/// Opens the configured database (creating the SQLite data directory) with the current
-/// master key, and syncs its schema.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<SeaStore> {
-    if settings.dsn.starts_with("sqlite:") {
+/// What opening the store does with a schema behind this build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaPolicy {
+    /// Apply pending migrations, failing loudly on error (`auto_migrate`, the default).
+    Migrate,
+    /// Refuse a schema that is behind, naming `gproxy migrate`.
+    RequireCurrent,
+    /// Leave it as it is (`gproxy migrate` itself).
+    AsIs,
+}
+
+impl SchemaPolicy {
+    /// The policy the configuration asks for.
+    pub fn configured(settings: &Settings) -> SchemaPolicy {
+        if settings.auto_migrate {
+            SchemaPolicy::Migrate
+        } else {
+            SchemaPolicy::RequireCurrent
+        }
+    }
+}
+
+/// Opens the configured backend (creating the data directory for SQLite and the file
+/// backend) with the current master key, and applies `policy` to its schema.
+pub async fn open_store(
+    settings: &Settings,
+    policy: SchemaPolicy,
+) -> anyhow::Result<Arc<dyn Store>> {
+    let local = settings.persistence == Persistence::File || settings.dsn.starts_with("sqlite:");
+    if local {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     }
@@ -43,9 +71,65 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SeaStore> {
             Sealer::plaintext()
         }
     };
-    SeaStore::connect_with(&settings.dsn, sealer, &settings.database)
-        .await
-        .context("opening the database and syncing its schema")
+    let store: Arc<dyn Store> = match settings.persistence {
+        Persistence::Db => Arc::new(
+            SeaStore::open(&settings.dsn, sealer, &settings.database)
+                .await
+                .context("opening the database")?,
+        ),
+        Persistence::File => {
+            Arc::new(FileStore::open(&settings.data_dir, sealer).context("opening the file store")?)
+        }
+    };
+    match policy {
+        SchemaPolicy::Migrate => {
+            let ran = store
+                .migrate()
+                .await
+                .context("migrating the schema (see `gproxy migrate --status`)")?;
+            if !ran.is_empty() {
+                tracing::info!(versions = ?ran, "applied schema migrations");
+            }
+        }
+        SchemaPolicy::RequireCurrent => {
+            let at = migrate::current(
+                &store
+                    .migrations()
+                    .await
+                    .context("reading the schema version")?,
+            );
+            if at < migrate::LATEST {
+                return Err(StoreError::Behind {
+                    at,
+                    needs: migrate::LATEST,
+                }
+                .into());
+            }
+        }
+        SchemaPolicy::AsIs => {}
+    }
+    Ok(store)
+}
+
+/// `gproxy migrate [--status]`: the migrations with their state after applying the pending
+/// ones (none with `status_only`), and the versions applied now.
+pub async fn migrate(
+    settings: &Settings,
+    status_only: bool,
+) -> anyhow::Result<(Vec<MigrationState>, Vec<i64>)> {
+    let store = open_store(settings, SchemaPolicy::AsIs).await?;
+    let ran = if status_only {
+        Vec::new()
+    } else {
+        store.migrate().await.context("migrating the schema")?
+    };
+    let states = store.migrations().await.context("reading the migrations")?;
+    Ok((states, ran))
+}
+
+/// The spill file of the write queue: where records wait while the database is away.
+pub fn spill_path(settings: &Settings) -> PathBuf {
+    settings.data_dir.join("spill.jsonl")
 }
 
 /// `gproxy rotate-master-key`: every sealed value re-sealed under `new_key` in one
@@ -55,7 +139,7 @@ pub async fn rotate_master_key(
     new_key: &secrecy::SecretString,
 ) -> anyhow::Result<(usize, usize)> {
     let to = Sealer::from_base64(new_key.expose_secret()).context("--new-key")?;
-    let store = open_store(settings).await?;
+    let store = open_store(settings, SchemaPolicy::configured(settings)).await?;
     store
         .reseal(&to)
         .await
@@ -64,14 +148,14 @@ pub async fn rotate_master_key(
 
 /// `gproxy export`: the control plane as a seed-format TOML bundle.
 pub async fn export(settings: &Settings) -> anyhow::Result<String> {
-    let store = open_store(settings).await?;
+    let store = open_store(settings, SchemaPolicy::configured(settings)).await?;
     let cp = store.load().await.context("reading the control plane")?;
     crate::export::to_toml(&cp)
 }
 
 /// `gproxy backup`: an online, consistent copy of the SQLite database into `path`.
 pub async fn backup(settings: &Settings, path: &std::path::Path) -> anyhow::Result<()> {
-    let store = open_store(settings).await?;
+    let store = open_store(settings, SchemaPolicy::configured(settings)).await?;
     store
         .backup(path)
         .await
@@ -86,7 +170,7 @@ pub async fn import(
     force: bool,
 ) -> anyhow::Result<()> {
     let seed = crate::config::seed_from_file(file)?;
-    let store = open_store(settings).await?;
+    let store = open_store(settings, SchemaPolicy::configured(settings)).await?;
     if !force && !store.is_empty().await? {
         anyhow::bail!(
             "the database already has data; import into an empty one, or pass --force to upsert by name"
@@ -106,7 +190,7 @@ impl App {
                 "`redis_url` is accepted but not used yet: counters are kept in this process"
             );
         }
-        let store: Arc<dyn Store> = Arc::new(open_store(&settings).await?);
+        let store = open_store(&settings, SchemaPolicy::configured(&settings)).await?;
 
         let empty = store.is_empty().await?;
         if let Some((path, seed)) = &settings.seed {
@@ -125,7 +209,11 @@ impl App {
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .await
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
-        let server = Server::build(store, settings.server, settings.queue, listener).await?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+        let spill = spill_path(&settings);
+        let server =
+            Server::build(store, settings.server, settings.queue, &spill, listener).await?;
         let addr = server.local_addr()?;
         Ok(App {
             server,
@@ -214,4 +302,12 @@ async fn ensure_admin(store: &dyn Store, s: &Settings) -> anyhow::Result<Option<
         .context("creating the admin user")?;
     tracing::info!(user = %name, "created the admin user");
     Ok(generated.then_some(GeneratedAdmin { name, api_key }))
+}
+
+/// A Unix time in milliseconds as an RFC 3339 UTC string (for operator output).
+pub fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
 }

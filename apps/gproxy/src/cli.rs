@@ -34,9 +34,14 @@ pub struct Cli {
     /// Database DSN (sqlite:, postgres:, mysql:).
     #[arg(long, global = true, env = "GPROXY_DSN", hide_env_values = true)]
     pub dsn: Option<String>,
-    /// Persistence backend: `db` (only `db` is available in this build).
+    /// Persistence backend: `db` (the database at `dsn`, default) or `file` (JSON files
+    /// under the data directory, one instance only).
     #[arg(long, global = true, env = "GPROXY_PERSISTENCE")]
     pub persistence: Option<String>,
+    /// Apply pending schema migrations at start (default true); when false, a schema
+    /// behind this build refuses to start, naming `gproxy migrate`.
+    #[arg(long, global = true, env = "GPROXY_AUTO_MIGRATE", value_parser = BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true")]
+    pub auto_migrate: Option<bool>,
     /// Outbound HTTP proxy for upstream calls.
     #[arg(long, global = true, env = "GPROXY_PROXY", hide_env_values = true)]
     pub proxy: Option<String>,
@@ -142,6 +147,12 @@ pub enum Command {
         /// The new key: standard base64 of 32 bytes.
         #[arg(long, hide_env_values = true, value_parser = secret)]
         new_key: SecretString,
+    },
+    /// Apply pending schema migrations (with --status: list applied and pending ones).
+    Migrate {
+        /// Only list the migrations and whether each is applied.
+        #[arg(long)]
+        status: bool,
     },
     /// Write the control plane as a seed-format TOML bundle (secrets included).
     Export {

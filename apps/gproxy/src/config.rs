@@ -33,6 +33,16 @@ pub enum ConfigError {
     },
 }
 
+/// The persistence backend (`GPROXY_PERSISTENCE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persistence {
+    /// SeaORM on `dsn`: SQLite (the default file under the data directory), PostgreSQL
+    /// or MySQL/MariaDB.
+    Db,
+    /// JSON files under the data directory; a single instance.
+    File,
+}
+
 /// Everything start-up needs, resolved.
 #[derive(Debug)]
 pub struct Settings {
@@ -40,6 +50,10 @@ pub struct Settings {
     pub port: u16,
     pub data_dir: PathBuf,
     pub dsn: String,
+    /// Where the control plane and records live.
+    pub persistence: Persistence,
+    /// Apply pending schema migrations at start (otherwise a schema behind is refused).
+    pub auto_migrate: bool,
     pub master_key: Option<SecretString>,
     pub admin_key: Option<SecretString>,
     pub admin_user: Option<String>,
@@ -215,21 +229,17 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
             "must start with sqlite:, postgres:, postgresql: or mysql:",
         ));
     }
-    match cli.persistence.or(g.persistence.clone()).as_deref() {
-        None | Some("db") => {}
-        Some("file") => {
-            return Err(value(
-                "persistence",
-                "`file` is not available in this build; use `db`",
-            ));
-        }
+    let persistence = match cli.persistence.or(g.persistence.clone()).as_deref() {
+        None | Some("db") => Persistence::Db,
+        Some("file") => Persistence::File,
         Some(other) => {
             return Err(value(
                 "persistence",
                 format!("`{other}` is not one of: db, file"),
             ));
         }
-    }
+    };
+    let auto_migrate = cli.auto_migrate.or(g.auto_migrate).unwrap_or(true);
     let master_key = cli
         .master_key
         .or(g.master_key.clone())
@@ -365,6 +375,12 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
         .redis_url
         .or(g.redis_url.clone())
         .filter(|u| !u.is_empty());
+    if redis_url.is_some() && persistence == Persistence::File {
+        return Err(value(
+            "persistence",
+            "`file` cannot be combined with redis_url: Redis is for several instances, and each would keep its own diverging files; use a database (GPROXY_DSN) with Redis",
+        ));
+    }
     if let Some(url) = &redis_url
         && !url.starts_with("redis://")
         && !url.starts_with("rediss://")
@@ -386,6 +402,8 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
         admin_api_key: cli.admin_api_key.filter(|k| !k.expose_secret().is_empty()),
         bootstrap_force_config: cli.bootstrap_force_config.unwrap_or(false),
         redis_url,
+        persistence,
+        auto_migrate,
         server,
         queue,
         database,

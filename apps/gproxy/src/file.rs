@@ -60,6 +60,7 @@ pub struct GlobalFile {
     pub dsn: Option<String>,
     pub data_dir: Option<String>,
     pub persistence: Option<String>,
+    pub auto_migrate: Option<bool>,
     pub admin_key: Option<SecretString>,
     pub master_key: Option<SecretString>,
     pub redis_url: Option<String>,

@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
                 let new_key = new_key.clone();
                 rotate(cli, new_key).await
             }
+            Some(Command::Migrate { status }) => migrate(cli, status).await,
             Some(Command::Export { ref output }) => {
                 let output = output.clone();
                 export(cli, output).await
@@ -67,6 +68,29 @@ async fn rotate(cli: Cli, new_key: secrecy::SecretString) -> anyhow::Result<()> 
     println!(
         "re-sealed {credentials} provider credentials and {keys} API keys under the new key; start gproxy with GPROXY_MASTER_KEY set to it"
     );
+    Ok(())
+}
+
+/// `gproxy migrate [--status]`: one line per migration, then what was applied.
+#[allow(clippy::print_stdout)]
+async fn migrate(cli: Cli, status_only: bool) -> anyhow::Result<()> {
+    let settings = gproxy::load(cli)?;
+    let (states, ran) = gproxy::app::migrate(&settings, status_only).await?;
+    for s in &states {
+        let state = match s.applied_at {
+            Some(ms) => format!("applied {}", gproxy::app::utc(ms)),
+            None => "pending".to_owned(),
+        };
+        println!("{:>3}  {:<20}  {}", s.version, state, s.name);
+    }
+    let pending = states.iter().filter(|s| s.applied_at.is_none()).count();
+    if status_only {
+        println!("{pending} pending");
+    } else if ran.is_empty() {
+        println!("the schema is current");
+    } else {
+        println!("applied {} migration(s): {ran:?}", ran.len());
+    }
     Ok(())
 }
 

@@ -23,6 +23,11 @@ pub enum StartError {
     Http(#[from] reqwest::Error),
     #[error("serving failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("opening the spill file {path}: {source}")]
+    Spill {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A bound, ready-to-run server.
@@ -36,18 +41,30 @@ pub struct Server {
 }
 
 impl Server {
-    /// Loads the control plane, starts the write queue and binds `listener`'s server.
+    /// Loads the control plane, starts the write queue (spilling to `spill` while the
+    /// database is away) and binds `listener`'s server.
     pub async fn build(
         store: Arc<dyn Store>,
         config: ServerConfig,
         queue: QueueConfig,
+        spill: &std::path::Path,
         listener: TcpListener,
     ) -> Result<Server, StartError> {
         let snapshot = Snapshot::build(store.load().await.map_err(LoadError::from)?)
             .map_err(LoadError::from)?;
         let tracker = TaskTracker::new();
         let cancel = CancellationToken::new();
-        let queue = WriteQueue::start(Arc::clone(&store), queue, &tracker, cancel.clone());
+        let queue = WriteQueue::start_with_spill(
+            Arc::clone(&store),
+            queue,
+            spill,
+            &tracker,
+            cancel.clone(),
+        )
+        .map_err(|source| StartError::Spill {
+            path: spill.to_owned(),
+            source,
+        })?;
         let health = Arc::new(gproxy_channels::health::HealthStore::new());
         crate::health::restore(store.as_ref(), &health)
             .await

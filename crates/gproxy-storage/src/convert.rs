@@ -1,64 +1,114 @@
-//! Records to the active models the backend inserts.
+//! Records and statuses to the rows every backend stores (the SeaORM backend inserts them as
+//! active models, the file backend writes them as JSON), and stored statuses back.
 
-use crate::entity::{downstream_request, upstream_request, usage};
-use crate::model::{DownstreamRecord, UpstreamRecord, UsageRecord};
-use sea_orm::ActiveValue::{NotSet, Set};
+use crate::entity::credential_status;
+use crate::model::{
+    CredentialStatusRecord, DownstreamRecord, DownstreamRow, UpstreamRecord, UpstreamRow,
+    UsageRecord, UsageRow,
+};
+use crate::store::StoreError;
 
-pub(crate) fn usage(u: &UsageRecord) -> usage::ActiveModel {
-    usage::ActiveModel {
-        id: NotSet,
-        request_id: Set(u.request_id.clone()),
-        created_at: Set(u.created_at),
-        user_id: Set(u.user_id),
-        user_key_id: Set(u.user_key_id),
-        provider: Set(u.provider.clone()),
-        credential_id: Set(u.credential_id),
-        model: Set(u.model.clone()),
-        operation: Set(u.operation.clone()),
-        protocol: Set(u.protocol.clone()),
-        status: Set(u.status),
-        stream: Set(u.stream),
-        complete: Set(u.complete),
-        latency_ms: Set(u.latency_ms),
-        ttfb_ms: Set(u.ttfb_ms),
-        input_tokens: Set(u.input_tokens),
-        output_tokens: Set(u.output_tokens),
-        cache_read_tokens: Set(u.cache_read_tokens),
-        cache_write_tokens: Set(u.cache_write_tokens),
-        reasoning_tokens: Set(u.reasoning_tokens),
-        estimated: Set(u.estimated),
+/// A record's row under `id`.
+pub(crate) fn usage_row(id: i64, u: &UsageRecord) -> UsageRow {
+    UsageRow {
+        id,
+        request_id: u.request_id.clone(),
+        created_at: u.created_at,
+        user_id: u.user_id,
+        user_key_id: u.user_key_id,
+        provider: u.provider.clone(),
+        credential_id: u.credential_id,
+        model: u.model.clone(),
+        operation: u.operation.clone(),
+        protocol: u.protocol.clone(),
+        status: u.status,
+        stream: u.stream,
+        complete: u.complete,
+        latency_ms: u.latency_ms,
+        ttfb_ms: u.ttfb_ms,
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        cache_read_tokens: u.cache_read_tokens,
+        cache_write_tokens: u.cache_write_tokens,
+        reasoning_tokens: u.reasoning_tokens,
+        estimated: u.estimated,
     }
 }
 
-pub(crate) fn downstream(d: &DownstreamRecord) -> downstream_request::ActiveModel {
-    downstream_request::ActiveModel {
-        id: NotSet,
-        request_id: Set(d.request_id.clone()),
-        created_at: Set(d.created_at),
-        user_id: Set(d.user_id),
-        user_key_id: Set(d.user_key_id),
-        method: Set(d.method.clone()),
-        path: Set(d.path.clone()),
-        status: Set(d.status),
-        latency_ms: Set(d.latency_ms),
-        request_body: Set(d.request_body.clone()),
-        response_body: Set(d.response_body.clone()),
+pub(crate) fn downstream_row(id: i64, d: &DownstreamRecord) -> DownstreamRow {
+    DownstreamRow {
+        id,
+        request_id: d.request_id.clone(),
+        created_at: d.created_at,
+        user_id: d.user_id,
+        user_key_id: d.user_key_id,
+        method: d.method.clone(),
+        path: d.path.clone(),
+        status: d.status,
+        latency_ms: d.latency_ms,
+        request_body: d.request_body.clone(),
+        response_body: d.response_body.clone(),
     }
 }
 
-pub(crate) fn upstream(u: &UpstreamRecord) -> upstream_request::ActiveModel {
-    upstream_request::ActiveModel {
-        id: NotSet,
-        request_id: Set(u.request_id.clone()),
-        created_at: Set(u.created_at),
-        provider: Set(u.provider.clone()),
-        credential_id: Set(u.credential_id),
-        method: Set(u.method.clone()),
-        url: Set(u.url.clone()),
-        status: Set(u.status),
-        latency_ms: Set(u.latency_ms),
-        error: Set(u.error.clone()),
-        request_body: Set(u.request_body.clone()),
-        response_body: Set(u.response_body.clone()),
+pub(crate) fn upstream_row(id: i64, u: &UpstreamRecord) -> UpstreamRow {
+    UpstreamRow {
+        id,
+        request_id: u.request_id.clone(),
+        created_at: u.created_at,
+        provider: u.provider.clone(),
+        credential_id: u.credential_id,
+        method: u.method.clone(),
+        url: u.url.clone(),
+        status: u.status,
+        latency_ms: u.latency_ms,
+        error: u.error.clone(),
+        request_body: u.request_body.clone(),
+        response_body: u.response_body.clone(),
     }
+}
+
+/// A model cooling, as `credential_statuses.cooling` holds it.
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Cooling {
+    model: String,
+    until_ms: i64,
+}
+
+/// The stored row of a status, updated at `now`.
+pub(crate) fn status_row(
+    s: &CredentialStatusRecord,
+    now: i64,
+) -> Result<credential_status::Model, StoreError> {
+    let cooling: Vec<Cooling> = s
+        .cooling
+        .iter()
+        .map(|(model, until_ms)| Cooling {
+            model: model.clone(),
+            until_ms: *until_ms,
+        })
+        .collect();
+    Ok(credential_status::Model {
+        credential_id: s.credential_id,
+        state: s.state.clone(),
+        cooling: serde_json::to_string(&cooling)
+            .map_err(|e| StoreError::Invalid(format!("credential status: {e}")))?,
+        last_error: s.last_error.clone(),
+        updated_at: now,
+    })
+}
+
+/// The status a stored row holds.
+pub(crate) fn status_record(
+    row: &credential_status::Model,
+) -> Result<CredentialStatusRecord, StoreError> {
+    let cooling: Vec<Cooling> = serde_json::from_str(&row.cooling).map_err(|e| {
+        StoreError::Invalid(format!("credential_statuses {}: {e}", row.credential_id))
+    })?;
+    Ok(CredentialStatusRecord {
+        credential_id: row.credential_id,
+        state: row.state.clone(),
+        cooling: cooling.into_iter().map(|c| (c.model, c.until_ms)).collect(),
+        last_error: row.last_error.clone(),
+    })
 }

@@ -6,6 +6,8 @@
 //! - [`sea`]: the SeaORM backend ([`SeaStore`]) for SQLite, PostgreSQL and MySQL; it
 //!   creates the schema from [`entity`] at connect and stamps its version, imports seeds,
 //!   and keeps credential health rows.
+//! - [`file`]: the file backend ([`FileStore`]) for a single instance: a locked data
+//!   directory of JSON tables (control plane) and JSON-lines logs (records, audit).
 //! - [`migrate`]: the schema's migrations, which every backend applies and reports.
 //! - [`model`]: the plain data the store takes (seed, records) and returns (control plane).
 //! - [`seal`]: sealing secrets under the master key, and key digests.
@@ -17,14 +19,17 @@
 
 mod convert;
 pub mod entity;
+pub mod file;
 pub mod migrate;
 pub mod model;
 pub mod queue;
+mod replay;
 pub mod sea;
 pub mod seal;
 pub mod spill;
 pub mod store;
 
+pub use file::FileStore;
 pub use queue::{QueueConfig, QueueStatus, RecordPermit, WriteQueue};
 pub use sea::{DbOptions, SeaStore, now_ms};
 pub use seal::{Sealer, key_digest};

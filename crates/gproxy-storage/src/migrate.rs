@@ -2,6 +2,9 @@
 //! store. Each backend applies them its own way (the SeaORM backend creates what its entities
 //! describe, then records each version in `schema_migrations`; the file backend stamps
 //! `schema_version.json`), and both answer with the same [`MigrationState`] list.
+//!
+//! A new migration adds an entry here. A column added to an entity also carries
+//! `#[serde(default)]`, so that rows the file backend wrote before it still load.
 
 /// One step of the schema's history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

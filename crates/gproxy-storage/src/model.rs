@@ -80,6 +80,20 @@ pub struct AuditRecord {
     pub after: Option<Value>,
 }
 
+impl AuditRecord {
+    /// An entry for `action` on the row `id` of `resource`, before/after to be filled in.
+    pub fn of(actor: &str, action: &str, resource: &str, id: i64) -> AuditRecord {
+        AuditRecord {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            resource_id: Some(id.to_string()),
+            before: None,
+            after: None,
+        }
+    }
+}
+
 /// A route to create through the admin API.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewRoute {

@@ -7,7 +7,7 @@ use gproxy_testkit::MockUpstream;
 use serde_json::json;
 use std::process::Command;
 
-fn unique() -> String {
+pub fn unique() -> String {
     format!("gproxy_it_app_{}_{}", std::process::id(), rand_suffix())
 }
 
@@ -18,7 +18,7 @@ fn rand_suffix() -> u32 {
         .unwrap_or_default()
 }
 
-fn run(cmd: &mut Command) {
+pub fn run(cmd: &mut Command) {
     let out = cmd.output().expect("database client");
     assert!(
         out.status.success(),
@@ -28,7 +28,7 @@ fn run(cmd: &mut Command) {
 }
 
 /// A fresh PostgreSQL database named `name` on the local server.
-fn create_pg_database(name: &str) {
+pub fn create_pg_database(name: &str) {
     run(Command::new("psql").args([
         "-h",
         "127.0.0.1",

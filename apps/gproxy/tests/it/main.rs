@@ -4,11 +4,13 @@
 mod anthropic;
 mod auth;
 mod backends;
+mod bin;
 mod config;
 mod errors;
 mod gemini;
 mod health;
 mod helpers;
+mod lifecycle;
 mod openai;
 mod paths;
 mod routes;

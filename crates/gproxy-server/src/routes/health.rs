@@ -1,4 +1,6 @@
-//! `GET /healthz` (the process answers) and `GET /readyz` (the database answers too).
+//! `GET /healthz` (the process answers) and `GET /readyz`: `ready` when the database
+//! answers and takes records, `degraded` (still 200: the gateway serves from its snapshot
+//! and spills records) while it does not or spilled records wait to be replayed.
 
 use crate::state::AppState;
 use axum::Json;
@@ -11,14 +13,25 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(err) => {
-            tracing::warn!(error = %err, "readiness check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "error": "database unreachable" })),
-            )
-        }
+    // A database that hangs (a full pool waiting to connect) must not hang the probe.
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping())
+        .await
+        .unwrap_or_else(|_| Err(gproxy_storage::StoreError::Db("no answer in 2 s".into())));
+    let queue = state.queue.status();
+    if let Err(err) = &ping {
+        tracing::warn!(error = %err, "readiness check: database unreachable");
     }
+    let status = if ping.is_ok() && !queue.degraded() {
+        "ready"
+    } else {
+        "degraded"
+    };
+    (
+        StatusCode::OK,
+        Json(json!({
+            "status": status,
+            "database": if ping.is_ok() { "ok" } else { "unreachable" },
+            "spilled_records": queue.spilled(),
+        })),
+    )
 }

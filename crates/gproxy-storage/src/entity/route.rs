@@ -19,3 +19,10 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The route as audit entries show it (ids as strings, as the admin API does).
+    pub(crate) fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({"id": self.id.to_string(), "name": self.name, "enabled": self.enabled})
+    }
+}

@@ -22,3 +22,12 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The member as audit entries show it (ids as strings, as the admin API does).
+    pub(crate) fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({"id": self.id.to_string(), "route_id": self.route_id.to_string(),
+            "provider_id": self.provider_id.to_string(), "model_id": self.model_id,
+            "tier": self.tier, "weight": self.weight})
+    }
+}

@@ -34,6 +34,7 @@ pub struct Model {
     /// True when some token counts are the gateway's estimate (the upstream had reported
     /// none when the stream ended early), not the provider's figures.
     #[sea_orm(default_value = false)]
+    #[serde(default)]
     pub estimated: bool,
 }
 

@@ -13,7 +13,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
 };
-use serde_json::{Value, json};
 
 /// Runs an admin write again when SQLite reports the database busy. In WAL mode a
 /// transaction that read before another writer (the record queue) committed cannot write,
@@ -35,16 +34,6 @@ where
     }
 }
 
-fn route_json(r: &RouteRow) -> Value {
-    json!({"id": r.id.to_string(), "name": r.name, "enabled": r.enabled})
-}
-
-fn member_json(m: &RouteMemberRow) -> Value {
-    json!({"id": m.id.to_string(), "route_id": m.route_id.to_string(),
-           "provider_id": m.provider_id.to_string(), "model_id": m.model_id,
-           "tier": m.tier, "weight": m.weight})
-}
-
 async fn audit<C: ConnectionTrait>(db: &C, a: AuditRecord) -> Result<(), StoreError> {
     audit_log::ActiveModel {
         id: NotSet,
@@ -59,17 +48,6 @@ async fn audit<C: ConnectionTrait>(db: &C, a: AuditRecord) -> Result<(), StoreEr
     .insert(db)
     .await?;
     Ok(())
-}
-
-fn entry(actor: &str, action: &str, resource: &str, id: i64) -> AuditRecord {
-    AuditRecord {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        resource: resource.to_owned(),
-        resource_id: Some(id.to_string()),
-        before: None,
-        after: None,
-    }
 }
 
 /// 409 when `name` is taken by another route (not `except`) or an alias.
@@ -151,8 +129,8 @@ impl SeaStore {
         }
         .insert(&txn)
         .await?;
-        let mut a = entry(actor, "create", "routes", row.id);
-        a.after = Some(route_json(&row));
+        let mut a = AuditRecord::of(actor, "create", "routes", row.id);
+        a.after = Some(row.audit_json());
         audit(&txn, a).await?;
         txn.commit().await?;
         Ok(row)
@@ -177,9 +155,9 @@ impl SeaStore {
             row.enabled = Set(enabled);
         }
         let after = row.update(&txn).await?;
-        let mut a = entry(actor, "update", "routes", id);
-        a.before = Some(route_json(&before));
-        a.after = Some(route_json(&after));
+        let mut a = AuditRecord::of(actor, "update", "routes", id);
+        a.before = Some(before.audit_json());
+        a.after = Some(after.audit_json());
         audit(&txn, a).await?;
         txn.commit().await?;
         Ok(after)
@@ -193,8 +171,8 @@ impl SeaStore {
             .exec(&txn)
             .await?;
         route::Entity::delete_by_id(id).exec(&txn).await?;
-        let mut a = entry(actor, "delete", "routes", id);
-        a.before = Some(route_json(&before));
+        let mut a = AuditRecord::of(actor, "delete", "routes", id);
+        a.before = Some(before.audit_json());
         audit(&txn, a).await?;
         txn.commit().await?;
         Ok(())
@@ -220,8 +198,8 @@ impl SeaStore {
         }
         .insert(&txn)
         .await?;
-        let mut a = entry(actor, "create", "route_members", row.id);
-        a.after = Some(member_json(&row));
+        let mut a = AuditRecord::of(actor, "create", "route_members", row.id);
+        a.after = Some(row.audit_json());
         audit(&txn, a).await?;
         txn.commit().await?;
         Ok(row)
@@ -251,9 +229,9 @@ impl SeaStore {
             row.weight = Set(weight);
         }
         let after = row.update(&txn).await?;
-        let mut a = entry(actor, "update", "route_members", id);
-        a.before = Some(member_json(&before));
-        a.after = Some(member_json(&after));
+        let mut a = AuditRecord::of(actor, "update", "route_members", id);
+        a.before = Some(before.audit_json());
+        a.after = Some(after.audit_json());
         audit(&txn, a).await?;
         txn.commit().await?;
         Ok(after)
@@ -268,8 +246,8 @@ impl SeaStore {
         let txn = self.db.begin().await?;
         let before = member_row(&txn, route_id, id).await?;
         route_member::Entity::delete_by_id(id).exec(&txn).await?;
-        let mut a = entry(actor, "delete", "route_members", id);
-        a.before = Some(member_json(&before));
+        let mut a = AuditRecord::of(actor, "delete", "route_members", id);
+        a.before = Some(before.audit_json());
         audit(&txn, a).await?;
         txn.commit().await?;
         Ok(())

@@ -25,7 +25,7 @@ use crate::model::{
 use crate::seal::{Sealer, key_digest};
 use crate::store::{Store, StoreError};
 use async_trait::async_trait;
-use health::{Cooling, status_row};
+use health::status_row;
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
@@ -211,17 +211,7 @@ impl Store for SeaStore {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|row| {
-                let cooling: Vec<Cooling> = serde_json::from_str(&row.cooling).map_err(|e| {
-                    StoreError::Invalid(format!("credential_statuses {}: {e}", row.credential_id))
-                })?;
-                Ok(CredentialStatusRecord {
-                    credential_id: row.credential_id,
-                    state: row.state,
-                    cooling: cooling.into_iter().map(|c| (c.model, c.until_ms)).collect(),
-                    last_error: row.last_error,
-                })
-            })
+            .map(|row| crate::convert::status_record(&row))
             .collect()
     }
 
@@ -257,7 +247,7 @@ impl Store for SeaStore {
 
     async fn replay_records(&self, batch: &[Record]) -> Result<(), StoreError> {
         let txn = self.db.begin().await?;
-        let stored = records::Stored::find(&txn, batch).await?;
+        let stored = records::stored(&txn, batch).await?;
         records::insert(&txn, batch.iter().filter(|r| !stored.contains(r))).await?;
         txn.commit().await?;
         Ok(())

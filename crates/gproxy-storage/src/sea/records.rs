@@ -1,11 +1,16 @@
 //! Record rows on the SeaORM backend: batched inserts, and which records of a replayed
 //! batch are already stored.
 
+use crate::convert;
 use crate::entity::{downstream_request, upstream_request, usage};
 use crate::model::Record;
+use crate::replay::{Stored, Table, request_ids};
 use crate::store::StoreError;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
-use std::collections::HashSet;
+use sea_orm::ActiveValue::NotSet;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
+};
 
 /// The most rows one insert statement carries.
 const MAX_INSERT_ROWS: usize = 64;
@@ -41,9 +46,20 @@ pub(super) async fn insert<'a, C: ConnectionTrait>(
     let mut upstream = Vec::new();
     for record in records {
         match record {
-            Record::Usage(u) => usages.push(crate::convert::usage(u)),
-            Record::Downstream(d) => downstream.push(crate::convert::downstream(d)),
-            Record::Upstream(u) => upstream.push(crate::convert::upstream(u)),
+            Record::Usage(u) => usages.push(usage::ActiveModel {
+                id: NotSet,
+                ..convert::usage_row(0, u).into_active_model().reset_all()
+            }),
+            Record::Downstream(d) => downstream.push(downstream_request::ActiveModel {
+                id: NotSet,
+                ..convert::downstream_row(0, d)
+                    .into_active_model()
+                    .reset_all()
+            }),
+            Record::Upstream(u) => upstream.push(upstream_request::ActiveModel {
+                id: NotSet,
+                ..convert::upstream_row(0, u).into_active_model().reset_all()
+            }),
         }
     }
     for chunk in pow2_chunks(usages) {
@@ -65,85 +81,44 @@ pub(super) async fn insert<'a, C: ConnectionTrait>(
 /// The most request ids one lookup carries.
 const LOOKUP_IDS: usize = 256;
 
-/// The records of a batch already in the database: usage and downstream rows by request id,
-/// upstream attempts by request id and start time.
-#[derive(Debug, Default)]
-pub(super) struct Stored {
-    usages: HashSet<String>,
-    downstream: HashSet<String>,
-    upstream: HashSet<(String, i64)>,
-}
-
-impl Stored {
-    pub(super) async fn find<C: ConnectionTrait>(
-        db: &C,
-        batch: &[Record],
-    ) -> Result<Self, StoreError> {
-        let ids = |want: fn(&Record) -> Option<&str>| {
-            let mut ids: Vec<String> = batch.iter().filter_map(want).map(str::to_owned).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids
-        };
-        let mut stored = Stored::default();
-        for chunk in ids(|r| match r {
-            Record::Usage(u) => Some(&u.request_id),
-            _ => None,
-        })
-        .chunks(LOOKUP_IDS)
-        {
-            let found: Vec<String> = usage::Entity::find()
-                .select_only()
-                .column(usage::Column::RequestId)
-                .filter(usage::Column::RequestId.is_in(chunk.iter().cloned()))
-                .into_tuple()
-                .all(db)
-                .await?;
-            stored.usages.extend(found);
-        }
-        for chunk in ids(|r| match r {
-            Record::Downstream(d) => Some(&d.request_id),
-            _ => None,
-        })
-        .chunks(LOOKUP_IDS)
-        {
-            let found: Vec<String> = downstream_request::Entity::find()
-                .select_only()
-                .column(downstream_request::Column::RequestId)
-                .filter(downstream_request::Column::RequestId.is_in(chunk.iter().cloned()))
-                .into_tuple()
-                .all(db)
-                .await?;
-            stored.downstream.extend(found);
-        }
-        for chunk in ids(|r| match r {
-            Record::Upstream(u) => Some(&u.request_id),
-            _ => None,
-        })
-        .chunks(LOOKUP_IDS)
-        {
-            let found: Vec<(String, i64)> = upstream_request::Entity::find()
-                .select_only()
-                .column(upstream_request::Column::RequestId)
-                .column(upstream_request::Column::CreatedAt)
-                .filter(upstream_request::Column::RequestId.is_in(chunk.iter().cloned()))
-                .into_tuple()
-                .all(db)
-                .await?;
-            stored.upstream.extend(found);
-        }
-        Ok(stored)
+/// The records of `batch` already in the database, looked up by request id in chunks.
+pub(super) async fn stored<C: ConnectionTrait>(
+    db: &C,
+    batch: &[Record],
+) -> Result<Stored, StoreError> {
+    let mut stored = Stored::default();
+    for chunk in request_ids(batch, Table::Usages).chunks(LOOKUP_IDS) {
+        let found: Vec<String> = usage::Entity::find()
+            .select_only()
+            .column(usage::Column::RequestId)
+            .filter(usage::Column::RequestId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        stored.usages.extend(found);
     }
-
-    pub(super) fn contains(&self, record: &Record) -> bool {
-        match record {
-            Record::Usage(u) => self.usages.contains(&u.request_id),
-            Record::Downstream(d) => self.downstream.contains(&d.request_id),
-            Record::Upstream(u) => self
-                .upstream
-                .contains(&(u.request_id.clone(), u.created_at)),
-        }
+    for chunk in request_ids(batch, Table::Downstream).chunks(LOOKUP_IDS) {
+        let found: Vec<String> = downstream_request::Entity::find()
+            .select_only()
+            .column(downstream_request::Column::RequestId)
+            .filter(downstream_request::Column::RequestId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        stored.downstream.extend(found);
     }
+    for chunk in request_ids(batch, Table::Upstream).chunks(LOOKUP_IDS) {
+        let found: Vec<(String, i64)> = upstream_request::Entity::find()
+            .select_only()
+            .column(upstream_request::Column::RequestId)
+            .column(upstream_request::Column::CreatedAt)
+            .filter(upstream_request::Column::RequestId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        stored.upstream.extend(found);
+    }
+    Ok(stored)
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Storage conformance: one suite, run against every backend on this machine's real
-//! servers (SQLite file, PostgreSQL, MariaDB). Each run gets its own fresh database.
+//! servers (SQLite file, PostgreSQL, MariaDB) and on the file backend. Each run gets its own
+//! fresh database.
 
 mod backends;
+mod file;
 mod foundation;
 mod migrate;
 mod outage;

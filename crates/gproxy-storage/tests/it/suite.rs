@@ -1,6 +1,6 @@
 //! The conformance suite, instantiated once per backend by `conformance!`.
 
-use crate::backends::{MASTER_KEY, TestDb};
+use crate::backends::{MASTER_KEY, TestDb, sealer};
 use gproxy_storage::model::*;
 use gproxy_storage::{QueueConfig, SeaStore, Sealer, Store, WriteQueue, key_digest};
 use sea_orm::{ConnectionTrait, Statement};
@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-fn seed() -> Seed {
+pub fn seed() -> Seed {
     Seed {
         providers: vec![SeedProvider {
             name: "openai-main".into(),
@@ -82,7 +82,7 @@ fn seed() -> Seed {
     }
 }
 
-fn usage(i: i64) -> Record {
+pub fn usage(i: i64) -> Record {
     Record::Usage(UsageRecord {
         request_id: format!("req-{i}"),
         created_at: 1_700_000_000_000 + i,
@@ -101,15 +101,32 @@ fn usage(i: i64) -> Record {
 pub async fn fresh_database_is_empty_and_sync_is_idempotent(db: TestDb) {
     assert!(db.store.is_empty().await.expect("is_empty"));
     db.store.ping().await.expect("ping");
+    let states = db.store.migrations().await.expect("migrations");
+    assert!(states.iter().all(|s| s.applied_at.is_some()), "{states:?}");
+    assert_eq!(
+        gproxy_storage::migrate::current(&states),
+        gproxy_storage::migrate::LATEST
+    );
     // A second start-up on the same database syncs again without error.
-    let again = SeaStore::connect(&db.dsn, Sealer::from_base64(MASTER_KEY).expect("key"))
-        .await
-        .expect("second connect");
-    let stamp = again
+    let again = db.reopen(sealer()).await;
+    assert!(
+        again.store.migrate().await.expect("migrate").is_empty(),
+        "nothing pending"
+    );
+    let Some(sea) = &again.sea else {
+        let stamp: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(std::path::Path::new(&again.dsn).join("schema_version.json"))
+                .expect("schema_version.json"),
+        )
+        .expect("json");
+        assert_eq!(stamp["version"], gproxy_storage::migrate::LATEST);
+        return;
+    };
+    let stamp = sea
         .connection()
         .query_one_raw(Statement::from_string(
-            again.connection().get_database_backend(),
-            if again.connection().get_database_backend() == sea_orm::DbBackend::MySql {
+            sea.connection().get_database_backend(),
+            if sea.connection().get_database_backend() == sea_orm::DbBackend::MySql {
                 "SELECT value FROM instance_settings WHERE `key` = 'schema_version'"
             } else {
                 "SELECT value FROM instance_settings WHERE \"key\" = 'schema_version'"
@@ -153,7 +170,11 @@ pub async fn seed_round_trips_with_secrets_sealed(db: TestDb) {
     assert_eq!(cp.permissions[0].model_pattern, "gpt-*");
 
     // At rest, neither the upstream key nor the user key appears in plaintext.
-    let conn = db.store.connection();
+    let Some(sea) = &db.sea else {
+        crate::file::assert_sealed_at_rest(std::path::Path::new(&db.dsn), &["sk-"]);
+        return;
+    };
+    let conn = sea.connection();
     for sql in [
         "SELECT secret FROM credentials",
         "SELECT secret FROM user_keys",
@@ -237,7 +258,7 @@ pub async fn added_keys_are_found_by_digest(db: TestDb) {
 }
 
 pub async fn records_batch_and_drain_on_shutdown(db: TestDb) {
-    let store: Arc<dyn Store> = Arc::new(db.store.clone());
+    let store: Arc<dyn Store> = Arc::clone(&db.store);
     let tracker = TaskTracker::new();
     let cancel = CancellationToken::new();
     let config = QueueConfig {
@@ -295,7 +316,7 @@ pub async fn records_batch_and_drain_on_shutdown(db: TestDb) {
 /// A database written by schema version 1 (no `usages.estimated`) is brought up to date at
 /// connect, keeping its rows, and the stamp moves forward.
 pub async fn version_1_usages_gain_the_estimated_column(db: TestDb) {
-    let conn = db.store.connection();
+    let conn = db.sea().connection();
     db.store.write_records(&[usage(1)]).await.expect("write");
     conn.execute_unprepared("ALTER TABLE usages DROP COLUMN estimated")
         .await
@@ -310,6 +331,10 @@ pub async fn version_1_usages_gain_the_estimated_column(db: TestDb) {
     ))
     .await
     .expect("stamp v1");
+    // A version-1 database predates the migration tracker: only the stamp says where it is.
+    conn.execute_unprepared("DELETE FROM schema_migrations")
+        .await
+        .expect("no tracker rows");
 
     let store = SeaStore::connect(&db.dsn, Sealer::from_base64(MASTER_KEY).expect("key"))
         .await
@@ -629,16 +654,20 @@ pub async fn the_master_key_rotates(db: TestDb) {
     let new = Sealer::from_base64(NEW).expect("key");
     let (credentials, keys) = db.store.reseal(&new).await.expect("reseal");
     assert_eq!((credentials, keys), (2, 1));
-    let rotated = SeaStore::connect(&db.dsn, new).await.expect("connect");
-    let cp = rotated.load().await.expect("the new key opens everything");
-    assert_eq!(cp.credentials[0].secret["api_key"], "sk-upstream-1");
-    assert_eq!(cp.keys[0].api_key.expose_secret(), "sk-alice-1");
     let err = db
         .store
         .load()
         .await
         .expect_err("the old key opens nothing now");
     assert!(err.to_string().contains("could not be opened"), "{err}");
+    let rotated = db.reopen(new).await;
+    let cp = rotated
+        .store
+        .load()
+        .await
+        .expect("the new key opens everything");
+    assert_eq!(cp.credentials[0].secret["api_key"], "sk-upstream-1");
+    assert_eq!(cp.keys[0].api_key.expose_secret(), "sk-alice-1");
 }
 
 macro_rules! conformance {
@@ -654,26 +683,31 @@ macro_rules! conformance {
     };
 }
 
+/// Runs the `common` tests on every backend and the `sql` ones (which look at the database
+/// with raw SQL) on the SeaORM backends only.
 macro_rules! all_backends {
-    ($($test:ident),* $(,)?) => {
-        conformance!(sqlite: $($test),*);
-        conformance!(postgres: $($test),*);
-        conformance!(mysql: $($test),*);
+    (common: [$($test:ident),* $(,)?], sql: [$($sql:ident),* $(,)?] $(,)?) => {
+        conformance!(sqlite: $($test,)* $($sql),*);
+        conformance!(postgres: $($test,)* $($sql),*);
+        conformance!(mysql: $($test,)* $($sql),*);
+        conformance!(file: $($test),*);
     };
 }
 
 all_backends!(
-    fresh_database_is_empty_and_sync_is_idempotent,
-    seed_round_trips_with_secrets_sealed,
-    reimport_updates_in_place,
-    seed_with_unknown_provider_changes_nothing,
-    added_keys_are_found_by_digest,
-    records_batch_and_drain_on_shutdown,
-    version_1_usages_gain_the_estimated_column,
-    credential_statuses_round_trip,
-    route_writes_are_audited_and_refusals_change_nothing,
-    retention_prunes_in_batches,
-    the_master_key_rotates,
+    common: [
+        fresh_database_is_empty_and_sync_is_idempotent,
+        seed_round_trips_with_secrets_sealed,
+        reimport_updates_in_place,
+        seed_with_unknown_provider_changes_nothing,
+        added_keys_are_found_by_digest,
+        records_batch_and_drain_on_shutdown,
+        credential_statuses_round_trip,
+        route_writes_are_audited_and_refusals_change_nothing,
+        retention_prunes_in_batches,
+        the_master_key_rotates,
+    ],
+    sql: [version_1_usages_gain_the_estimated_column],
 );
 
 /// The embedded SQLite file is tuned on every pooled connection (WAL, `synchronous=NORMAL`,
@@ -681,7 +715,7 @@ all_backends!(
 #[tokio::test]
 async fn sqlite_connections_are_tuned_and_the_file_is_private() {
     let db = crate::backends::sqlite().await;
-    let conn = db.store.connection();
+    let conn = db.sea().connection();
     for (pragma, want) in [
         ("journal_mode", "wal"),
         ("synchronous", "1"),

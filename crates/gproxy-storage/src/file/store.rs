@@ -1,0 +1,274 @@
+//! [`Store`] for [`FileStore`]: each method takes the locks it needs (in the order
+//! [`FileStore`] documents) and runs its file work on the blocking pool.
+
+use super::records::{self, RecordLogs};
+use super::{FileStore, admin, append_audit, backup, blocking, health, retention, schema, seed};
+use crate::entity::user_key;
+use crate::migrate::MigrationState;
+use crate::model::{
+    AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewRoute,
+    NewRouteMember, Prune, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
+    UpstreamRow, UsageRow,
+};
+use crate::seal::{Sealer, key_digest};
+use crate::store::{Store, StoreError};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+impl FileStore {
+    /// Appends a batch to the record tables (skipping what is stored already when
+    /// `replay`), all three locked for the batch.
+    async fn append_records(&self, batch: &[Record], replay: bool) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut usages = Arc::clone(&self.inner.usages).lock_owned().await;
+        let mut downstream = Arc::clone(&self.inner.downstream).lock_owned().await;
+        let mut upstream = Arc::clone(&self.inner.upstream).lock_owned().await;
+        let batch = batch.to_vec();
+        blocking(move || {
+            let mut logs = RecordLogs {
+                usages: &mut usages,
+                downstream: &mut downstream,
+                upstream: &mut upstream,
+            };
+            if replay {
+                let stored = records::stored(&logs, &batch)?;
+                records::insert(&mut logs, batch.iter().filter(|r| !stored.contains(r)))
+            } else {
+                records::insert(&mut logs, batch.iter())
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Store for FileStore {
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        let t = self.inner.control.lock().await;
+        Ok(t.providers.is_empty() && t.users.is_empty())
+    }
+
+    async fn import_seed(&self, seed: &Seed) -> Result<(), StoreError> {
+        let seed = seed.clone();
+        self.write_control(move |t, sealer, now| seed::import(t, sealer, &seed, now))
+            .await
+    }
+
+    async fn load(&self) -> Result<ControlPlane, StoreError> {
+        self.load_control().await
+    }
+
+    async fn add_user_key(
+        &self,
+        user_id: i64,
+        api_key: &str,
+        label: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let digest = key_digest(api_key);
+        // Sealed before the lock; the plaintext does not travel further.
+        let secret = self.inner.sealer.seal(api_key)?;
+        let label = label.map(str::to_owned);
+        self.write_control(move |t, _, now| {
+            if t.user_keys.iter().any(|k| k.digest == digest) {
+                return Err(StoreError::Conflict(
+                    "this API key is already stored (key digests are unique)".into(),
+                ));
+            }
+            let max = super::state::max_id(t.user_keys.iter().map(|k| k.id));
+            let id = t.take_id("user_keys", max, now)?;
+            t.user_keys.push(user_key::Model {
+                id,
+                user_id,
+                digest,
+                secret,
+                label,
+                enabled: true,
+                created_at: now,
+            });
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn credential_statuses(&self) -> Result<Vec<CredentialStatusRecord>, StoreError> {
+        let t = self.inner.control.lock().await;
+        let mut rows: Vec<_> = t.credential_statuses.iter().collect();
+        rows.sort_by_key(|row| row.credential_id);
+        rows.into_iter()
+            .map(crate::convert::status_record)
+            .collect()
+    }
+
+    async fn save_credential_statuses(
+        &self,
+        statuses: &[CredentialStatusRecord],
+    ) -> Result<(), StoreError> {
+        if statuses.is_empty() {
+            return Ok(());
+        }
+        let statuses = statuses.to_vec();
+        self.write_control(move |t, _, now| {
+            health::save(&mut t.credential_statuses, &statuses, now)
+        })
+        .await
+    }
+
+    async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError> {
+        self.append_records(batch, false).await
+    }
+
+    async fn replay_records(&self, batch: &[Record]) -> Result<(), StoreError> {
+        self.append_records(batch, true).await
+    }
+
+    async fn migrations(&self) -> Result<Vec<MigrationState>, StoreError> {
+        let dir = self.inner.dir.clone();
+        blocking(move || schema::states(&dir)).await
+    }
+
+    async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        let _control = self.inner.control.lock().await;
+        let dir = self.inner.dir.clone();
+        blocking(move || schema::migrate(&dir, crate::now_ms())).await
+    }
+
+    async fn write_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
+        let mut log = Arc::clone(&self.inner.audit).lock_owned().await;
+        let audit = audit.clone();
+        blocking(move || append_audit(&mut log, &audit, crate::now_ms()).map(|_| ())).await
+    }
+
+    async fn audit_entries(&self, limit: u64) -> Result<Vec<AuditRow>, StoreError> {
+        self.newest(&self.inner.audit, limit).await
+    }
+
+    async fn create_route(&self, route: &NewRoute, actor: &str) -> Result<RouteRow, StoreError> {
+        let (route, actor) = (route.clone(), actor.to_owned());
+        self.write_audited(move |t, now| admin::create_route(t, &route, &actor, now))
+            .await
+    }
+
+    async fn update_route(
+        &self,
+        id: i64,
+        patch: &RoutePatch,
+        actor: &str,
+    ) -> Result<RouteRow, StoreError> {
+        let (patch, actor) = (patch.clone(), actor.to_owned());
+        self.write_audited(move |t, _| admin::update_route(t, id, &patch, &actor))
+            .await
+    }
+
+    async fn delete_route(&self, id: i64, actor: &str) -> Result<(), StoreError> {
+        let actor = actor.to_owned();
+        self.write_audited(move |t, _| Ok(((), admin::delete_route(t, id, &actor)?)))
+            .await
+    }
+
+    async fn create_route_member(
+        &self,
+        route_id: i64,
+        member: &NewRouteMember,
+        actor: &str,
+    ) -> Result<RouteMemberRow, StoreError> {
+        let (member, actor) = (member.clone(), actor.to_owned());
+        self.write_audited(move |t, now| admin::create_member(t, route_id, &member, &actor, now))
+            .await
+    }
+
+    async fn update_route_member(
+        &self,
+        route_id: i64,
+        member_id: i64,
+        patch: &RouteMemberPatch,
+        actor: &str,
+    ) -> Result<RouteMemberRow, StoreError> {
+        let (patch, actor) = (patch.clone(), actor.to_owned());
+        self.write_audited(move |t, _| admin::update_member(t, route_id, member_id, &patch, &actor))
+            .await
+    }
+
+    async fn delete_route_member(
+        &self,
+        route_id: i64,
+        member_id: i64,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let actor = actor.to_owned();
+        self.write_audited(move |t, _| {
+            Ok(((), admin::delete_member(t, route_id, member_id, &actor)?))
+        })
+        .await
+    }
+
+    async fn prune(&self, what: Prune, before_ms: i64, batch: u64) -> Result<u64, StoreError> {
+        let inner = &self.inner;
+        Ok(match what {
+            Prune::Usages => {
+                self.prune_log(&inner.usages, retention::delete_old, before_ms, batch)
+                    .await?
+            }
+            Prune::RequestLogs => {
+                self.prune_log(&inner.downstream, retention::delete_old, before_ms, batch)
+                    .await?
+                    + self
+                        .prune_log(&inner.upstream, retention::delete_old, before_ms, batch)
+                        .await?
+            }
+            Prune::Bodies => {
+                self.prune_log(
+                    &inner.downstream,
+                    retention::empty_old_bodies,
+                    before_ms,
+                    batch,
+                )
+                .await?
+                    + self
+                        .prune_log(
+                            &inner.upstream,
+                            retention::empty_old_bodies,
+                            before_ms,
+                            batch,
+                        )
+                        .await?
+            }
+        })
+    }
+
+    async fn reseal(&self, to: &Sealer) -> Result<(usize, usize), StoreError> {
+        let to = to.clone();
+        self.write_control(move |t, from, _| backup::reseal(t, from, &to))
+            .await
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        self.copy_to(path).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let dir = self.inner.dir.clone();
+        blocking(move || match std::fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(StoreError::Db(format!(
+                "{} is not a directory",
+                dir.display()
+            ))),
+            Err(e) => Err(super::table::io_err("reading", &dir, e)),
+        })
+        .await
+    }
+
+    async fn recent_usages(&self, limit: u64) -> Result<Vec<UsageRow>, StoreError> {
+        self.newest(&self.inner.usages, limit).await
+    }
+
+    async fn recent_downstream(&self, limit: u64) -> Result<Vec<DownstreamRow>, StoreError> {
+        self.newest(&self.inner.downstream, limit).await
+    }
+
+    async fn recent_upstream(&self, limit: u64) -> Result<Vec<UpstreamRow>, StoreError> {
+        self.newest(&self.inner.upstream, limit).await
+    }
+}
