@@ -204,3 +204,53 @@ async fn a_database_outage_degrades_and_loses_nothing() {
     assert_eq!((usages.len(), ids.len()), (6, 6), "every record once");
     app.stop().await;
 }
+
+/// The control plane moves from the file backend to MariaDB and back to new files
+/// unchanged: each export after an import is the same bundle.
+#[tokio::test]
+async fn export_from_files_imports_into_mariadb_and_back() {
+    let app = spawn_with(
+        |cli| cli.persistence = Some("file".into()),
+        |_| String::new(),
+    )
+    .await;
+    let dir = app.stop().await;
+    let files = |data: &str| Cli {
+        persistence: Some("file".into()),
+        data_dir: Some(dir.path().join(data)),
+        ..Cli::default()
+    };
+    let settings = gproxy::load(files("data")).expect("settings");
+    let bundle = gproxy::app::export(&settings).await.expect("export");
+    assert!(
+        bundle.contains(UP_OPENAI) && bundle.contains(ALICE),
+        "secrets included"
+    );
+    let file = dir.path().join("bundle.toml");
+    std::fs::write(&file, &bundle).expect("write");
+
+    let name = unique();
+    run(Command::new("mariadb").args([
+        "-h",
+        "127.0.0.1",
+        "-uroot",
+        "-e",
+        &format!("CREATE DATABASE {name}"),
+    ]));
+    let maria = gproxy::load(Cli {
+        dsn: Some(format!("mysql://root@127.0.0.1:3306/{name}")),
+        data_dir: Some(dir.path().join("maria")),
+        ..Cli::default()
+    })
+    .expect("settings");
+    gproxy::app::import(&maria, &file, false)
+        .await
+        .expect("import into MariaDB");
+    assert_eq!(gproxy::app::export(&maria).await.expect("export"), bundle);
+
+    let back = gproxy::load(files("again")).expect("settings");
+    gproxy::app::import(&back, &file, false)
+        .await
+        .expect("import into new files");
+    assert_eq!(gproxy::app::export(&back).await.expect("export"), bundle);
+}
