@@ -1,6 +1,7 @@
 //! The write path's sustained throughput: records pushed through the [`WriteQueue`] (default
-//! sizing: 4,096 queued, batches of up to 1,024 gathered for 25 ms) into a real store, as fast
-//! as the store takes them. Each simulated request makes three records (usage, downstream
+//! sizing: 4,096 queued, batches of up to 1,024 gathered for 25 ms; each batch journaled while
+//! its transaction runs, as the server does) into a real store, as fast as the store takes
+//! them. Each simulated request makes three records (usage, downstream
 //! and upstream log entries, bodies off), as the gateway writes them.
 //!
 //! `cargo run --release -p gproxy-storage --example write_path -- BACKEND TARGET [REQUESTS]`
@@ -82,12 +83,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("unknown backend {other}").into()),
     };
     let (tracker, cancel) = (TaskTracker::new(), CancellationToken::new());
-    let queue = WriteQueue::start(
+    let spill_dir = std::env::temp_dir().join(format!("gproxy-write-path-{}", std::process::id()));
+    std::fs::create_dir_all(&spill_dir)?;
+    let queue = WriteQueue::start_with_spill(
         Arc::clone(&store),
         QueueConfig::default(),
+        &spill_dir.join("spill.jsonl"),
         &tracker,
         cancel.clone(),
-    );
+    )?;
     let start = Instant::now();
     for i in 0..requests {
         for record in records(i) {
@@ -99,6 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     cancel.cancel();
     tracker.close();
     tracker.wait().await;
+    std::fs::remove_dir_all(&spill_dir)?;
     let stored = store.recent_usages(requests as u64 + 1).await?.len();
     if stored != requests {
         return Err(format!("{stored} usage rows stored of {requests}").into());

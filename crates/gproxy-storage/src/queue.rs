@@ -95,6 +95,8 @@ impl WriteQueue {
 
     /// Like [`WriteQueue::start`], with batches the database refuses spilled to the file
     /// at `spill` and replayed from it when the database is back (and at the next start).
+    /// Each batch is journaled beside it (`journal.jsonl`) while its transaction runs; a
+    /// batch an earlier run left there (killed mid-commit) joins the spill.
     pub fn start_with_spill(
         store: Arc<dyn Store>,
         config: QueueConfig,
@@ -102,17 +104,32 @@ impl WriteQueue {
         tracker: &TaskTracker,
         cancel: CancellationToken,
     ) -> std::io::Result<WriteQueue> {
-        let spill = Spill::open(spill)?;
-        Ok(Self::spawn(store, config, Some(spill), tracker, cancel))
+        let mut journal = Spill::open_journal(&spill.with_file_name("journal.jsonl"))?;
+        let mut spill = Spill::open(spill)?;
+        let moved = journal.move_into(&mut spill)?;
+        if moved > 0 {
+            tracing::info!(
+                records = moved,
+                "records of a write cut short by the last exit will be replayed"
+            );
+        }
+        Ok(Self::spawn(
+            store,
+            config,
+            Some((spill, journal)),
+            tracker,
+            cancel,
+        ))
     }
 
     fn spawn(
         store: Arc<dyn Store>,
         config: QueueConfig,
-        spill: Option<Spill>,
+        files: Option<(Spill, Spill)>,
         tracker: &TaskTracker,
         cancel: CancellationToken,
     ) -> WriteQueue {
+        let (spill, journal) = files.unzip();
         let status = Arc::new(QueueStatus::default());
         if let Some(spill) = &spill {
             status.spilled.store(spill.pending(), Ordering::Relaxed);
@@ -123,6 +140,7 @@ impl WriteQueue {
         let writer = Writer {
             store,
             spill,
+            journal,
             status: Arc::clone(&status),
             retry_at: None,
             backoff: FIRST_BACKOFF,
@@ -269,6 +287,8 @@ const SHUTDOWN_ATTEMPTS: u32 = 5;
 struct Writer {
     store: Arc<dyn Store>,
     spill: Option<Spill>,
+    /// The batch whose transaction is running, should the process die meanwhile.
+    journal: Option<Spill>,
     status: Arc<QueueStatus>,
     /// When the database may be tried again (`None`: it took the last write).
     retry_at: Option<Instant>,
@@ -316,11 +336,13 @@ impl Writer {
         loop {
             attempts += 1;
             if !self.spilling() && self.retry_at.is_none_or(|at| at <= Instant::now()) {
+                self.journal(Some(batch.as_slice()));
                 let written = tokio::time::timeout(WRITE_TIMEOUT, self.store.write_records(batch))
                     .await
                     .unwrap_or_else(|_| Err(StoreError::Db("the write timed out".into())));
                 match written {
                     Ok(()) => {
+                        self.journal(None);
                         self.succeeded();
                         break;
                     }
@@ -334,6 +356,7 @@ impl Writer {
                             .spilled
                             .store(spill.pending(), Ordering::Relaxed);
                         self.status.degraded.store(true, Ordering::Relaxed);
+                        self.journal(None);
                         break;
                     }
                     Err(err) => tracing::error!(
@@ -357,6 +380,23 @@ impl Writer {
             self.retry_at = None;
         }
         batch.clear();
+    }
+
+    /// Journals `batch` before its transaction (once: a retry finds it there), or clears the
+    /// journal (`None`) once the batch is stored or spilled. A journal that cannot be
+    /// written is reported; the write goes on without it.
+    fn journal(&mut self, batch: Option<&[Record]>) {
+        let Some(journal) = &mut self.journal else {
+            return;
+        };
+        let done = match batch {
+            Some(batch) if journal.pending() == 0 => journal.append(batch),
+            Some(_) => Ok(()),
+            None => journal.clear(),
+        };
+        if let Err(err) = done {
+            tracing::warn!(path = %journal.path().display(), error = %err, "cannot write the record journal");
+        }
     }
 
     /// Replays spilled batches, in order, while the database takes them (at most

@@ -3,6 +3,11 @@
 //! back the queue replays the lines in order through [`crate::Store::replay_records`], which
 //! skips records already stored, and empties the file once every line is replayed. A
 //! restart finds a non-empty file and replays it first.
+//!
+//! The same format serves as the write journal: each batch is written there (without a
+//! sync: it guards against the process dying, not the machine) before its transaction
+//! starts, and cleared once the transaction commits, so a kill -9 mid-commit loses nothing;
+//! at the next start a batch left in the journal moves to the spill and is replayed.
 
 use crate::model::Record;
 use std::fs::{File, OpenOptions};
@@ -18,12 +23,23 @@ pub struct Spill {
     offset: u64,
     /// Records appended and not yet replayed.
     pending: u64,
+    /// Sync every append and clear to disk (the spill); the journal does not.
+    durable: bool,
 }
 
 impl Spill {
     /// Opens (creating, owner-only) the spill file at `path`, counting what an earlier run
     /// left in it. A torn last line (a crash mid-append) is cut off.
     pub fn open(path: &Path) -> std::io::Result<Spill> {
+        Self::open_with(path, true)
+    }
+
+    /// Opens the write journal at `path`: like [`Spill::open`], without syncing.
+    pub fn open_journal(path: &Path) -> std::io::Result<Spill> {
+        Self::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, durable: bool) -> std::io::Result<Spill> {
         let mut options = OpenOptions::new();
         options.read(true).append(true).create(true);
         #[cfg(unix)]
@@ -34,6 +50,7 @@ impl Spill {
             file,
             offset: 0,
             pending: 0,
+            durable,
         };
         let mut whole = 0u64;
         let mut reader = BufReader::new(spill.file.try_clone()?);
@@ -71,7 +88,9 @@ impl Spill {
         let mut line = serde_json::to_vec(batch).map_err(std::io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)?;
-        self.file.sync_data()?;
+        if self.durable {
+            self.file.sync_data()?;
+        }
         self.pending += batch.len() as u64;
         Ok(())
     }
@@ -104,7 +123,9 @@ impl Spill {
     /// Empties the file: every line is replayed (or unreadable).
     pub fn clear(&mut self) -> std::io::Result<()> {
         self.file.set_len(0)?;
-        self.file.sync_data()?;
+        if self.durable {
+            self.file.sync_data()?;
+        }
         self.offset = 0;
         self.pending = 0;
         Ok(())
@@ -119,6 +140,21 @@ impl Spill {
             self.clear()?;
         }
         Ok(())
+    }
+}
+
+impl Spill {
+    /// Moves every batch left here into `to` (in order) and empties this file; returns how
+    /// many records moved.
+    pub fn move_into(&mut self, to: &mut Spill) -> std::io::Result<u64> {
+        let mut moved = 0;
+        while let Some((batch, next)) = self.peek()? {
+            to.append(&batch)?;
+            moved += batch.len() as u64;
+            self.consumed(batch.len(), next)?;
+        }
+        self.clear()?;
+        Ok(moved)
     }
 }
 
@@ -161,6 +197,27 @@ mod tests {
         assert!(spill.peek().expect("peek").is_none());
         assert_eq!(spill.pending(), 0);
         assert_eq!(std::fs::metadata(&path).expect("meta").len(), 0);
+    }
+
+    #[test]
+    fn a_journal_left_by_a_crash_moves_into_the_spill() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut journal = Spill::open_journal(&dir.path().join("journal.jsonl")).expect("open");
+        journal.append(&[usage("a")]).expect("append");
+        journal.append(&[usage("b"), usage("c")]).expect("append");
+        drop(journal);
+        let mut journal = Spill::open_journal(&dir.path().join("journal.jsonl")).expect("reopen");
+        let mut spill = Spill::open(&dir.path().join("spill.jsonl")).expect("open");
+        spill.append(&[usage("z")]).expect("append");
+        assert_eq!(journal.move_into(&mut spill).expect("move"), 3);
+        assert_eq!(journal.pending(), 0);
+        assert!(journal.peek().expect("peek").is_none());
+        let mut all = Vec::new();
+        while let Some((batch, next)) = spill.peek().expect("peek") {
+            all.extend(batch.clone());
+            spill.consumed(batch.len(), next).expect("consumed");
+        }
+        assert_eq!(all, vec![usage("z"), usage("a"), usage("b"), usage("c")]);
     }
 
     #[test]

@@ -198,6 +198,13 @@ async fn records_survive_an_outage(admin_url: &str, target: &'static str) {
         std::fs::metadata(&spill).expect("spill").len() > 0,
         "kept for the next start"
     );
+    assert_eq!(
+        std::fs::metadata(dir.path().join("journal.jsonl"))
+            .expect("journal")
+            .len(),
+        0,
+        "a spilled batch leaves the journal"
+    );
     relay.restore();
     let (tracker, cancel) = (TaskTracker::new(), CancellationToken::new());
     let queue =
@@ -223,4 +230,49 @@ async fn mysql_records_survive_an_outage() {
     let admin = std::env::var("GPROXY_TEST_MYSQL_URL")
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
     records_survive_an_outage(&admin, "127.0.0.1:3306").await;
+}
+
+/// A process killed mid-commit leaves its batch in the journal: the next start replays it,
+/// storing what the cut transaction did not and nothing twice.
+#[tokio::test]
+async fn a_batch_left_in_the_journal_is_replayed_at_start() {
+    let db = crate::backends::sqlite().await;
+    let store = Arc::clone(&db.store);
+    store
+        .write_records(&[usage(1)])
+        .await
+        .expect("committed before the kill");
+    let dir = tempfile::tempdir().expect("dir");
+    let spill = dir.path().join("spill.jsonl");
+    let line = serde_json::to_string(&[usage(1), usage(2), upstream(2)]).expect("json");
+    std::fs::write(dir.path().join("journal.jsonl"), format!("{line}\n")).expect("journal");
+
+    let (tracker, cancel) = (TaskTracker::new(), CancellationToken::new());
+    let config = QueueConfig::default();
+    let queue =
+        WriteQueue::start_with_spill(Arc::clone(&store), config, &spill, &tracker, cancel.clone())
+            .expect("queue");
+    wait_for("the replay", || queue.status().spilled() == 0).await;
+    queue.push(usage(3)).await;
+    queue.flush().await;
+    let mut ids: Vec<String> = store
+        .recent_usages(10)
+        .await
+        .expect("usages")
+        .into_iter()
+        .map(|u| u.request_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["req-1", "req-2", "req-3"]);
+    assert_eq!(store.recent_upstream(10).await.expect("up").len(), 1);
+    assert_eq!(
+        std::fs::metadata(dir.path().join("journal.jsonl"))
+            .expect("journal")
+            .len(),
+        0,
+        "the journal is empty between batches"
+    );
+    cancel.cancel();
+    tracker.close();
+    tracker.wait().await;
 }
