@@ -113,7 +113,9 @@ impl std::fmt::Debug for ProviderFile {
     }
 }
 
-/// `[[models]]`; prices are decimal numbers in the file and kept as exact decimal text.
+/// `[[models]]`; prices (USD, per million tokens or per call) are decimal numbers or strings
+/// in the file and kept as exact decimal text. The `_per_million` names of earlier seeds are
+/// read as the `_per_mtok` ones.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelFile {
@@ -123,10 +125,14 @@ pub struct ModelFile {
     #[serde(default = "yes")]
     pub enabled: bool,
     pub price_each_call: Option<toml::Value>,
-    pub price_input_per_million: Option<toml::Value>,
-    pub price_output_per_million: Option<toml::Value>,
-    pub price_cache_read_per_million: Option<toml::Value>,
-    pub price_cache_write_per_million: Option<toml::Value>,
+    #[serde(alias = "price_input_per_million")]
+    pub price_input_per_mtok: Option<toml::Value>,
+    #[serde(alias = "price_output_per_million")]
+    pub price_output_per_mtok: Option<toml::Value>,
+    #[serde(alias = "price_cache_read_per_million")]
+    pub price_cache_read_per_mtok: Option<toml::Value>,
+    #[serde(alias = "price_cache_write_per_million")]
+    pub price_cache_write_per_mtok: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -29,13 +29,17 @@ pub fn password_hash(password: &str) -> Result<String, String> {
 }
 
 /// A TOML price (number or decimal string) as exact decimal text.
+/// A price as exact decimal text: a TOML integer, float or string holding a non-negative
+/// amount of USD with at most 9 decimal places.
 fn price(v: &toml::Value) -> Result<String, String> {
-    match v {
-        toml::Value::Integer(i) => Ok(i.to_string()),
-        toml::Value::Float(f) if f.is_finite() && *f >= 0.0 => Ok(f.to_string()),
-        toml::Value::String(s) if s.parse::<f64>().is_ok_and(|f| f >= 0.0) => Ok(s.clone()),
-        _ => Err("must be a non-negative number".into()),
-    }
+    let text = match v {
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) if f.is_finite() => f.to_string(),
+        toml::Value::String(s) => s.clone(),
+        _ => return Err("must be a non-negative amount of USD".into()),
+    };
+    let money: gproxy_server::billing::Money = text.parse().map_err(|e| format!("{e}"))?;
+    Ok(money.to_string())
 }
 
 /// Validates the seed file and converts it.
@@ -97,16 +101,10 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
         let mut pricing = Map::new();
         for (name, v) in [
             ("price_each_call", &m.price_each_call),
-            ("price_input_per_million", &m.price_input_per_million),
-            ("price_output_per_million", &m.price_output_per_million),
-            (
-                "price_cache_read_per_million",
-                &m.price_cache_read_per_million,
-            ),
-            (
-                "price_cache_write_per_million",
-                &m.price_cache_write_per_million,
-            ),
+            ("price_input_per_mtok", &m.price_input_per_mtok),
+            ("price_output_per_mtok", &m.price_output_per_mtok),
+            ("price_cache_read_per_mtok", &m.price_cache_read_per_mtok),
+            ("price_cache_write_per_mtok", &m.price_cache_write_per_mtok),
         ] {
             if let Some(v) = v {
                 let text = price(v).map_err(|e| here(format!("{name}: {e}")))?;

@@ -6,6 +6,8 @@
 //! - [`routes`]: the router; each route names its protocol and operation.
 //! - [`auth`]: the client key from any of the four places SDKs send it, matched by digest.
 //! - [`proxy`]: the engine (resolve → permission → dispatch → forward → relay → records).
+//! - [`billing`]: exact money, model prices (configured or bundled) and what a request's
+//!   tokens cost; every usage record carries its cost.
 //! - [`snapshot`]: the in-memory control plane the request path reads; [`state`] holds it
 //!   in an `ArcSwap` with the store, write queue and upstream client.
 //! - [`health`]: credential health restored at start-up and persisted off the request
@@ -16,6 +18,7 @@
 //! - [`server`]: building the state and serving with graceful shutdown.
 
 pub mod auth;
+pub mod billing;
 pub mod config;
 pub mod error;
 pub mod glob;

@@ -2,6 +2,7 @@
 //! users, permissions, aliases, models), built from the store and swapped atomically on
 //! change so no request ever awaits the database.
 
+use crate::billing::ModelPrice;
 use crate::glob;
 use gproxy_channels::{ChannelKind, ChannelSettings, Credential, CredentialPool};
 use gproxy_storage::model::ControlPlane;
@@ -94,6 +95,8 @@ pub struct Snapshot {
     /// Route name -> route (members on disabled providers left out).
     routes: HashMap<String, Arc<Route>>,
     models: Vec<ModelEntry>,
+    /// (provider name, upstream model id) -> the prices its model row sets.
+    prices: HashMap<(String, String), ModelPrice>,
     users: HashMap<i64, UserEntry>,
     user_ids: HashMap<String, i64>,
     /// Key digest -> key.
@@ -143,6 +146,19 @@ impl Snapshot {
                     credentials: CredentialPool::new(creds),
                 }),
             );
+        }
+        for m in &cp.models {
+            let Some(name) = snap.live_provider_name(m.provider_id) else {
+                continue;
+            };
+            let pricing: serde_json::Value = serde_json::from_str(&m.pricing).unwrap_or_default();
+            let price = ModelPrice::from_fields(&pricing).map_err(|e| SnapshotError::Provider {
+                name: name.clone(),
+                message: format!("model `{}`: {e}", m.model_id),
+            })?;
+            if let Some(price) = price {
+                snap.prices.insert((name, m.model_id.clone()), price);
+            }
         }
         for m in cp.models.iter().filter(|m| m.enabled) {
             if let Some(name) = snap.live_provider_name(m.provider_id) {
@@ -271,6 +287,15 @@ impl Snapshot {
 
     pub fn provider(&self, name: &str) -> Option<&Arc<Provider>> {
         self.providers.get(name)
+    }
+
+    /// What `model` costs on `provider`: its model row's prices, else the bundled list
+    /// price for the provider's channel, else `None` (unpriced).
+    pub fn price(&self, provider: &Provider, model: &str) -> Option<ModelPrice> {
+        self.prices
+            .get(&(provider.name.clone(), model.to_owned()))
+            .copied()
+            .or_else(|| crate::billing::bundled::price(provider.kind, model))
     }
 
     /// `(provider, upstream model id)` an alias stands for.

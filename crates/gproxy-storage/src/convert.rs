@@ -32,6 +32,7 @@ pub(crate) fn usage_row(id: i64, u: &UsageRecord) -> UsageRow {
         cache_write_tokens: u.cache_write_tokens,
         reasoning_tokens: u.reasoning_tokens,
         estimated: u.estimated,
+        cost_nano: u.cost_nano,
     }
 }
 

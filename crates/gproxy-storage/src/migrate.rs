@@ -31,6 +31,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "schema_migrations tracker",
     },
+    Migration {
+        version: 5,
+        name: "usages.cost_nano",
+    },
 ];
 
 /// The version this build's schema is at once every migration is applied.

@@ -263,6 +263,8 @@ pub struct UsageRecord {
     pub reasoning_tokens: i64,
     /// Some counts are the gateway's estimate, not the upstream's report.
     pub estimated: bool,
+    /// What the tokens cost, in nano-USD; `None` when the model has no price.
+    pub cost_nano: Option<i64>,
 }
 
 /// A downstream request log entry (`downstream_requests`).

@@ -96,6 +96,10 @@ async fn stream_usage_is_read_from_the_events() {
         ),
         (135, 40, 30, 5)
     );
+    // Claude Sonnet 4.5 at the bundled list prices, by hand: 100 uncached input × $3 + 30
+    // cache reads × $0.30 + 5 cache writes × $3.75 + 40 output × $15, per million tokens =
+    // 927.75 µUSD.
+    assert_eq!(u.cost_nano, Some(927_750));
 
     app.mock.push(Reply::text("a b").with_usage(MockUsage {
         input: 8,
@@ -122,6 +126,60 @@ async fn stream_usage_is_read_from_the_events() {
             u.reasoning_tokens
         ),
         ("stream_generate_content", 8, 8, 3)
+    );
+    // Gemini 2.5 Flash at $0.30 / $2.50: 8 × 0.30 + 8 × 2.50 (reasoning billed as output).
+    assert_eq!(u.cost_nano, Some(22_400));
+}
+
+/// A model row's prices beat the bundled table (`price_each_call = 0` in the standard seed
+/// makes gpt-4.1 free by the operator's word), every token class and the per-call price
+/// count, and a model with no price anywhere leaves the cost unknown, never zero.
+#[tokio::test]
+async fn every_usage_record_carries_its_cost() {
+    let app = spawn_with_seed(|_| {
+        "[[models]]\nprovider_name = \"anthropic-main\"\nmodel_id = \"claude-opus-4-5\"\n\
+         price_input_per_mtok = \"10\"\nprice_output_per_mtok = 20\n\
+         price_cache_read_per_mtok = 1.5\nprice_each_call = \"0.001\"\n"
+            .into()
+    })
+    .await;
+    app.mock.push(Reply::text("priced").with_usage(MockUsage {
+        input: 1_000,
+        output: 100,
+        cache_read: 2_000,
+        cache_write: 0,
+        reasoning: 0,
+    }));
+    let resp = app
+        .post(
+            "/anthropic-main/v1/messages",
+            ALICE,
+            json!({"model": "claude-opus-4-5", "max_tokens": 64, "messages": []}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    // 1,000 uncached × $10 + 2,000 cache reads × $1.5 + 100 output × $20, per million, plus
+    // $0.001 a call: $0.01 + $0.003 + $0.002 + $0.001.
+    assert_eq!(app.wait_usages(1).await[0].cost_nano, Some(16_000_000));
+
+    for model in ["gpt-4.1", "gpt-unlisted-model"] {
+        let resp = app
+            .post(
+                "/v1/chat/completions",
+                ALICE,
+                json!({"model": format!("openai-main/{model}"), "messages": []}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{model}");
+    }
+    let rows = app.wait_usages(3).await;
+    assert_eq!(
+        (rows[1].model.as_str(), rows[1].cost_nano),
+        ("gpt-4.1", Some(0))
+    );
+    assert_eq!(
+        (rows[0].model.as_str(), rows[0].cost_nano),
+        ("gpt-unlisted-model", None)
     );
 }
 

@@ -517,7 +517,8 @@ pub(crate) async fn forward_and_respond(
         model.unwrap_or_default(),
         plan.stream,
         body,
-    );
+    )
+    .priced(model.and_then(|m| state.snapshot().price(provider, m)));
     let fwd = match forward::send(state, ctx, call).await {
         Ok(fwd) if ctx.fallback && fwd.retryable => {
             // Nothing reached the client: the route's next member takes the call.

@@ -5,6 +5,7 @@
 //! closed request").
 
 use super::estimate;
+use crate::billing::{ModelPrice, Tokens};
 use crate::snapshot::Principal;
 use bytes::Bytes;
 use gproxy_protocol::{Endpoint, Usage};
@@ -145,6 +146,8 @@ pub struct UsageSink {
     /// Where estimates run (a blocking pool: tokenizing is CPU work); shutdown waits for
     /// them before the record queue's last flush.
     estimates: TaskTracker,
+    /// What the model costs; `None` leaves the record's cost unknown (never zero).
+    price: Option<ModelPrice>,
 }
 
 /// Where a usage record goes and what it may need for an estimate.
@@ -183,7 +186,14 @@ impl UsageSink {
             started: ctx.started,
             request,
             estimates: target.estimates,
+            price: None,
         }
+    }
+
+    /// Prices the record: its cost is computed from `price` when it is written.
+    pub fn priced(mut self, price: Option<ModelPrice>) -> Self {
+        self.price = price;
+        self
     }
 
     /// Drops the record unwritten: the call moved on to another route member, whose record
@@ -308,6 +318,15 @@ impl UsageSink {
         r.cache_read_tokens = tokens(u.cache_read_tokens);
         r.cache_write_tokens = tokens(u.cache_write_tokens);
         r.reasoning_tokens = tokens(u.reasoning_tokens);
+        r.cost_nano = self.price.map(|p| {
+            p.cost(&Tokens {
+                input: u.input_tokens,
+                output: u.output_tokens,
+                cache_read: u.cache_read_tokens,
+                cache_write: u.cache_write_tokens,
+            })
+            .nanos()
+        });
         Some((queue, Record::Usage(r)))
     }
 }

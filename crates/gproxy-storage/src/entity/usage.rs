@@ -36,6 +36,10 @@ pub struct Model {
     #[sea_orm(default_value = false)]
     #[serde(default)]
     pub estimated: bool,
+    /// What the tokens cost in nano-USD (10⁻⁹ USD), computed from the model's prices when
+    /// the record was made; `None` when the model had no price.
+    #[serde(default)]
+    pub cost_nano: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

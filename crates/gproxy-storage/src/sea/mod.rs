@@ -37,9 +37,13 @@ use secrecy::SecretString;
 pub const SCHEMA_VERSION: i64 = crate::migrate::LATEST;
 
 impl From<sea_orm::DbErr> for StoreError {
-    /// SQLite's lock refusals (`SQLITE_BUSY` and its extended codes) become
-    /// [`StoreError::Busy`]; everything else [`StoreError::Db`] with the driver's message.
+    /// A unique violation becomes [`StoreError::Conflict`], SQLite's lock refusals
+    /// (`SQLITE_BUSY` and its extended codes) [`StoreError::Busy`], everything else
+    /// [`StoreError::Db`] with the driver's message.
     fn from(e: sea_orm::DbErr) -> Self {
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(what)) = e.sql_err() {
+            return StoreError::Conflict(format!("a unique value is taken: {what}"));
+        }
         let text = e.to_string();
         if text.contains("database is locked")
             || text.contains("(code: 5)")

@@ -94,6 +94,8 @@ pub fn usage(i: i64) -> Record {
         complete: true,
         input_tokens: i,
         output_tokens: 2 * i,
+        // An odd record is unpriced: its cost stays unknown.
+        cost_nano: (i % 2 == 0).then_some(1_000_000_007 * i),
         ..Default::default()
     })
 }
@@ -253,8 +255,21 @@ pub async fn added_keys_are_found_by_digest(db: TestDb) {
     let key = cp.keys.iter().find(|k| k.id == id).expect("new key");
     assert_eq!(key.digest, key_digest("sk-alice-2"));
     assert_eq!(key.label.as_deref(), Some("login"));
-    let dup = db.store.add_user_key(uid, "sk-alice-2", None).await;
-    assert!(dup.is_err(), "digests are unique");
+    let dup = db
+        .store
+        .add_user_key(uid, "sk-alice-2", None)
+        .await
+        .expect_err("digests are unique");
+    assert!(
+        matches!(dup, gproxy_storage::StoreError::Conflict(_)),
+        "a clear conflict: {dup:?}"
+    );
+    assert!(!dup.to_string().contains("sk-alice-2"), "{dup}");
+    assert_eq!(
+        db.store.load().await.expect("load").keys.len(),
+        cp.keys.len(),
+        "nothing added"
+    );
 }
 
 pub async fn records_batch_and_drain_on_shutdown(db: TestDb) {
@@ -303,6 +318,11 @@ pub async fn records_batch_and_drain_on_shutdown(db: TestDb) {
     assert_eq!(usages.len(), 30);
     assert_eq!(usages[0].request_id, "req-29", "newest first");
     assert_eq!(usages[0].output_tokens, 58);
+    assert_eq!(
+        (usages[0].cost_nano, usages[1].cost_nano),
+        (None, Some(28_000_000_196)),
+        "costs exact to the nano-USD, unknown ones kept unknown"
+    );
     assert_eq!(
         store.recent_downstream(10).await.expect("down")[0].path,
         "/v1/chat/completions"
