@@ -35,6 +35,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 5,
         name: "usages.cost_nano",
     },
+    Migration {
+        version: 6,
+        name: "rate_limits, quotas",
+    },
 ];
 
 /// The version this build's schema is at once every migration is applied.

@@ -8,9 +8,10 @@ use serde_json::Value;
 pub use crate::entity::{
     alias::Model as AliasRow, audit_log::Model as AuditRow,
     downstream_request::Model as DownstreamRow, provider::Model as ProviderRow,
-    provider_model::Model as ModelRow, route::Model as RouteRow,
-    route_member::Model as RouteMemberRow, route_permission::Model as PermissionRow,
-    upstream_request::Model as UpstreamRow, usage::Model as UsageRow, user::Model as UserRow,
+    provider_model::Model as ModelRow, quota::Model as QuotaRow, rate_limit::Model as RateLimitRow,
+    route::Model as RouteRow, route_member::Model as RouteMemberRow,
+    route_permission::Model as PermissionRow, upstream_request::Model as UpstreamRow,
+    usage::Model as UsageRow, user::Model as UserRow,
 };
 
 /// A provider to import; its `Debug` leaves the credentials out.
@@ -171,6 +172,27 @@ pub struct SeedPermission {
     pub model_pattern: String,
 }
 
+/// A rate limit to import (each ceiling optional).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedRateLimit {
+    pub user_name: String,
+    pub model_pattern: String,
+    pub rpm: Option<i64>,
+    pub rpd: Option<i64>,
+    pub tpm: Option<i64>,
+    pub tpd: Option<i64>,
+}
+
+/// A user's USD quota to import, in nano-USD.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedQuota {
+    pub user_name: String,
+    pub limit_nano: i64,
+    pub used_nano: i64,
+    /// `none`, `daily` or `monthly`.
+    pub period: String,
+}
+
 /// Everything a seed config imports. Import is an upsert by name: providers, models,
 /// aliases and users that exist are updated, their credentials and permissions replaced.
 #[derive(Clone, Debug, Default)]
@@ -181,6 +203,10 @@ pub struct Seed {
     pub routes: Vec<SeedRoute>,
     pub users: Vec<SeedUser>,
     pub permissions: Vec<SeedPermission>,
+    /// Replace the named users' rate limits.
+    pub rate_limits: Vec<SeedRateLimit>,
+    /// Upsert by user.
+    pub quotas: Vec<SeedQuota>,
 }
 
 /// A provider credential with its secret opened.
@@ -237,6 +263,8 @@ pub struct ControlPlane {
     pub users: Vec<UserRow>,
     pub keys: Vec<KeyRecord>,
     pub permissions: Vec<PermissionRow>,
+    pub rate_limits: Vec<RateLimitRow>,
+    pub quotas: Vec<QuotaRow>,
 }
 
 /// A usage record to persist (`usages`).

@@ -9,6 +9,8 @@ pub mod downstream_request;
 pub mod instance_setting;
 pub mod provider;
 pub mod provider_model;
+pub mod quota;
+pub mod rate_limit;
 pub mod route;
 pub mod route_member;
 pub mod route_permission;

@@ -210,6 +210,8 @@ impl FileStore {
             users: t.users.clone(),
             keys,
             permissions: t.route_permissions.clone(),
+            rate_limits: t.rate_limits.clone(),
+            quotas: t.quotas.clone(),
         };
         cp.providers.sort_by_key(|r| r.id);
         cp.credentials.sort_by_key(|r| r.id);
@@ -220,6 +222,8 @@ impl FileStore {
         cp.users.sort_by_key(|r| r.id);
         cp.keys.sort_by_key(|r| r.id);
         cp.permissions.sort_by_key(|r| r.id);
+        cp.rate_limits.sort_by_key(|r| r.id);
+        cp.quotas.sort_by_key(|r| r.id);
         Ok(cp)
     }
 

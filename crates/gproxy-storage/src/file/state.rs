@@ -5,7 +5,8 @@
 use super::table::{self, Staged};
 use crate::entity::{credential, credential_status, instance_setting, user_key};
 use crate::model::{
-    AliasRow, ModelRow, PermissionRow, ProviderRow, RouteMemberRow, RouteRow, UserRow,
+    AliasRow, ModelRow, PermissionRow, ProviderRow, QuotaRow, RateLimitRow, RouteMemberRow,
+    RouteRow, UserRow,
 };
 use crate::store::StoreError;
 use std::path::Path;
@@ -58,6 +59,8 @@ tables! {
     routes: RouteRow => "routes.json",
     route_members: RouteMemberRow => "route_members.json",
     route_permissions: PermissionRow => "route_permissions.json",
+    rate_limits: RateLimitRow => "rate_limits.json",
+    quotas: QuotaRow => "quotas.json",
     instance_settings: instance_setting::Model => "instance_settings.json",
 }
 

@@ -14,8 +14,8 @@ mod seed;
 pub use options::DbOptions;
 
 use crate::entity::{
-    alias, credential, credential_status, downstream_request, provider, provider_model, route,
-    route_member, route_permission, upstream_request, usage, user, user_key,
+    alias, credential, credential_status, downstream_request, provider, provider_model, quota,
+    rate_limit, route, route_member, route_permission, upstream_request, usage, user, user_key,
 };
 use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow,
@@ -186,6 +186,14 @@ impl Store for SeaStore {
             users: user::Entity::find().all(&self.db).await?,
             keys,
             permissions: route_permission::Entity::find().all(&self.db).await?,
+            rate_limits: rate_limit::Entity::find()
+                .order_by_asc(rate_limit::Column::Id)
+                .all(&self.db)
+                .await?,
+            quotas: quota::Entity::find()
+                .order_by_asc(quota::Column::Id)
+                .all(&self.db)
+                .await?,
         })
     }
 

@@ -7,8 +7,8 @@
 use super::{SeaStore, now_ms};
 use crate::entity::{
     alias, audit_log, credential, credential_status, downstream_request, instance_setting,
-    provider, provider_model, route, route_member, route_permission, schema_migration,
-    upstream_request, usage, user, user_key,
+    provider, provider_model, quota, rate_limit, route, route_member, route_permission,
+    schema_migration, upstream_request, usage, user, user_key,
 };
 use crate::migrate::{self, LATEST, MigrationState};
 use crate::store::StoreError;
@@ -124,6 +124,8 @@ impl SeaStore {
             .register(route::Entity)
             .register(route_member::Entity)
             .register(route_permission::Entity)
+            .register(rate_limit::Entity)
+            .register(quota::Entity)
             .register(audit_log::Entity)
             .register(usage::Entity)
             .register(downstream_request::Entity)

@@ -79,6 +79,7 @@ pub fn seed() -> Seed {
             provider_name: Some("openai-main".into()),
             model_pattern: "gpt-*".into(),
         }],
+        ..Seed::default()
     }
 }
 
