@@ -1,9 +1,10 @@
 //! `gproxy export`: the control plane as one TOML bundle in the seed format (providers with
 //! their credentials, models with prices, aliases, routes, users with their keys and
-//! password hashes, permissions), secrets included, so `gproxy import` of it into an empty
-//! database of any backend reproduces the same state.
+//! password hashes, permissions, rate limits, quotas with exact amounts), secrets included,
+//! so `gproxy import` of it into an empty database of any backend reproduces the same state.
 
 use anyhow::Context;
+use gproxy_server::billing::Money;
 use gproxy_storage::model::ControlPlane;
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -43,6 +44,15 @@ fn s(v: &str) -> Option<Toml> {
 
 fn b(v: bool) -> Option<Toml> {
     Some(Toml::Boolean(v))
+}
+
+fn int(v: Option<i64>) -> Option<Toml> {
+    v.map(Toml::Integer)
+}
+
+/// An amount in nano-USD as its exact decimal string (a TOML float could round it).
+fn usd(nanos: i64) -> Option<Toml> {
+    s(&Money::from_nanos(nanos).to_string())
 }
 
 /// The seed-format TOML of `cp`.
@@ -168,6 +178,26 @@ pub fn to_toml(cp: &ControlPlane) -> anyhow::Result<String> {
             ("model_pattern", s(&p.model_pattern)),
         ]));
     }
+    let mut rate_limits = Vec::new();
+    for r in &cp.rate_limits {
+        rate_limits.push(table([
+            ("user_name", s(&user_name(r.user_id)?)),
+            ("model_pattern", s(&r.model_pattern)),
+            ("rpm", int(r.rpm)),
+            ("rpd", int(r.rpd)),
+            ("tpm", int(r.tpm)),
+            ("tpd", int(r.tpd)),
+        ]));
+    }
+    let mut quotas = Vec::new();
+    for q in &cp.quotas {
+        quotas.push(table([
+            ("user_name", s(&user_name(q.user_id)?)),
+            ("quota", usd(q.limit_nano)),
+            ("cost_used", usd(q.used_nano)),
+            ("period", s(&q.period)),
+        ]));
+    }
     let mut root = Table::new();
     for (name, rows) in [
         ("providers", providers),
@@ -176,6 +206,8 @@ pub fn to_toml(cp: &ControlPlane) -> anyhow::Result<String> {
         ("routes", routes),
         ("users", users),
         ("permissions", permissions),
+        ("rate_limits", rate_limits),
+        ("quotas", quotas),
     ] {
         if !rows.is_empty() {
             root.insert(name.to_owned(), Toml::Array(rows));

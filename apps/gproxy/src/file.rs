@@ -208,20 +208,33 @@ pub struct FilePermissionFile {
     pub provider_name: Option<String>,
 }
 
+/// `[[rate_limits]]`: ceilings for one user on the models `model_pattern` matches (`*`
+/// when left out). Tokens are input + output; `total_tokens` is the reference's name for
+/// tokens per day (`tpd`), so giving both is refused.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitFile {
     pub user_name: String,
-    pub model_pattern: Option<String>,
+    #[serde(default = "any_model")]
+    pub model_pattern: String,
     pub rpm: Option<u64>,
     pub rpd: Option<u64>,
+    pub tpm: Option<u64>,
+    pub tpd: Option<u64>,
     pub total_tokens: Option<u64>,
 }
 
+fn any_model() -> String {
+    "*".into()
+}
+
+/// `[[quotas]]`: a user's USD budget. Amounts are decimal numbers or strings, kept exact;
+/// `period` is `none` (the default: a fixed budget), `daily` or `monthly`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaFile {
     pub user_name: String,
     pub quota: toml::Value,
     pub cost_used: Option<toml::Value>,
+    pub period: Option<String>,
 }

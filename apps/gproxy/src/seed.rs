@@ -1,13 +1,14 @@
 //! Turning the seed file into the store's [`Seed`]: each entry is validated against the
-//! channel it names (a bad entry is reported with its line), and plain-text passwords are
-//! hashed with Argon2id.
+//! channel or user it names (a bad entry is reported with its line), plain-text passwords
+//! are hashed with Argon2id, and quota amounts are read as exact nano-USD.
 
 use crate::config::{ConfigError, SeedSource};
 use gproxy_channels::{ChannelKind, ChannelSettings, Credential};
+use gproxy_server::billing::Money;
 use gproxy_storage::key_digest;
 use gproxy_storage::model::{
-    Seed, SeedAlias, SeedKey, SeedModel, SeedPermission, SeedProvider, SeedRoute, SeedRouteMember,
-    SeedUser,
+    Seed, SeedAlias, SeedKey, SeedModel, SeedPermission, SeedProvider, SeedQuota, SeedRateLimit,
+    SeedRoute, SeedRouteMember, SeedUser,
 };
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
@@ -28,18 +29,21 @@ pub fn password_hash(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// A TOML price (number or decimal string) as exact decimal text.
-/// A price as exact decimal text: a TOML integer, float or string holding a non-negative
-/// amount of USD with at most 9 decimal places.
-fn price(v: &toml::Value) -> Result<String, String> {
+/// An exact amount: a TOML integer, float or string holding a non-negative amount of USD
+/// with at most 9 decimal places (a float is read as the decimal it prints as).
+fn money(v: &toml::Value) -> Result<Money, String> {
     let text = match v {
         toml::Value::Integer(i) => i.to_string(),
         toml::Value::Float(f) if f.is_finite() => f.to_string(),
         toml::Value::String(s) => s.clone(),
         _ => return Err("must be a non-negative amount of USD".into()),
     };
-    let money: gproxy_server::billing::Money = text.parse().map_err(|e| format!("{e}"))?;
-    Ok(money.to_string())
+    text.parse().map_err(|e| format!("{e}"))
+}
+
+/// A price as exact decimal text (see [`money`]).
+fn price(v: &toml::Value) -> Result<String, String> {
+    money(v).map(|m| m.to_string())
 }
 
 /// Validates the seed file and converts it.
@@ -246,38 +250,112 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
             model_pattern: p.model_pattern.clone(),
         });
     }
-    let unenforced = [
-        (
-            "file_permissions",
-            f.file_permissions
-                .iter()
-                .map(|e| (e.span().start, &e.get_ref().user_name))
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "rate_limits",
-            f.rate_limits
-                .iter()
-                .map(|e| (e.span().start, &e.get_ref().user_name))
-                .collect(),
-        ),
-        (
-            "quotas",
-            f.quotas
-                .iter()
-                .map(|e| (e.span().start, &e.get_ref().user_name))
-                .collect(),
-        ),
-    ];
-    for (table, entries) in unenforced {
-        for (at, user) in &entries {
-            if !users.contains(*user) {
-                return Err(src.invalid(*at, format!("{table}: unknown user `{user}`")));
-            }
+    seed.rate_limits = rate_limits(src, &users)?;
+    seed.quotas = quotas(src, &users)?;
+    for entry in &f.file_permissions {
+        let user = &entry.get_ref().user_name;
+        if !users.contains(user) {
+            return Err(src.invalid(
+                entry.span().start,
+                format!("file_permissions: unknown user `{user}`"),
+            ));
         }
-        if !entries.is_empty() {
+    }
+    for (table, given) in [
+        ("file_permissions", !f.file_permissions.is_empty()),
+        ("quotas", !f.quotas.is_empty()),
+    ] {
+        if given {
             tracing::warn!("[[{table}]] is validated but not enforced yet in this build");
         }
     }
     Ok(seed)
+}
+
+/// `[[rate_limits]]` for the users the seed defines; `total_tokens` is read as `tpd`.
+fn rate_limits(
+    src: &SeedSource,
+    users: &HashSet<String>,
+) -> Result<Vec<SeedRateLimit>, ConfigError> {
+    let mut out = Vec::with_capacity(src.file.rate_limits.len());
+    for (i, entry) in src.file.rate_limits.iter().enumerate() {
+        let r = entry.get_ref();
+        let here =
+            |msg: String| src.invalid(entry.span().start, format!("rate_limits[{i}]: {msg}"));
+        if !users.contains(&r.user_name) {
+            return Err(here(format!("user_name: unknown user `{}`", r.user_name)));
+        }
+        if r.model_pattern.is_empty() {
+            return Err(here("model_pattern must not be empty".into()));
+        }
+        let tpd = match (r.tpd, r.total_tokens) {
+            (Some(_), Some(_)) => {
+                return Err(here(
+                    "tpd: give `tpd` or `total_tokens` (tokens per day), not both".into(),
+                ));
+            }
+            (Some(v), None) => Some(("tpd", v)),
+            (None, Some(v)) => Some(("total_tokens", v)),
+            (None, None) => None,
+        };
+        let ceiling = |field: &str, v: Option<u64>| -> Result<Option<i64>, ConfigError> {
+            match v.map(i64::try_from) {
+                None => Ok(None),
+                Some(Ok(n)) if n >= 1 => Ok(Some(n)),
+                Some(Ok(_)) => Err(here(format!("{field} must be 1 or more"))),
+                Some(Err(_)) => Err(here(format!("{field} is too large"))),
+            }
+        };
+        out.push(SeedRateLimit {
+            user_name: r.user_name.clone(),
+            model_pattern: r.model_pattern.clone(),
+            rpm: ceiling("rpm", r.rpm)?,
+            rpd: ceiling("rpd", r.rpd)?,
+            tpm: ceiling("tpm", r.tpm)?,
+            tpd: match tpd {
+                Some((field, v)) => ceiling(field, Some(v))?,
+                None => None,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// `[[quotas]]`, one per user the seed defines, with exact amounts.
+fn quotas(src: &SeedSource, users: &HashSet<String>) -> Result<Vec<SeedQuota>, ConfigError> {
+    let mut out: Vec<SeedQuota> = Vec::with_capacity(src.file.quotas.len());
+    for (i, entry) in src.file.quotas.iter().enumerate() {
+        let q = entry.get_ref();
+        let here = |msg: String| src.invalid(entry.span().start, format!("quotas[{i}]: {msg}"));
+        if !users.contains(&q.user_name) {
+            return Err(here(format!("user_name: unknown user `{}`", q.user_name)));
+        }
+        if out.iter().any(|o| o.user_name == q.user_name) {
+            return Err(here(format!(
+                "user_name: `{}` has a quota already (one per user)",
+                q.user_name
+            )));
+        }
+        let limit = money(&q.quota).map_err(|e| here(format!("quota: {e}")))?;
+        if limit == Money::ZERO {
+            return Err(here("quota must be more than 0".into()));
+        }
+        let used = match &q.cost_used {
+            Some(v) => money(v).map_err(|e| here(format!("cost_used: {e}")))?,
+            None => Money::ZERO,
+        };
+        let period = q.period.as_deref().unwrap_or("none");
+        if !gproxy_storage::limits::PERIODS.contains(&period) {
+            return Err(here(format!(
+                "period: `{period}` is not one of none, daily, monthly"
+            )));
+        }
+        out.push(SeedQuota {
+            user_name: q.user_name.clone(),
+            limit_nano: limit.nanos(),
+            used_nano: used.nanos(),
+            period: period.to_owned(),
+        });
+    }
+    Ok(out)
 }

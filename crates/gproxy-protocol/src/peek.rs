@@ -11,6 +11,9 @@ pub struct RequestPeek {
     pub stream: bool,
     /// Whether an OpenAI chat stream request asked for `stream_options.include_usage`.
     pub include_usage: bool,
+    /// The most output tokens the request allows, in any protocol's field (`max_tokens`,
+    /// `max_completion_tokens`, `max_output_tokens`, `generationConfig.maxOutputTokens`).
+    pub max_output: Option<u64>,
 }
 
 /// Why a body could not be peeked; the message is shown to the caller.
@@ -36,6 +39,12 @@ pub fn peek_request(body: &[u8]) -> Result<RequestPeek, PeekError> {
             .as_ref()
             .and_then(|o| o.include_usage)
             .unwrap_or(false),
+        max_output: peek
+            .max_completion_tokens
+            .0
+            .or(peek.max_tokens.0)
+            .or(peek.max_output_tokens.0)
+            .or(peek.generation_config.and_then(|g| g.max_output_tokens.0)),
     })
 }
 
@@ -49,6 +58,73 @@ struct PeekOwned {
     stream: Option<bool>,
     #[serde(default)]
     stream_options: Option<StreamOptions>,
+    #[serde(default)]
+    max_tokens: Count,
+    #[serde(default)]
+    max_completion_tokens: Count,
+    #[serde(default)]
+    max_output_tokens: Count,
+    #[serde(default, rename = "generationConfig")]
+    generation_config: Option<GenerationConfig>,
+}
+
+#[derive(Deserialize)]
+struct GenerationConfig {
+    #[serde(default, rename = "maxOutputTokens")]
+    max_output_tokens: Count,
+}
+
+/// A token count as peeked: a non-negative integer, or nothing for any other value (the
+/// upstream judges those; peeking never refuses a body for them).
+#[derive(Clone, Copy, Debug, Default)]
+struct Count(Option<u64>);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Count, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Count;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Count, E> {
+                Ok(Count(Some(v)))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_unit<E>(self) -> Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_none<E>(self) -> Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Count, D::Error> {
+                Count::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Count, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Count(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Count, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Count(None))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -391,6 +467,29 @@ mod tests {
         assert!(!is_usage_only_chunk(
             br#"{"choices":[{"delta":{"content":"x"}}]}"#
         ));
+    }
+
+    #[test]
+    fn peek_reads_the_maximum_output_of_every_protocol() {
+        let max = |body: &str| peek_request(body.as_bytes()).expect("peek").max_output;
+        assert_eq!(max(r#"{"model":"m","max_tokens":64}"#), Some(64));
+        assert_eq!(
+            max(r#"{"max_completion_tokens":32,"max_tokens":64}"#),
+            Some(32)
+        );
+        assert_eq!(max(r#"{"max_output_tokens":16}"#), Some(16));
+        assert_eq!(
+            max(r#"{"generationConfig":{"maxOutputTokens":8}}"#),
+            Some(8)
+        );
+        assert_eq!(max(r#"{"model":"m"}"#), None);
+        for odd in ["-1", "1.5", "\"64\"", "null", "[1]", "{\"a\":1}", "true"] {
+            assert_eq!(
+                max(&format!(r#"{{"max_tokens":{odd}}}"#)),
+                None,
+                "{odd}: passed on"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - [`proxy`]: the engine (resolve → permission → dispatch → forward → relay → records).
 //! - [`billing`]: exact money, model prices (configured or bundled) and what a request's
 //!   tokens cost; every usage record carries its cost.
+//! - [`limits`]: rate limits per user and model pattern, reserved before the upstream is
+//!   called and settled from the usage record.
 //! - [`snapshot`]: the in-memory control plane the request path reads; [`state`] holds it
 //!   in an `ArcSwap` with the store, write queue and upstream client.
 //! - [`health`]: credential health restored at start-up and persisted off the request
@@ -23,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod glob;
 pub mod health;
+pub mod limits;
 pub mod proxy;
 pub mod retention;
 pub mod routes;

@@ -82,6 +82,7 @@ impl Server {
             affinity: Default::default(),
             breakers: Default::default(),
             budgets: Default::default(),
+            counters: Arc::new(crate::limits::MemoryCounters::default()),
             login_throttle: Default::default(),
             config,
         });

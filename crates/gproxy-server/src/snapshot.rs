@@ -4,6 +4,7 @@
 
 use crate::billing::ModelPrice;
 use crate::glob;
+use crate::limits::RateRule;
 use gproxy_channels::{ChannelKind, ChannelSettings, Credential, CredentialPool};
 use gproxy_storage::model::ControlPlane;
 use secrecy::{ExposeSecret, SecretString};
@@ -95,6 +96,8 @@ pub struct Snapshot {
     /// Route name -> route (members on disabled providers left out).
     routes: HashMap<String, Arc<Route>>,
     models: Vec<ModelEntry>,
+    /// User id -> the rate-limit rules on their calls.
+    rate_rules: HashMap<i64, Vec<RateRule>>,
     /// (provider name, upstream model id) -> the prices its model row sets.
     prices: HashMap<(String, String), ModelPrice>,
     users: HashMap<i64, UserEntry>,
@@ -146,6 +149,12 @@ impl Snapshot {
                     credentials: CredentialPool::new(creds),
                 }),
             );
+        }
+        for r in &cp.rate_limits {
+            snap.rate_rules
+                .entry(r.user_id)
+                .or_default()
+                .push(RateRule::from_row(r));
         }
         for m in &cp.models {
             let Some(name) = snap.live_provider_name(m.provider_id) else {
@@ -287,6 +296,21 @@ impl Snapshot {
 
     pub fn provider(&self, name: &str) -> Option<&Arc<Provider>> {
         self.providers.get(name)
+    }
+
+    /// The rate-limit rules on `user_id`'s calls to `model` (or the public name `public`
+    /// the caller used).
+    pub fn rate_rules(&self, user_id: i64, model: &str, public: Option<&str>) -> Vec<RateRule> {
+        self.rate_rules
+            .get(&user_id)
+            .map(|rules| {
+                rules
+                    .iter()
+                    .filter(|r| r.applies(model, public))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// What `model` costs on `provider`: its model row's prices, else the bundled list

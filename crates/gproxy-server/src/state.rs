@@ -41,6 +41,8 @@ pub struct Inner {
     pub writer: tokio::sync::Mutex<()>,
     /// Failed logins per account and client address.
     pub login_throttle: crate::throttle::LoginThrottle,
+    /// Rate-limit windows (outside the snapshot: a reload keeps the counts).
+    pub counters: Arc<dyn crate::limits::Counters>,
     pub config: ServerConfig,
 }
 

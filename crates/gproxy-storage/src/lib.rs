@@ -1,5 +1,5 @@
 //! Persistence for gproxy: the control plane (providers, credentials, models, aliases,
-//! users, keys, permissions) and the records (usage, request logs).
+//! users, keys, permissions, rate limits, quotas) and the records (usage, request logs).
 //!
 //! Map of the crate:
 //! - [`store`]: the [`Store`] trait every backend implements, and [`StoreError`].
@@ -9,6 +9,7 @@
 //! - [`file`]: the file backend ([`FileStore`]) for a single instance: a locked data
 //!   directory of JSON tables (control plane) and JSON-lines logs (records, audit).
 //! - [`migrate`]: the schema's migrations, which every backend applies and reports.
+//! - [`limits`]: the checks both backends apply to seeded rate limits and quotas.
 //! - [`model`]: the plain data the store takes (seed, records) and returns (control plane).
 //! - [`seal`]: sealing secrets under the master key, and key digests.
 //! - [`queue`]: the batched [`WriteQueue`] records take on their way to the store.
@@ -20,6 +21,7 @@
 mod convert;
 pub mod entity;
 pub mod file;
+pub mod limits;
 pub mod migrate;
 pub mod model;
 pub mod queue;

@@ -106,14 +106,19 @@ async fn the_gateway_runs_on_mariadb() {
 }
 
 /// `gproxy export` from SQLite, `gproxy import` into an empty PostgreSQL database: the same
-/// control plane (a second export is the same bundle), and the gateway serves from it.
+/// control plane, rate limits and quotas included (a second export is the same bundle),
+/// and the gateway serves from it.
 #[tokio::test]
 async fn export_from_sqlite_imports_into_postgresql_unchanged() {
     let mock = MockUpstream::start().await.expect("mock");
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("gproxy.toml");
     let extra = "\n[[routes]]\nname = \"smart\"\nmembers = [{ provider_name = \"openai-main\", model_id = \"gpt-4.1\", weight = 2 }]\n";
-    std::fs::write(&config, format!("{}{extra}", seed_toml(&mock.base_url()))).expect("write");
+    std::fs::write(
+        &config,
+        format!("{}{extra}{LIMITS_TOML}", seed_toml(&mock.base_url())),
+    )
+    .expect("write");
     let sqlite = Cli {
         config: Some(config.clone()),
         data_dir: Some(dir.path().join("data")),
@@ -134,6 +139,7 @@ async fn export_from_sqlite_imports_into_postgresql_unchanged() {
         bundle.contains(UP_OPENAI) && bundle.contains(ALICE),
         "secrets included"
     );
+    assert_exports_limits(&bundle);
     let file = dir.path().join("bundle.toml");
     std::fs::write(&file, &bundle).expect("write bundle");
 

@@ -293,6 +293,146 @@ fn database_pool_settings_are_read_and_checked() {
     }
 }
 
+/// `[[rate_limits]]` and `[[quotas]]` convert exactly (`total_tokens` is tokens per day,
+/// `model_pattern` defaults to `*`, amounts are exact nano-USD); a bad amount, `tpd` given
+/// twice, an unknown period, a zero ceiling or a second quota stop start-up naming the
+/// table, the field and the line.
+#[test]
+fn rate_limits_and_quotas_are_read_and_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gproxy.toml");
+    let users = "[[users]]\nname = \"alice\"\n\n";
+    let load = |text: &str| {
+        std::fs::write(&config, format!("{users}{text}")).expect("write");
+        gproxy::load(gproxy::Cli {
+            config: Some(config.clone()),
+            data_dir: Some(dir.path().join("data")),
+            ..gproxy::Cli::default()
+        })
+    };
+    let settings = load(
+        "[[rate_limits]]\nuser_name = \"alice\"\nrpm = 60\ntotal_tokens = 200000\n\n\
+         [[rate_limits]]\nuser_name = \"alice\"\nmodel_pattern = \"gpt-*\"\ntpm = 9000\ntpd = 10\nrpd = 5\n\n\
+         [[quotas]]\nuser_name = \"alice\"\nquota = \"100.000000001\"\ncost_used = 0.25\nperiod = \"monthly\"\n",
+    )
+    .expect("valid");
+    let (_, seed) = settings.seed.expect("a seed");
+    assert_eq!(
+        seed.rate_limits,
+        vec![
+            gproxy_storage::model::SeedRateLimit {
+                user_name: "alice".into(),
+                model_pattern: "*".into(),
+                rpm: Some(60),
+                rpd: None,
+                tpm: None,
+                tpd: Some(200_000),
+            },
+            gproxy_storage::model::SeedRateLimit {
+                user_name: "alice".into(),
+                model_pattern: "gpt-*".into(),
+                rpm: None,
+                rpd: Some(5),
+                tpm: Some(9_000),
+                tpd: Some(10),
+            },
+        ]
+    );
+    assert_eq!(
+        seed.quotas,
+        vec![gproxy_storage::model::SeedQuota {
+            user_name: "alice".into(),
+            limit_nano: 100_000_000_001,
+            used_nano: 250_000_000,
+            period: "monthly".into(),
+        }]
+    );
+    let quota = load("[[quotas]]\nuser_name = \"alice\"\nquota = 100\n").expect("valid");
+    let (_, seed) = quota.seed.expect("a seed");
+    assert_eq!(
+        (
+            seed.quotas[0].limit_nano,
+            seed.quotas[0].used_nano,
+            seed.quotas[0].period.as_str()
+        ),
+        (100_000_000_000, 0, "none"),
+        "cost_used defaults to 0 and period to none"
+    );
+
+    let quota = |fields: &str| format!("[[quotas]]\nuser_name = \"alice\"\n{fields}");
+    let limit = |fields: &str| format!("[[rate_limits]]\nuser_name = \"alice\"\n{fields}");
+    for (text, want) in [
+        (
+            quota("quota = \"12,5\"\n"),
+            vec!["quotas[0]: quota:", "`12,5` is not a decimal amount"],
+        ),
+        (
+            quota("quota = 0.0000000001\n"),
+            vec!["quotas[0]: quota:", "more than 9 decimal places"],
+        ),
+        (quota("quota = -3\n"), vec!["quotas[0]: quota:", "negative"]),
+        (
+            quota("quota = 0\n"),
+            vec!["quotas[0]: quota must be more than 0"],
+        ),
+        (
+            quota("quota = 1\ncost_used = \"lots\"\n"),
+            vec!["quotas[0]: cost_used:", "`lots`"],
+        ),
+        (
+            quota("quota = 1\nperiod = \"weekly\"\n"),
+            vec!["quotas[0]: period: `weekly` is not one of none, daily, monthly"],
+        ),
+        (
+            limit("total_tokens = 100\ntpd = 100\n"),
+            vec!["rate_limits[0]: tpd:", "total_tokens", "not both"],
+        ),
+        (
+            limit("rpm = 0\n"),
+            vec!["rate_limits[0]: rpm must be 1 or more"],
+        ),
+        (
+            limit("tpm = 9223372036854775808\n"),
+            vec!["rate_limits[0]: tpm is too large"],
+        ),
+        (
+            limit("model_pattern = \"\"\n"),
+            vec!["rate_limits[0]: model_pattern must not be empty"],
+        ),
+    ] {
+        let err = load(&text).expect_err(&text).to_string();
+        assert!(err.contains("line 4"), "{text}: {err}");
+        for part in want {
+            assert!(err.contains(part), "{text}: `{part}` in {err}");
+        }
+    }
+    let err = load(&format!(
+        "{}\n{}",
+        quota("quota = 1\n"),
+        quota("quota = 2\n")
+    ))
+    .expect_err("two quotas")
+    .to_string();
+    assert!(
+        err.contains("line 8") && err.contains("quotas[1]: user_name: `alice` has a quota already"),
+        "{err}"
+    );
+    let err = load("[[rate_limits]]\nuser_name = \"zed\"\nrpm = 1\n")
+        .expect_err("unknown user")
+        .to_string();
+    assert!(
+        err.contains("line 4") && err.contains("rate_limits[0]: user_name: unknown user `zed`"),
+        "{err}"
+    );
+    let err = load("[[quotas]]\nuser_name = \"zed\"\nquota = 1\n")
+        .expect_err("unknown user")
+        .to_string();
+    assert!(
+        err.contains("quotas[0]: user_name: unknown user `zed`"),
+        "{err}"
+    );
+}
+
 /// `gproxy rotate-master-key`: every sealed value moves to the new key in one go; the
 /// gateway then serves with the new key (the provider still gets its real key) and refuses
 /// to start with the old one, saying why.

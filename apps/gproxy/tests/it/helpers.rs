@@ -19,6 +19,62 @@ pub const UP_OPENAI: &str = "sk-up-openai";
 pub const UP_ANTHROPIC: &str = "sk-up-anthropic";
 pub const UP_GEMINI: &str = "sk-up-gemini";
 
+/// Rate limits and quotas to add to the standard seed, generous enough never to refuse a
+/// test's traffic: exact amounts (a string with all 9 decimals, a float), `total_tokens`,
+/// a default `model_pattern` and every period.
+pub const LIMITS_TOML: &str = r#"
+[[rate_limits]]
+user_name = "bob"
+model_pattern = "gpt-*"
+rpm = 6000
+total_tokens = 20000000
+
+[[rate_limits]]
+user_name = "bob"
+rpd = 100000
+tpm = 9000000
+
+[[rate_limits]]
+user_name = "alice"
+rpm = 100000
+
+[[quotas]]
+user_name = "bob"
+quota = "12.345678901"
+cost_used = 0.5
+period = "monthly"
+
+[[quotas]]
+user_name = "alice"
+quota = 1000
+
+[[quotas]]
+user_name = "dave"
+quota = 3
+period = "daily"
+"#;
+
+/// Asserts `bundle` (an export of the standard seed plus [`LIMITS_TOML`]) holds the limits
+/// and quotas as exact values.
+pub fn assert_exports_limits(bundle: &str) {
+    for line in [
+        "[[rate_limits]]",
+        "tpd = 20000000",
+        "model_pattern = \"*\"",
+        "tpm = 9000000",
+        "[[quotas]]",
+        "quota = \"12.345678901\"",
+        "cost_used = \"0.5\"",
+        "period = \"monthly\"",
+        "quota = \"1000\"",
+        "period = \"daily\"",
+    ] {
+        assert!(bundle.contains(line), "`{line}` in {bundle}");
+    }
+    assert_eq!(bundle.matches("[[rate_limits]]").count(), 3, "{bundle}");
+    assert_eq!(bundle.matches("[[quotas]]").count(), 3, "{bundle}");
+}
+
 /// The standard seed: one provider per channel, all on the mock.
 pub fn seed_toml(mock: &str) -> String {
     format!(

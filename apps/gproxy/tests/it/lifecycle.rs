@@ -205,13 +205,13 @@ async fn a_database_outage_degrades_and_loses_nothing() {
     app.stop().await;
 }
 
-/// The control plane moves from the file backend to MariaDB and back to new files
-/// unchanged: each export after an import is the same bundle.
+/// The control plane, rate limits and quotas included, moves from the file backend to
+/// MariaDB and back to new files unchanged: each export after an import is the same bundle.
 #[tokio::test]
 async fn export_from_files_imports_into_mariadb_and_back() {
     let app = spawn_with(
         |cli| cli.persistence = Some("file".into()),
-        |_| String::new(),
+        |_| LIMITS_TOML.into(),
     )
     .await;
     let dir = app.stop().await;
@@ -226,6 +226,7 @@ async fn export_from_files_imports_into_mariadb_and_back() {
         bundle.contains(UP_OPENAI) && bundle.contains(ALICE),
         "secrets included"
     );
+    assert_exports_limits(&bundle);
     let file = dir.path().join("bundle.toml");
     std::fs::write(&file, &bundle).expect("write");
 

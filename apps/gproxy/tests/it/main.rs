@@ -11,6 +11,7 @@ mod gemini;
 mod health;
 mod helpers;
 mod lifecycle;
+mod limits;
 mod openai;
 mod paths;
 mod routes;

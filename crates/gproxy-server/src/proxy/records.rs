@@ -6,6 +6,7 @@
 
 use super::estimate;
 use crate::billing::{ModelPrice, Tokens};
+use crate::limits::Grant;
 use crate::snapshot::Principal;
 use bytes::Bytes;
 use gproxy_protocol::{Endpoint, Usage};
@@ -51,6 +52,8 @@ pub struct CallContext {
     /// The call's one deadline for response headers, across attempts and route members;
     /// set by its first attempt.
     pub deadline: Option<std::time::Instant>,
+    /// The call's rate-limit reservation, until its usage record takes it to settle.
+    pub grant: Option<Grant>,
     /// Where the downstream log entry goes; `None` when downstream logging is off or the
     /// entry is already written.
     log: Option<WriteQueue>,
@@ -72,6 +75,7 @@ impl CallContext {
             fell_through: false,
             attempts: 0,
             deadline: None,
+            grant: None,
             log,
         }
     }
@@ -148,6 +152,8 @@ pub struct UsageSink {
     estimates: TaskTracker,
     /// What the model costs; `None` leaves the record's cost unknown (never zero).
     price: Option<ModelPrice>,
+    /// The rate-limit reservation this record settles (dropped unsettled, it is voided).
+    grant: Option<Grant>,
 }
 
 /// Where a usage record goes and what it may need for an estimate.
@@ -187,7 +193,14 @@ impl UsageSink {
             request,
             estimates: target.estimates,
             price: None,
+            grant: None,
         }
+    }
+
+    /// Hands the record the call's rate-limit reservation to settle with its tokens.
+    pub fn granted(mut self, grant: Option<Grant>) -> Self {
+        self.grant = grant;
+        self
     }
 
     /// Prices the record: its cost is computed from `price` when it is written.
@@ -306,8 +319,12 @@ impl UsageSink {
         ttfb: Option<Duration>,
         estimated: bool,
     ) -> Option<(WriteQueue, Record)> {
-        let queue = self.queue.take()?;
         let u = usage.unwrap_or_default();
+        if let Some(grant) = self.grant.take() {
+            // Settled whether or not usage is recorded: the limits count real tokens.
+            grant.settle(u.input_tokens.saturating_add(u.output_tokens));
+        }
+        let queue = self.queue.take()?;
         let mut r = std::mem::take(&mut self.record);
         r.complete = complete;
         r.estimated = estimated;

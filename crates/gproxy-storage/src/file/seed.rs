@@ -1,14 +1,16 @@
 //! Importing a seed into the file backend's tables, mirroring the SeaORM backend: providers
 //! upserted by name with their credentials (and seeded health) replaced, models, aliases and
-//! routes replaced by key, users upserted with their keys, permissions replaced per user.
-//! It runs on a copy of the tables, so a refused seed changes nothing.
+//! routes replaced by key, users upserted with their keys, permissions and rate limits
+//! replaced per user, quotas upserted per user. It runs on a copy of the tables, so a
+//! refused seed changes nothing.
 
 use super::state::{Tables, max_id};
 use crate::convert::status_row;
 use crate::entity::{credential, user_key};
+use crate::limits::{check_quota, check_rate_limit};
 use crate::model::{
-    AliasRow, CredentialStatusRecord, ModelRow, PermissionRow, ProviderRow, RouteMemberRow,
-    RouteRow, Seed, UserRow,
+    AliasRow, CredentialStatusRecord, ModelRow, PermissionRow, ProviderRow, QuotaRow, RateLimitRow,
+    RouteMemberRow, RouteRow, Seed, UserRow,
 };
 use crate::seal::{Sealer, key_digest};
 use crate::store::StoreError;
@@ -24,7 +26,8 @@ pub(super) fn import(
 ) -> Result<(), StoreError> {
     import_providers(t, sealer, seed, now)?;
     import_models(t, seed, now)?;
-    import_users(t, sealer, seed, now)
+    import_users(t, sealer, seed, now)?;
+    import_limits(t, seed, now)
 }
 
 fn provider_ids(t: &Tables) -> HashMap<String, i64> {
@@ -266,6 +269,71 @@ fn import_users(t: &mut Tables, sealer: &Sealer, seed: &Seed, now: i64) -> Resul
             model_pattern: p.model_pattern.clone(),
             created_at: now,
         });
+    }
+    Ok(())
+}
+
+/// Replaces the rate limits of every user `seed.rate_limits` names and upserts
+/// `seed.quotas` by user; runs after [`import_users`] so seeded users resolve.
+fn import_limits(t: &mut Tables, seed: &Seed, now: i64) -> Result<(), StoreError> {
+    let users: HashMap<String, i64> = t.users.iter().map(|u| (u.name.clone(), u.id)).collect();
+    let user_id = |name: &str, what: &str| {
+        users
+            .get(name)
+            .copied()
+            .ok_or_else(|| StoreError::Invalid(format!("{what}: unknown user `{name}`")))
+    };
+    let mut cleared = HashSet::new();
+    for r in &seed.rate_limits {
+        check_rate_limit(r)?;
+        let uid = user_id(&r.user_name, "rate_limits")?;
+        if cleared.insert(uid) {
+            t.rate_limits.retain(|row| row.user_id != uid);
+        }
+        let id = t.take_id(
+            "rate_limits",
+            max_id(t.rate_limits.iter().map(|r| r.id)),
+            now,
+        )?;
+        t.rate_limits.push(RateLimitRow {
+            id,
+            user_id: uid,
+            model_pattern: r.model_pattern.clone(),
+            rpm: r.rpm,
+            rpd: r.rpd,
+            tpm: r.tpm,
+            tpd: r.tpd,
+            created_at: now,
+        });
+    }
+    for q in &seed.quotas {
+        check_quota(q)?;
+        let uid = user_id(&q.user_name, "quotas")?;
+        match t.quotas.iter_mut().find(|row| row.user_id == uid) {
+            Some(row) => {
+                // A new period starts now; the same period keeps counting from its start.
+                if row.period != q.period {
+                    row.period_start = now;
+                }
+                row.limit_nano = q.limit_nano;
+                row.used_nano = q.used_nano;
+                row.period = q.period.clone();
+                row.updated_at = now;
+            }
+            None => {
+                let id = t.take_id("quotas", max_id(t.quotas.iter().map(|r| r.id)), now)?;
+                t.quotas.push(QuotaRow {
+                    id,
+                    user_id: uid,
+                    limit_nano: q.limit_nano,
+                    used_nano: q.used_nano,
+                    period: q.period.clone(),
+                    period_start: now,
+                    created_at: now,
+                    updated_at: now,
+                });
+            }
+        }
     }
     Ok(())
 }

@@ -125,6 +125,7 @@ impl Store for SeaStore {
         self.import_providers(&txn, seed, now).await?;
         self.import_models(&txn, seed, now).await?;
         self.import_users(&txn, seed, now).await?;
+        self.import_limits(&txn, seed, now).await?;
         txn.commit().await?;
         Ok(())
     }

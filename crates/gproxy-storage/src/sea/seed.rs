@@ -1,13 +1,14 @@
 //! Importing a seed into the SeaORM backend: providers with their credentials (and seeded
-//! health), models, aliases, routes, users with their keys, and permissions, each an upsert
-//! by name inside the caller's transaction.
+//! health), models, aliases, routes, users with their keys, permissions and rate limits
+//! (replaced per user), and quotas (upserted per user), inside the caller's transaction.
 
 use super::SeaStore;
 use super::health::status_row;
 use crate::entity::{
-    alias, credential, credential_status, provider, provider_model, route, route_member,
-    route_permission, user, user_key,
+    alias, credential, credential_status, provider, provider_model, quota, rate_limit, route,
+    route_member, route_permission, user, user_key,
 };
+use crate::limits::{check_quota, check_rate_limit};
 use crate::model::{CredentialStatusRecord, Seed};
 use crate::seal::key_digest;
 use crate::store::StoreError;
@@ -307,6 +308,92 @@ impl SeaStore {
             }
             .insert(txn)
             .await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the rate limits of every user `seed.rate_limits` names and upserts
+    /// `seed.quotas` by user; run after [`SeaStore::import_users`] so seeded users resolve.
+    pub(super) async fn import_limits(
+        &self,
+        txn: &DatabaseTransaction,
+        seed: &Seed,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if seed.rate_limits.is_empty() && seed.quotas.is_empty() {
+            return Ok(());
+        }
+        let users: HashMap<String, i64> = user::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|u| (u.name, u.id))
+            .collect();
+        let user_id = |name: &str, what: &str| {
+            users
+                .get(name)
+                .copied()
+                .ok_or_else(|| StoreError::Invalid(format!("{what}: unknown user `{name}`")))
+        };
+        let mut cleared = HashSet::new();
+        for r in &seed.rate_limits {
+            check_rate_limit(r)?;
+            let uid = user_id(&r.user_name, "rate_limits")?;
+            if cleared.insert(uid) {
+                rate_limit::Entity::delete_many()
+                    .filter(rate_limit::Column::UserId.eq(uid))
+                    .exec(txn)
+                    .await?;
+            }
+            rate_limit::ActiveModel {
+                id: NotSet,
+                user_id: Set(uid),
+                model_pattern: Set(r.model_pattern.clone()),
+                rpm: Set(r.rpm),
+                rpd: Set(r.rpd),
+                tpm: Set(r.tpm),
+                tpd: Set(r.tpd),
+                created_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+        }
+        for q in &seed.quotas {
+            check_quota(q)?;
+            let uid = user_id(&q.user_name, "quotas")?;
+            let existing = quota::Entity::find()
+                .filter(quota::Column::UserId.eq(uid))
+                .one(txn)
+                .await?;
+            match existing {
+                Some(row) => {
+                    // A new period starts now; the same period keeps counting from its start.
+                    let restart = row.period != q.period;
+                    let mut row: quota::ActiveModel = row.into();
+                    row.limit_nano = Set(q.limit_nano);
+                    row.used_nano = Set(q.used_nano);
+                    row.period = Set(q.period.clone());
+                    if restart {
+                        row.period_start = Set(now);
+                    }
+                    row.updated_at = Set(now);
+                    row.update(txn).await?;
+                }
+                None => {
+                    quota::ActiveModel {
+                        id: NotSet,
+                        user_id: Set(uid),
+                        limit_nano: Set(q.limit_nano),
+                        used_nano: Set(q.used_nano),
+                        period: Set(q.period.clone()),
+                        period_start: Set(now),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                    }
+                    .insert(txn)
+                    .await?;
+                }
+            }
         }
         Ok(())
     }

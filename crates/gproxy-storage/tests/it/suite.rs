@@ -691,6 +691,186 @@ pub async fn the_master_key_rotates(db: TestDb) {
     assert_eq!(cp.keys[0].api_key.expose_secret(), "sk-alice-1");
 }
 
+fn limit(user: &str, pattern: &str, rpm: Option<i64>, tpd: Option<i64>) -> SeedRateLimit {
+    SeedRateLimit {
+        user_name: user.into(),
+        model_pattern: pattern.into(),
+        rpm,
+        rpd: None,
+        tpm: None,
+        tpd,
+    }
+}
+
+fn quota(user: &str, limit_nano: i64, used_nano: i64, period: &str) -> SeedQuota {
+    SeedQuota {
+        user_name: user.into(),
+        limit_nano,
+        used_nano,
+        period: period.into(),
+    }
+}
+
+/// `(user name, pattern, rpm, rpd, tpm, tpd)` of every loaded rate limit, in id order.
+fn limits_of(cp: &ControlPlane) -> Vec<(String, String, [Option<i64>; 4])> {
+    cp.rate_limits
+        .iter()
+        .map(|r| {
+            let user = cp.users.iter().find(|u| u.id == r.user_id).expect("user");
+            (
+                user.name.clone(),
+                r.model_pattern.clone(),
+                [r.rpm, r.rpd, r.tpm, r.tpd],
+            )
+        })
+        .collect()
+}
+
+pub async fn rate_limits_and_quotas_import_per_user(db: TestDb) {
+    let mut first = seed();
+    first.users.push(SeedUser {
+        name: "bob".into(),
+        keys: Vec::new(),
+        ..first.users[0].clone()
+    });
+    first.rate_limits = vec![
+        limit("alice", "gpt-*", Some(60), Some(200_000)),
+        limit("alice", "*", None, None),
+        limit("bob", "*", Some(5), None),
+    ];
+    first.rate_limits[1].rpd = Some(1_000);
+    first.rate_limits[1].tpm = Some(9_000_000_000);
+    first.quotas = vec![quota("alice", 100_000_000_000, 2_500_000_001, "monthly")];
+    db.store.import_seed(&first).await.expect("import");
+    let cp = db.store.load().await.expect("load");
+    assert_eq!(
+        limits_of(&cp),
+        vec![
+            (
+                "alice".into(),
+                "gpt-*".into(),
+                [Some(60), None, None, Some(200_000)]
+            ),
+            (
+                "alice".into(),
+                "*".into(),
+                [None, Some(1_000), Some(9_000_000_000), None]
+            ),
+            ("bob".into(), "*".into(), [Some(5), None, None, None]),
+        ]
+    );
+    let alice = cp
+        .users
+        .iter()
+        .find(|u| u.name == "alice")
+        .expect("alice")
+        .id;
+    assert_eq!(cp.quotas.len(), 1);
+    let q = &cp.quotas[0];
+    assert_eq!(
+        (q.user_id, q.limit_nano, q.used_nano, q.period.as_str()),
+        (alice, 100_000_000_000, 2_500_000_001, "monthly")
+    );
+    assert!(q.period_start > 0 && q.period_start == q.created_at);
+
+    // Re-import: alice's limits are replaced, bob's (not named) stay; alice's quota is
+    // updated in place and keeps its period start while the period is the same.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let mut second = seed();
+    second.rate_limits = vec![limit("alice", "claude-*", None, Some(50))];
+    second.quotas = vec![quota("alice", 7, 3, "monthly")];
+    db.store.import_seed(&second).await.expect("reimport");
+    let again = db.store.load().await.expect("load");
+    assert_eq!(
+        limits_of(&again),
+        vec![
+            ("bob".into(), "*".into(), [Some(5), None, None, None]),
+            (
+                "alice".into(),
+                "claude-*".into(),
+                [None, None, None, Some(50)]
+            ),
+        ]
+    );
+    assert_eq!(again.quotas.len(), 1, "one quota per user");
+    let q2 = &again.quotas[0];
+    assert_eq!(
+        (q2.id, q2.limit_nano, q2.used_nano, q2.period_start),
+        (q.id, 7, 3, q.period_start)
+    );
+    assert!(q2.updated_at > q.updated_at, "updated_at moves");
+
+    // A new period starts at the import; a second user gets a quota of their own.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let third = Seed {
+        quotas: vec![quota("alice", 7, 0, "daily"), quota("bob", 1, 0, "none")],
+        ..Seed::default()
+    };
+    db.store.import_seed(&third).await.expect("period change");
+    let cp = db.store.load().await.expect("load");
+    assert_eq!(cp.quotas.len(), 2);
+    assert_eq!(cp.quotas[0].id, q.id);
+    assert_eq!(cp.quotas[0].period, "daily");
+    assert!(
+        cp.quotas[0].period_start > q.period_start,
+        "the period restarts"
+    );
+    assert_eq!(cp.quotas[1].period, "none");
+
+    // Refusals change nothing: not the limits, not the rest of the seed.
+    let unchanged = |cp: &ControlPlane| {
+        (
+            cp.rate_limits.clone(),
+            cp.quotas.clone(),
+            cp.providers.clone(),
+        )
+    };
+    let before = unchanged(&cp);
+    let mut provider_change = seed();
+    provider_change.providers[0].settings = json!({"base_url": "http://127.0.0.1:3/v1"});
+    let refusals = [
+        (
+            Seed {
+                rate_limits: vec![
+                    limit("alice", "*", Some(1), None),
+                    limit("nobody", "*", Some(1), None),
+                ],
+                ..provider_change.clone()
+            },
+            "rate_limits: unknown user `nobody`",
+        ),
+        (
+            Seed {
+                rate_limits: vec![limit("alice", "*", Some(1), None)],
+                quotas: vec![quota("nobody", 1, 0, "none")],
+                ..provider_change.clone()
+            },
+            "quotas: unknown user `nobody`",
+        ),
+        (
+            Seed {
+                quotas: vec![quota("alice", 1, 0, "weekly")],
+                ..provider_change.clone()
+            },
+            "period `weekly`",
+        ),
+    ];
+    for (bad, want) in refusals {
+        let err = db.store.import_seed(&bad).await.expect_err(want);
+        assert!(
+            matches!(err, gproxy_storage::StoreError::Invalid(_)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(want), "{err}");
+        let cp = db.store.load().await.expect("load");
+        assert_eq!(unchanged(&cp), before, "{want}: nothing changed");
+    }
+    // The limits survive a reopen (the file backend re-reads its tables).
+    let reopened = db.reopen(sealer()).await;
+    let cp = reopened.store.load().await.expect("load");
+    assert_eq!(unchanged(&cp), before);
+}
+
 macro_rules! conformance {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -727,6 +907,7 @@ all_backends!(
         route_writes_are_audited_and_refusals_change_nothing,
         retention_prunes_in_batches,
         the_master_key_rotates,
+        rate_limits_and_quotas_import_per_user,
     ],
     sql: [version_1_usages_gain_the_estimated_column],
 );
