@@ -261,10 +261,7 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
             ));
         }
     }
-    for (table, given) in [
-        ("file_permissions", !f.file_permissions.is_empty()),
-        ("quotas", !f.quotas.is_empty()),
-    ] {
+    for (table, given) in [("file_permissions", !f.file_permissions.is_empty())] {
         if given {
             tracing::warn!("[[{table}]] is validated but not enforced yet in this build");
         }

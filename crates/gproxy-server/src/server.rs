@@ -83,6 +83,7 @@ impl Server {
             breakers: Default::default(),
             budgets: Default::default(),
             counters: Arc::new(crate::limits::MemoryCounters::default()),
+            ledger: Default::default(),
             login_throttle: Default::default(),
             config,
         });

@@ -4,7 +4,7 @@
 
 use crate::billing::ModelPrice;
 use crate::glob;
-use crate::limits::RateRule;
+use crate::limits::{QuotaRule, RateRule};
 use gproxy_channels::{ChannelKind, ChannelSettings, Credential, CredentialPool};
 use gproxy_storage::model::ControlPlane;
 use secrecy::{ExposeSecret, SecretString};
@@ -96,6 +96,8 @@ pub struct Snapshot {
     /// Route name -> route (members on disabled providers left out).
     routes: HashMap<String, Arc<Route>>,
     models: Vec<ModelEntry>,
+    /// User id -> their USD quota.
+    quotas: HashMap<i64, QuotaRule>,
     /// User id -> the rate-limit rules on their calls.
     rate_rules: HashMap<i64, Vec<RateRule>>,
     /// (provider name, upstream model id) -> the prices its model row sets.
@@ -149,6 +151,9 @@ impl Snapshot {
                     credentials: CredentialPool::new(creds),
                 }),
             );
+        }
+        for q in &cp.quotas {
+            snap.quotas.insert(q.user_id, QuotaRule::from_row(q));
         }
         for r in &cp.rate_limits {
             snap.rate_rules
@@ -311,6 +316,11 @@ impl Snapshot {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// `user_id`'s USD quota, if they have one.
+    pub fn quota(&self, user_id: i64) -> Option<&QuotaRule> {
+        self.quotas.get(&user_id)
     }
 
     /// What `model` costs on `provider`: its model row's prices, else the bundled list

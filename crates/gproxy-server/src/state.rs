@@ -43,6 +43,9 @@ pub struct Inner {
     pub login_throttle: crate::throttle::LoginThrottle,
     /// Rate-limit windows (outside the snapshot: a reload keeps the counts).
     pub counters: Arc<dyn crate::limits::Counters>,
+    /// Quota balances and reservations (a reload keeps them unless an admin changed the
+    /// quota).
+    pub ledger: Arc<crate::limits::QuotaLedger>,
     pub config: ServerConfig,
 }
 

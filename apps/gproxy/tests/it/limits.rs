@@ -142,3 +142,92 @@ async fn limits_are_per_user() {
     assert_eq!(bob(1).await, 200);
     assert_eq!(bob(1).await, 429);
 }
+
+/// 50 calls at once against a budget that affords 10: exactly 10 are served and billed (each
+/// reserves its worst case, $0.01 a call, before it is sent), the rest are refused before
+/// the upstream, and the stored quota's `used` is the sum of the served calls' costs to the
+/// nano-dollar.
+#[tokio::test]
+async fn fifty_concurrent_calls_against_a_quota_that_affords_ten() {
+    let app = spawn_with_seed(|_| {
+        "[[models]]\nprovider_name = \"openai-main\"\nmodel_id = \"gpt-4.1-mini\"\n\
+         price_each_call = \"0.01\"\n\n[[quotas]]\nuser_name = \"alice\"\nquota = \"0.1\"\n"
+            .into()
+    })
+    .await;
+    let calls = (0..50).map(|_| chat(&app, "openai-main/gpt-4.1-mini", 16, false));
+    let statuses: Vec<u16> = futures_util::future::join_all(calls)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let served = statuses.iter().filter(|&&s| s == 200).count();
+    assert_eq!(served, 10, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|&s| s == 200 || s == 402),
+        "a fixed budget refuses with 402: {statuses:?}"
+    );
+    assert_eq!(
+        app.mock.requests().len(),
+        10,
+        "refusals never reach the upstream"
+    );
+    let rows = app.wait_usages(10).await;
+    let billed: i64 = rows.iter().filter_map(|u| u.cost_nano).sum();
+    assert_eq!((rows.len(), billed), (10, 100_000_000));
+    let stored = app.state.store.load().await.expect("load").quotas;
+    assert_eq!(
+        stored[0].used_nano, billed,
+        "the store's balance is the sum of the costs"
+    );
+
+    let refused = chat(&app, "openai-main/gpt-4.1-mini", 16, false).await;
+    assert_eq!(refused.status(), 402);
+    let body = json(refused).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("0.1 USD used"),
+        "{body}"
+    );
+}
+
+/// A user with a quota may call only priced models; a daily budget refuses with 429 and
+/// the seconds until midnight UTC.
+#[tokio::test]
+async fn quotas_need_a_price_and_a_daily_one_comes_back_tomorrow() {
+    let app = spawn_with_seed(|_| {
+        "[[models]]\nprovider_name = \"openai-main\"\nmodel_id = \"gpt-4.1-mini\"\n\
+         price_each_call = \"0.5\"\n\n[[quotas]]\nuser_name = \"alice\"\nquota = \"1\"\n\
+         period = \"daily\"\n"
+            .into()
+    })
+    .await;
+    let unpriced = chat(&app, "openai-main/gpt-unlisted-model", 16, false).await;
+    assert_eq!(unpriced.status(), 403);
+    let body = json(unpriced).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("has no price"),
+        "{body}"
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            chat(&app, "openai-main/gpt-4.1-mini", 16, false)
+                .await
+                .status(),
+            200
+        );
+    }
+    let spent = chat(&app, "openai-main/gpt-4.1-mini", 16, false).await;
+    assert_eq!(spent.status(), 429);
+    let retry: u64 = spent.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=86_400).contains(&retry), "{retry}");
+}

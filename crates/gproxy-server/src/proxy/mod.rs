@@ -4,6 +4,7 @@
 //! and log records onto the write queue ([`records`]); a stream that ends early has its
 //! missing token counts estimated ([`estimate`]).
 
+mod admission;
 pub mod estimate;
 pub mod forward;
 pub mod headers;
@@ -337,7 +338,7 @@ async fn serve(
             principal.user_name, provider.name
         )));
     }
-    reserve_limits(state, ctx, call, &target, &model_id, body.len())?;
+    admission::reserve(state, ctx, call, &target, &model_id, body.len())?;
     let upstream_endpoint = match check_dispatch(provider, endpoint)? {
         Served::Upstream(target) => target,
         Served::Local => return local::count_tokens(endpoint, body).await,
@@ -392,50 +393,6 @@ async fn serve(
         query: None,
     };
     forward_and_respond(state, ctx, upstream, parts, body, plan).await
-}
-
-/// Reserves the call on every rate-limit rule of its user that covers its model (or the
-/// public name it used), before anything goes upstream; the grant waits on `ctx` for the
-/// usage record. A full window answers 429 with `retry-after`.
-fn reserve_limits(
-    state: &AppState,
-    ctx: &mut CallContext,
-    call: &Prepared<'_>,
-    target: &resolve::Target,
-    model_id: &str,
-    body_len: usize,
-) -> Result<(), ApiError> {
-    // A route member tried before this one handed its reservation back.
-    ctx.grant = None;
-    let rules = call
-        .snap
-        .rate_rules(call.principal.user_id, model_id, target.alias.as_deref());
-    if rules.is_empty() {
-        return Ok(());
-    }
-    let tokens = if rules.iter().any(crate::limits::RateRule::counts_tokens) {
-        crate::limits::worst_case_tokens(body_len, call.max_output)
-    } else {
-        0
-    };
-    let grant =
-        crate::limits::Grant::reserve(&state.counters, &rules, tokens, gproxy_storage::now_ms())
-            .map_err(|r| {
-                let need = if r.what.starts_with("tokens") {
-                    format!(" (this request may use up to {tokens} tokens)")
-                } else {
-                    String::new()
-                };
-                ApiError::too_many_requests(
-                    format!(
-                        "rate limit reached: {} {} for user `{}` on `{model_id}`{need}",
-                        r.limit, r.what, call.principal.user_name
-                    ),
-                    r.retry_after_secs,
-                )
-            })?;
-    ctx.grant = Some(grant);
-    Ok(())
 }
 
 /// Who serves a call.
@@ -568,7 +525,7 @@ pub(crate) async fn forward_and_respond(
         body,
     )
     .priced(model.and_then(|m| state.snapshot().price(provider, m)))
-    .granted(ctx.grant.take());
+    .granted(ctx.grant.take(), ctx.quota.take());
     let fwd = match forward::send(state, ctx, call).await {
         Ok(fwd) if ctx.fallback && fwd.retryable => {
             // Nothing reached the client: the route's next member takes the call.

@@ -5,8 +5,8 @@
 //! closed request").
 
 use super::estimate;
-use crate::billing::{ModelPrice, Tokens};
-use crate::limits::Grant;
+use crate::billing::{ModelPrice, Money, Tokens};
+use crate::limits::{Grant, QuotaGrant};
 use crate::snapshot::Principal;
 use bytes::Bytes;
 use gproxy_protocol::{Endpoint, Usage};
@@ -54,6 +54,8 @@ pub struct CallContext {
     pub deadline: Option<std::time::Instant>,
     /// The call's rate-limit reservation, until its usage record takes it to settle.
     pub grant: Option<Grant>,
+    /// The call's quota reservation, likewise.
+    pub quota: Option<QuotaGrant>,
     /// Where the downstream log entry goes; `None` when downstream logging is off or the
     /// entry is already written.
     log: Option<WriteQueue>,
@@ -76,6 +78,7 @@ impl CallContext {
             attempts: 0,
             deadline: None,
             grant: None,
+            quota: None,
             log,
         }
     }
@@ -154,6 +157,8 @@ pub struct UsageSink {
     price: Option<ModelPrice>,
     /// The rate-limit reservation this record settles (dropped unsettled, it is voided).
     grant: Option<Grant>,
+    /// The quota reservation this record settles with its cost.
+    quota: Option<QuotaGrant>,
 }
 
 /// Where a usage record goes and what it may need for an estimate.
@@ -194,12 +199,15 @@ impl UsageSink {
             estimates: target.estimates,
             price: None,
             grant: None,
+            quota: None,
         }
     }
 
-    /// Hands the record the call's rate-limit reservation to settle with its tokens.
-    pub fn granted(mut self, grant: Option<Grant>) -> Self {
+    /// Hands the record the call's rate-limit and quota reservations to settle with its
+    /// tokens and cost.
+    pub fn granted(mut self, grant: Option<Grant>, quota: Option<QuotaGrant>) -> Self {
         self.grant = grant;
+        self.quota = quota;
         self
     }
 
@@ -324,6 +332,18 @@ impl UsageSink {
             // Settled whether or not usage is recorded: the limits count real tokens.
             grant.settle(u.input_tokens.saturating_add(u.output_tokens));
         }
+        let cost = self.price.map(|p| {
+            p.cost(&Tokens {
+                input: u.input_tokens,
+                output: u.output_tokens,
+                cache_read: u.cache_read_tokens,
+                cache_write: u.cache_write_tokens,
+            })
+        });
+        if let Some(quota) = self.quota.take() {
+            // A quota is only reserved for a priced model, so the cost is known.
+            quota.settle(cost.unwrap_or_default());
+        }
         let queue = self.queue.take()?;
         let mut r = std::mem::take(&mut self.record);
         r.complete = complete;
@@ -335,15 +355,7 @@ impl UsageSink {
         r.cache_read_tokens = tokens(u.cache_read_tokens);
         r.cache_write_tokens = tokens(u.cache_write_tokens);
         r.reasoning_tokens = tokens(u.reasoning_tokens);
-        r.cost_nano = self.price.map(|p| {
-            p.cost(&Tokens {
-                input: u.input_tokens,
-                output: u.output_tokens,
-                cache_read: u.cache_read_tokens,
-                cache_write: u.cache_write_tokens,
-            })
-            .nanos()
-        });
+        r.cost_nano = cost.map(Money::nanos);
         Some((queue, Record::Usage(r)))
     }
 }

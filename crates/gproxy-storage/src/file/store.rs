@@ -26,18 +26,30 @@ impl FileStore {
         let mut downstream = Arc::clone(&self.inner.downstream).lock_owned().await;
         let mut upstream = Arc::clone(&self.inner.upstream).lock_owned().await;
         let batch = batch.to_vec();
-        blocking(move || {
+        let charges = blocking(move || {
             let mut logs = RecordLogs {
                 usages: &mut usages,
                 downstream: &mut downstream,
                 upstream: &mut upstream,
             };
-            if replay {
+            let fresh: Vec<&Record> = if replay {
                 let stored = records::stored(&logs, &batch)?;
-                records::insert(&mut logs, batch.iter().filter(|r| !stored.contains(r)))
+                batch.iter().filter(|r| !stored.contains(r)).collect()
             } else {
-                records::insert(&mut logs, batch.iter())
-            }
+                batch.iter().collect()
+            };
+            records::insert(&mut logs, fresh.iter().copied())?;
+            Ok(crate::limits::charges(fresh.into_iter()))
+        })
+        .await?;
+        if charges.is_empty() {
+            return Ok(());
+        }
+        // The records are stored; their costs go to the quotas (one rewrite of
+        // `quotas.json` per batch that spent anything).
+        self.write_control(move |t, _, _| {
+            crate::limits::charge(&mut t.quotas, &charges);
+            Ok(())
         })
         .await
     }

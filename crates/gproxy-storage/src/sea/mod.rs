@@ -5,6 +5,7 @@
 mod admin;
 mod health;
 mod options;
+mod quotas;
 mod records;
 mod reseal;
 mod retention;
@@ -254,6 +255,7 @@ impl Store for SeaStore {
     async fn write_records(&self, batch: &[Record]) -> Result<(), StoreError> {
         let txn = self.db.begin().await?;
         records::insert(&txn, batch.iter()).await?;
+        quotas::charge(&txn, &crate::limits::charges(batch.iter())).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -261,7 +263,9 @@ impl Store for SeaStore {
     async fn replay_records(&self, batch: &[Record]) -> Result<(), StoreError> {
         let txn = self.db.begin().await?;
         let stored = records::stored(&txn, batch).await?;
-        records::insert(&txn, batch.iter().filter(|r| !stored.contains(r))).await?;
+        let fresh: Vec<&Record> = batch.iter().filter(|r| !stored.contains(r)).collect();
+        records::insert(&txn, fresh.iter().copied()).await?;
+        quotas::charge(&txn, &crate::limits::charges(fresh.into_iter())).await?;
         txn.commit().await?;
         Ok(())
     }

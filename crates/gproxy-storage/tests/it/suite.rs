@@ -726,6 +726,44 @@ fn limits_of(cp: &ControlPlane) -> Vec<(String, String, [Option<i64>; 4])> {
         .collect()
 }
 
+/// Usage costs are added to their users' quotas in the records' transaction, and a replayed
+/// batch charges only the records it stores.
+pub async fn usage_costs_are_charged_to_quotas(db: TestDb) {
+    let mut s = seed();
+    s.quotas = vec![SeedQuota {
+        user_name: "alice".into(),
+        limit_nano: 1_000_000_000,
+        used_nano: 5,
+        period: "none".into(),
+    }];
+    db.store.import_seed(&s).await.expect("import");
+    let uid = db.store.load().await.expect("load").users[0].id;
+    let spent = |id: &str, cost: i64| {
+        Record::Usage(UsageRecord {
+            request_id: id.into(),
+            created_at: gproxy_storage::now_ms(),
+            user_id: Some(uid),
+            cost_nano: Some(cost),
+            ..Default::default()
+        })
+    };
+    let used = || async { db.store.load().await.expect("load").quotas[0].used_nano };
+    db.store
+        .write_records(&[spent("q1", 100), spent("q2", 20), usage(3)])
+        .await
+        .expect("write");
+    assert_eq!(used().await, 125);
+    db.store
+        .replay_records(&[spent("q1", 100), spent("q3", 1)])
+        .await
+        .expect("replay");
+    assert_eq!(
+        used().await,
+        126,
+        "q1 was stored already: not charged twice"
+    );
+}
+
 pub async fn rate_limits_and_quotas_import_per_user(db: TestDb) {
     let mut first = seed();
     first.users.push(SeedUser {
@@ -908,6 +946,7 @@ all_backends!(
         retention_prunes_in_batches,
         the_master_key_rotates,
         rate_limits_and_quotas_import_per_user,
+        usage_costs_are_charged_to_quotas,
     ],
     sql: [version_1_usages_gain_the_estimated_column],
 );
