@@ -287,6 +287,7 @@ async fn ensure_admin(store: &dyn Store, s: &Settings) -> anyhow::Result<Option<
                 api_key: api_key.clone(),
                 label: Some("bootstrap".into()),
                 enabled: true,
+                expires_at: None,
             }],
         }],
         permissions: vec![SeedPermission {

@@ -152,6 +152,14 @@ pub fn to_toml(cp: &ControlPlane) -> anyhow::Result<String> {
                     ("api_key", s(k.api_key.expose_secret())),
                     ("label", k.label.as_deref().and_then(s)),
                     ("enabled", b(k.enabled)),
+                    (
+                        "expires_at",
+                        k.expires_at
+                            .and_then(chrono::DateTime::from_timestamp_millis)
+                            .map(|t| {
+                                Toml::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                            }),
+                    ),
                 ])
             })
             .collect();

@@ -191,6 +191,8 @@ pub struct KeyFile {
     pub label: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// When the key stops working: a TOML date-time or an RFC 3339 string, with its offset.
+    pub expires_at: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -46,6 +46,20 @@ fn price(v: &toml::Value) -> Result<String, String> {
     money(v).map(|m| m.to_string())
 }
 
+/// A point in time (a TOML offset date-time or an RFC 3339 string) as Unix milliseconds.
+fn time_ms(v: &toml::Value) -> Result<i64, String> {
+    let text = match v {
+        toml::Value::Datetime(d) => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        _ => return Err("must be a date-time such as 2026-12-31T00:00:00Z".into()),
+    };
+    chrono::DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            format!("`{text}` is not a date-time with an offset, such as 2026-12-31T00:00:00Z")
+        })
+}
+
 /// Validates the seed file and converts it.
 pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
     let f = &src.file;
@@ -215,10 +229,17 @@ pub fn to_seed(src: &SeedSource) -> Result<Seed, ConfigError> {
             if key.is_empty() || !keys.insert(key_digest(key)) {
                 return Err(here(format!("keys[{j}].api_key is empty or used twice")));
             }
+            let expires_at = k
+                .expires_at
+                .as_ref()
+                .map(time_ms)
+                .transpose()
+                .map_err(|e| here(format!("keys[{j}].expires_at: {e}")))?;
             seed_keys.push(SeedKey {
                 api_key: k.api_key.clone(),
                 label: k.label.clone(),
                 enabled: k.enabled,
+                expires_at,
             });
         }
         seed.users.push(SeedUser {

@@ -45,9 +45,19 @@ pub fn authenticate(
             "missing API key: send it as `Authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`",
         )
     })?;
-    snapshot
-        .principal(&key_digest(&key))
-        .ok_or_else(|| ApiError::unauthorized("invalid API key"))
+    let digest = key_digest(&key);
+    snapshot.principal(&digest).ok_or_else(|| {
+        match snapshot
+            .key_expired_at(&digest)
+            .and_then(chrono::DateTime::from_timestamp_millis)
+        {
+            Some(at) => ApiError::unauthorized(format!(
+                "API key expired at {}",
+                at.format("%Y-%m-%dT%H:%M:%SZ")
+            )),
+            None => ApiError::unauthorized("invalid API key"),
+        }
+    })
 }
 
 #[cfg(test)]

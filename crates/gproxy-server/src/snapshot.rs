@@ -54,6 +54,8 @@ struct KeyEntry {
     id: i64,
     user_id: i64,
     enabled: bool,
+    /// Unix ms after which the key is refused.
+    expires_at: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -257,8 +259,10 @@ impl Snapshot {
                 },
             );
         }
+        let now = gproxy_storage::now_ms();
         for k in cp.keys {
-            if k.enabled {
+            // `/login` hands out a key that does not expire (or not yet).
+            if k.enabled && k.expires_at.is_none_or(|at| at > now) {
                 snap.login_keys.entry(k.user_id).or_insert(k.api_key);
             }
             snap.keys.insert(
@@ -267,6 +271,7 @@ impl Snapshot {
                     id: k.id,
                     user_id: k.user_id,
                     enabled: k.enabled,
+                    expires_at: k.expires_at,
                 },
             );
         }
@@ -344,7 +349,11 @@ impl Snapshot {
 
     /// The principal behind a key digest, if the key and its user are enabled.
     pub fn principal(&self, digest: &str) -> Option<Principal> {
-        let key = self.keys.get(digest).filter(|k| k.enabled)?;
+        let now = gproxy_storage::now_ms();
+        let key = self
+            .keys
+            .get(digest)
+            .filter(|k| k.enabled && k.expires_at.is_none_or(|at| at > now))?;
         let user = self.users.get(&key.user_id).filter(|u| u.enabled)?;
         Some(Principal {
             user_id: key.user_id,
@@ -352,6 +361,15 @@ impl Snapshot {
             key_id: key.id,
             is_admin: user.is_admin,
         })
+    }
+
+    /// When the key with `digest` expired, if it exists and has.
+    pub fn key_expired_at(&self, digest: &str) -> Option<i64> {
+        let now = gproxy_storage::now_ms();
+        self.keys
+            .get(digest)
+            .and_then(|k| k.expires_at)
+            .filter(|&at| at <= now)
     }
 
     /// For `/login`: the user's id, whether enabled, and password hash.
@@ -463,6 +481,7 @@ mod tests {
                     api_key: "sk-a".into(),
                     label: None,
                     enabled: true,
+                    expires_at: None,
                 },
                 KeyRecord {
                     id: 8,
@@ -471,6 +490,7 @@ mod tests {
                     api_key: "sk-b".into(),
                     label: None,
                     enabled: false,
+                    expires_at: None,
                 },
             ],
             permissions: vec![PermissionRow {

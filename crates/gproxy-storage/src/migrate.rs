@@ -39,6 +39,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 6,
         name: "rate_limits, quotas",
     },
+    Migration {
+        version: 7,
+        name: "user_keys.expires_at",
+    },
 ];
 
 /// The version this build's schema is at once every migration is applied.

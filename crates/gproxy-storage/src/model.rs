@@ -152,6 +152,8 @@ pub struct SeedKey {
     pub api_key: SecretString,
     pub label: Option<String>,
     pub enabled: bool,
+    /// When the key stops working (Unix ms).
+    pub expires_at: Option<i64>,
 }
 
 /// A user to import; `password_hash` is already an Argon2 PHC string.
@@ -249,6 +251,8 @@ pub struct KeyRecord {
     pub api_key: SecretString,
     pub label: Option<String>,
     pub enabled: bool,
+    /// When the key stops working (Unix ms); `None`: never.
+    pub expires_at: Option<i64>,
 }
 
 /// The whole control plane, loaded at start-up and on change.

@@ -312,3 +312,39 @@ async fn parallel_guesses_are_throttled_too() {
         "names longer than any account are refused"
     );
 }
+
+/// A key past its `expires_at` is refused at once with a message saying when it expired; one
+/// that expires later works until then.
+#[tokio::test]
+async fn an_expired_key_is_refused_naming_when() {
+    let app = spawn_with_seed(|_| {
+        "[[users]]\nname = \"erin\"\n\
+         [[users.keys]]\napi_key = \"sk-erin-old\"\nexpires_at = 2020-01-01T00:00:00Z\n\
+         [[users.keys]]\napi_key = \"sk-erin-new\"\nexpires_at = \"2099-01-01T00:00:00Z\"\n\
+         [[permissions]]\nuser_name = \"erin\"\nmodel_pattern = \"*\"\n"
+            .into()
+    })
+    .await;
+    let call = |key: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/openai-main/v1/chat/completions",
+                key,
+                serde_json::json!({"model": "gpt-4.1", "messages": []}),
+            )
+            .await
+        }
+    };
+    let old = call("sk-erin-old").await;
+    assert_eq!(old.status(), 401);
+    let body = json(old).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("expired at 2020-01-01T00:00:00Z"),
+        "{body}"
+    );
+    assert_eq!(call("sk-erin-new").await.status(), 200);
+}

@@ -19,6 +19,9 @@ pub struct Model {
     pub secret: String,
     pub label: Option<String>,
     pub enabled: bool,
+    /// When the key stops working (Unix ms); `None`: never.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
     pub created_at: i64,
 }
 

@@ -197,6 +197,7 @@ impl FileStore {
                     digest: k.digest.clone(),
                     label: k.label.clone(),
                     enabled: k.enabled,
+                    expires_at: k.expires_at,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

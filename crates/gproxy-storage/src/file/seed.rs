@@ -217,6 +217,7 @@ fn import_users(t: &mut Tables, sealer: &Sealer, seed: &Seed, now: i64) -> Resul
                 Some(row) => {
                     row.label = k.label.clone();
                     row.enabled = k.enabled;
+                    row.expires_at = k.expires_at;
                 }
                 None => {
                     let key_id =
@@ -228,6 +229,7 @@ fn import_users(t: &mut Tables, sealer: &Sealer, seed: &Seed, now: i64) -> Resul
                         secret: sealer.seal(k.api_key.expose_secret())?,
                         label: k.label.clone(),
                         enabled: k.enabled,
+                        expires_at: k.expires_at,
                         created_at: now,
                     });
                 }

@@ -97,6 +97,7 @@ impl Store for FileStore {
                 secret,
                 label,
                 enabled: true,
+                expires_at: None,
                 created_at: now,
             });
             Ok(id)

@@ -163,6 +163,7 @@ impl Store for SeaStore {
                     digest: k.digest,
                     label: k.label,
                     enabled: k.enabled,
+                    expires_at: k.expires_at,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -212,6 +213,7 @@ impl Store for SeaStore {
             secret: Set(self.sealer.seal(api_key)?),
             label: Set(label.map(str::to_owned)),
             enabled: Set(true),
+            expires_at: Set(None),
             created_at: Set(now_ms()),
         }
         .insert(&self.db)

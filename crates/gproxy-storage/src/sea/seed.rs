@@ -255,6 +255,7 @@ impl SeaStore {
                         let mut row: user_key::ActiveModel = row.into();
                         row.label = Set(k.label.clone());
                         row.enabled = Set(k.enabled);
+                        row.expires_at = Set(k.expires_at);
                         row.update(txn).await?;
                     }
                     None => {
@@ -265,6 +266,7 @@ impl SeaStore {
                             secret: Set(self.sealer.seal(k.api_key.expose_secret())?),
                             label: Set(k.label.clone()),
                             enabled: Set(k.enabled),
+                            expires_at: Set(k.expires_at),
                             created_at: Set(now),
                         }
                         .insert(txn)

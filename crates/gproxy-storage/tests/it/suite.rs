@@ -72,6 +72,7 @@ pub fn seed() -> Seed {
                 api_key: "sk-alice-1".into(),
                 label: Some("default".into()),
                 enabled: true,
+                expires_at: Some(4_102_444_800_000),
             }],
         }],
         permissions: vec![SeedPermission {
@@ -165,6 +166,11 @@ pub async fn seed_round_trips_with_secrets_sealed(db: TestDb) {
     assert_eq!(cp.users[0].name, "alice");
     assert_eq!(cp.keys[0].digest, key_digest("sk-alice-1"));
     assert_eq!(cp.keys[0].api_key.expose_secret(), "sk-alice-1");
+    assert_eq!(
+        cp.keys[0].expires_at,
+        Some(4_102_444_800_000),
+        "expiry kept"
+    );
     assert!(
         !format!("{:?}", cp.keys[0]).contains("sk-alice-1"),
         "Debug redacts the key"
