@@ -52,6 +52,17 @@ async fn requests_per_minute_refuse_in_the_callers_shape_before_the_upstream() {
         2,
         "the refused call never went upstream"
     );
+    let rows = app.wait_usages(3).await;
+    assert_eq!(
+        (
+            rows[0].status,
+            rows[0].model.as_str(),
+            rows[0].cost_nano,
+            rows[0].output_tokens
+        ),
+        (429, "gpt-4.1", Some(0), 0),
+        "the refusal is on record, free"
+    );
 
     // The rule covers gpt-* only; Anthropic's shape for a refusal on its surface.
     let other = app
@@ -172,9 +183,16 @@ async fn fifty_concurrent_calls_against_a_quota_that_affords_ten() {
         10,
         "refusals never reach the upstream"
     );
-    let rows = app.wait_usages(10).await;
+    let rows = app.wait_usages(50).await;
+    let served_rows = rows.iter().filter(|u| u.status == 200).count();
     let billed: i64 = rows.iter().filter_map(|u| u.cost_nano).sum();
-    assert_eq!((rows.len(), billed), (10, 100_000_000));
+    assert_eq!((rows.len(), served_rows, billed), (50, 10, 100_000_000));
+    assert!(
+        rows.iter()
+            .filter(|u| u.status == 402)
+            .all(|u| u.cost_nano == Some(0) && u.input_tokens == 0),
+        "each refusal leaves a record with zero tokens and cost"
+    );
     let stored = app.state.store.load().await.expect("load").quotas;
     assert_eq!(
         stored[0].used_nano, billed,

@@ -73,7 +73,14 @@ pub async fn handle(state: AppState, spec: CallSpec, params: PathParams, req: Re
     let mut ctx = CallContext::new(req.method(), req.uri().path(), downstream_log(&state));
     let response = match run(&state, &mut ctx, spec, params, req).await {
         Ok(resp) => resp,
-        Err(err) => error_response(&ctx, err, Surface::Protocol(spec.protocol)),
+        Err(err) => {
+            if state.config.enable_usage
+                && let Some(record) = ctx.refusal_record(err.status.as_u16())
+            {
+                state.queue.push(record).await;
+            }
+            error_response(&ctx, err, Surface::Protocol(spec.protocol))
+        }
     };
     finish(ctx, response, Some(spec.protocol)).await
 }
@@ -180,6 +187,9 @@ async fn run(
         }
     };
     let endpoint = Endpoint::new(spec.protocol, operation);
+    ctx.asked.endpoint = Some(endpoint);
+    ctx.asked.stream = stream;
+    ctx.asked.model = model.clone();
     // Unscoped Gemini paths may carry the provider as a path segment (`models/{p}/{m}`).
     let scoped = params
         .provider
@@ -327,6 +337,8 @@ async fn serve(
         .filter(|m| !m.is_empty())
         .ok_or_else(|| ApiError::bad_request("`model` is required"))?;
     let provider = &target.provider;
+    ctx.asked.provider = Some(provider.name.clone());
+    ctx.asked.model = Some(model_id.clone());
     if !snap.permits(
         principal.user_id,
         provider,
@@ -526,10 +538,12 @@ pub(crate) async fn forward_and_respond(
     )
     .priced(model.and_then(|m| state.snapshot().price(provider, m)))
     .granted(ctx.grant.take(), ctx.quota.take());
+    ctx.usage_live = true;
     let fwd = match forward::send(state, ctx, call).await {
         Ok(fwd) if ctx.fallback && fwd.retryable => {
             // Nothing reached the client: the route's next member takes the call.
             sink.discard();
+            ctx.usage_live = false;
             ctx.fell_through = true;
             return Err(ApiError::bad_gateway(format!(
                 "provider `{}` answered {}",
@@ -540,6 +554,7 @@ pub(crate) async fn forward_and_respond(
         Ok(fwd) => fwd,
         Err(err) if ctx.fallback && matches!(err.status.as_u16(), 429 | 502 | 503 | 504) => {
             sink.discard();
+            ctx.usage_live = false;
             ctx.fell_through = true;
             return Err(err);
         }

@@ -56,12 +56,59 @@ pub struct CallContext {
     pub grant: Option<Grant>,
     /// The call's quota reservation, likewise.
     pub quota: Option<QuotaGrant>,
+    /// A usage sink holds this call's record (it writes it however the call ends).
+    pub usage_live: bool,
+    /// What the call asked for, once known: the record a refused call leaves.
+    pub asked: Asked,
     /// Where the downstream log entry goes; `None` when downstream logging is off or the
     /// entry is already written.
     log: Option<WriteQueue>,
 }
 
+/// What a call asked for, as far as it got: its endpoint, stream flag and model, and the
+/// provider it resolved to.
+#[derive(Clone, Debug, Default)]
+pub struct Asked {
+    pub endpoint: Option<Endpoint>,
+    pub stream: bool,
+    pub model: Option<String>,
+    pub provider: Option<String>,
+}
+
 impl CallContext {
+    /// The usage record of an authenticated call refused before any upstream answer
+    /// (403, 429, 402, 400, ...): zero tokens, zero cost, the status it got. `None` when
+    /// the caller was not authenticated or a usage sink already holds the call's record.
+    pub fn refusal_record(&self, status: u16) -> Option<Record> {
+        let principal = self.principal.as_ref()?;
+        if self.usage_live {
+            return None;
+        }
+        let asked = &self.asked;
+        Some(Record::Usage(UsageRecord {
+            request_id: self.request_id.clone(),
+            created_at: self.created_at,
+            user_id: Some(principal.user_id),
+            user_key_id: Some(principal.key_id),
+            provider: asked.provider.clone().unwrap_or_default(),
+            model: asked.model.clone().unwrap_or_default(),
+            operation: asked
+                .endpoint
+                .map(|e| e.operation.as_str().to_owned())
+                .unwrap_or_default(),
+            protocol: asked
+                .endpoint
+                .map(|e| e.protocol.as_str().to_owned())
+                .unwrap_or_default(),
+            status: i32::from(status),
+            stream: asked.stream,
+            complete: true,
+            latency_ms: ms(self.started.elapsed()),
+            cost_nano: Some(0),
+            ..Default::default()
+        }))
+    }
+
     /// A context whose downstream entry goes to `log` (when downstream logging is on).
     pub fn new(method: &axum::http::Method, path: &str, log: Option<WriteQueue>) -> Self {
         CallContext {
@@ -79,6 +126,8 @@ impl CallContext {
             deadline: None,
             grant: None,
             quota: None,
+            usage_live: false,
+            asked: Asked::default(),
             log,
         }
     }
