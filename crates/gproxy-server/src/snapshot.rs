@@ -323,6 +323,11 @@ impl Snapshot {
             .unwrap_or_default()
     }
 
+    /// Every rate-limit rule on `user_id`'s calls.
+    pub fn user_rate_rules(&self, user_id: i64) -> &[RateRule] {
+        self.rate_rules.get(&user_id).map_or(&[], Vec::as_slice)
+    }
+
     /// `user_id`'s USD quota, if they have one.
     pub fn quota(&self, user_id: i64) -> Option<&QuotaRule> {
         self.quotas.get(&user_id)

@@ -249,3 +249,70 @@ async fn quotas_need_a_price_and_a_daily_one_comes_back_tomorrow() {
         .expect("seconds");
     assert!((1..=86_400).contains(&retry), "{retry}");
 }
+
+/// A user reads their own quota (live: what is used this period) and rate limits; an admin
+/// reads everyone's, filtered by user; a user without a quota gets 404, and the admin
+/// collections refuse a non-admin.
+#[tokio::test]
+async fn users_and_admins_read_limits_and_live_balances() {
+    let app = spawn_with_seed(|_| {
+        "[[models]]\nprovider_name = \"openai-main\"\nmodel_id = \"gpt-4.1-mini\"\n\
+         price_each_call = \"0.25\"\n\n[[quotas]]\nuser_name = \"alice\"\nquota = \"10\"\n\
+         period = \"monthly\"\n\n[[rate_limits]]\nuser_name = \"alice\"\nmodel_pattern = \"gpt-*\"\n\
+         rpm = 100\ntpd = 5000\n\n[[users]]\nname = \"root\"\nis_admin = true\n\
+         [[users.keys]]\napi_key = \"sk-root\"\n"
+            .into()
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(
+            chat(&app, "openai-main/gpt-4.1-mini", 16, false)
+                .await
+                .status(),
+            200
+        );
+    }
+    let quota = json(app.get("/user/quota", ALICE).await).await;
+    assert_eq!(
+        (
+            &quota["limit_usd"],
+            &quota["used_usd"],
+            &quota["reserved_usd"],
+            &quota["period"]
+        ),
+        (&json!("10"), &json!("0.5"), &json!("0"), &json!("monthly")),
+        "{quota}"
+    );
+    let me = json(app.get("/user/me", ALICE).await).await;
+    assert_eq!(
+        (&me["name"], &me["is_admin"]),
+        (&json!("alice"), &json!(false))
+    );
+    let limits = json(app.get("/user/rate-limits", ALICE).await).await;
+    assert_eq!(limits["data"][0]["model_pattern"], "gpt-*");
+    assert_eq!(
+        (&limits["data"][0]["rpm"], &limits["data"][0]["tpd"]),
+        (&json!(100), &json!(5000))
+    );
+    assert_eq!(limits["data"][0]["tpm"], serde_json::Value::Null);
+
+    let none = app.get("/user/quota", BOB).await;
+    assert_eq!(none.status(), 404);
+    assert_eq!(app.get("/admin/quotas", BOB).await.status(), 403);
+
+    let all = json(app.get("/admin/quotas", "sk-root").await).await;
+    assert_eq!(all["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(all["data"][0]["used_usd"], "0.5", "the live balance: {all}");
+    let user_id = me["id"].as_str().unwrap_or_default().to_owned();
+    let mine = json(
+        app.get(&format!("/admin/rate-limits?user_id={user_id}"), "sk-root")
+            .await,
+    )
+    .await;
+    assert_eq!(mine["data"].as_array().map(Vec::len), Some(1), "{mine}");
+    let nobody = json(app.get("/admin/rate-limits?user_id=999", "sk-root").await).await;
+    assert_eq!(nobody["data"], json!([]));
+    let bad = app.get("/admin/quotas?user_id=alice", "sk-root").await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(json(bad).await["field"], "user_id");
+}

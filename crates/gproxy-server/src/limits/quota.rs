@@ -132,6 +132,31 @@ impl QuotaLedger {
         })
     }
 
+    /// What `user_id` has spent in the period holding `now_ms` and holds reserved, as the
+    /// next reservation would see it: the ledger's figures when it has the user (and the
+    /// quota is unchanged), else the stored ones from `rule`.
+    pub fn balance_at(&self, user_id: i64, rule: &QuotaRule, now_ms: i64) -> (Money, Money) {
+        let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        let (start, used, reserved) = match accounts.get(&user_id) {
+            Some(a) if a.quota_id == rule.id && a.version == rule.updated_at => (
+                a.period_start,
+                a.used,
+                a.reserved
+                    .values()
+                    .filter(|(_, expires)| *expires > now_ms)
+                    .map(|(n, _)| *n)
+                    .sum(),
+            ),
+            _ => (rule.period_start, rule.used.nanos(), 0),
+        };
+        let used = if period_start(&rule.period, now_ms) > start {
+            0
+        } else {
+            used
+        };
+        (Money::from_nanos(used), Money::from_nanos(reserved))
+    }
+
     /// What `user_id` has spent in the current period and holds reserved (for tests and
     /// the user API).
     pub fn balance(&self, user_id: i64) -> Option<(Money, Money)> {

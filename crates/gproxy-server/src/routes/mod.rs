@@ -6,6 +6,7 @@ mod health;
 mod login;
 mod models;
 pub mod names;
+mod user;
 
 use crate::error::ApiError;
 use crate::proxy::{self, CallSpec, PathParams};
@@ -149,6 +150,9 @@ pub fn router(state: AppState) -> Router {
     router
         .route("/login", post(login::login))
         .merge(admin::router())
+        .route("/user/me", get(user::me))
+        .route("/user/quota", get(user::get_quota))
+        .route("/user/rate-limits", get(user::rate_limits))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::not_found("no such route") })

@@ -4,6 +4,7 @@
 //! at most 500) and an opaque `cursor`.
 
 mod health;
+mod limits;
 mod routes;
 
 use crate::auth;
@@ -22,6 +23,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/credential-statuses", get(health::list))
         .route("/admin/credentials/{id}/reset", post(health::reset))
+        .route("/admin/rate-limits", get(limits::rate_limits))
+        .route("/admin/quotas", get(limits::quotas))
         .route("/admin/routes", get(routes::list).post(routes::create))
         .route(
             "/admin/routes/{id}",
@@ -57,7 +60,7 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 /// Only the headers the admin API takes its key from (not Gemini's header, not `?key=`).
-fn admin_headers(headers: &HeaderMap) -> HeaderMap {
+pub(crate) fn admin_headers(headers: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::new();
     for name in ["authorization", "x-api-key"] {
         if let Some(v) = headers.get(name) {
@@ -65,6 +68,13 @@ fn admin_headers(headers: &HeaderMap) -> HeaderMap {
         }
     }
     out
+}
+
+/// A page of a collection: `{"data": [...], "next_cursor": ...}`.
+#[derive(Debug, serde::Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
 }
 
 /// A collection's page size from its `limit` parameter; 400 naming `limit` outside 1..=500.

@@ -2,7 +2,7 @@
 //! `/admin/routes/{id}/members[/{member_id}]`. Members name their provider; every write is
 //! audited in its transaction and applies to traffic at once (the snapshot is rebuilt).
 
-use super::{Admin, applied, json_body, page_after, page_limit, query, store_error};
+use super::{Admin, Page, applied, json_body, page_after, page_limit, query, store_error};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
@@ -80,12 +80,6 @@ pub struct Route {
     name: String,
     enabled: bool,
     members: Vec<Member>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Page<T> {
-    data: Vec<T>,
-    next_cursor: Option<String>,
 }
 
 fn member(cp: &ControlPlane, m: &RouteMemberRow) -> Member {

@@ -1,0 +1,97 @@
+//! Rate limits and quotas in the admin API (DESIGN.md §9), read side: `GET
+//! /admin/rate-limits` and `GET /admin/quotas`, each filtered by `user_id` and paged by id;
+//! quotas show their live balance (used in the current period and reserved by calls in
+//! flight).
+
+use super::{Admin, Page, page_after, page_limit, query};
+use crate::error::ApiError;
+use crate::limits::{QuotaRule, RateRule};
+use crate::routes::user::{Quota, RateLimit, quota, rate_limit};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    user_id: Option<String>,
+}
+
+impl Filter {
+    fn user_id(&self) -> Result<Option<i64>, ApiError> {
+        self.user_id
+            .as_deref()
+            .map(|u| {
+                u.parse().map_err(|_| {
+                    ApiError::bad_request(format!("user_id `{u}` is not an id"))
+                        .with_field("user_id")
+                })
+            })
+            .transpose()
+    }
+}
+
+/// One page of `rows` (sorted by id) after the cursor, with the next cursor.
+fn page<T, R>(
+    mut rows: Vec<(i64, T)>,
+    f: &Filter,
+    show: impl Fn(&T) -> R,
+) -> Result<Page<R>, ApiError> {
+    let limit = page_limit(f.limit)?;
+    let after = page_after(f.cursor.as_deref())?;
+    rows.retain(|(id, _)| *id > after);
+    rows.sort_by_key(|(id, _)| *id);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = more
+        .then(|| rows.last().map(|(id, _)| id.to_string()))
+        .flatten();
+    Ok(Page {
+        data: rows.iter().map(|(_, t)| show(t)).collect(),
+        next_cursor,
+    })
+}
+
+/// `GET /admin/rate-limits[?user_id=]`.
+pub async fn rate_limits(
+    _: Admin,
+    State(state): State<AppState>,
+    q: Result<Query<Filter>, QueryRejection>,
+) -> Result<Json<Page<RateLimit>>, ApiError> {
+    let f = query(q)?;
+    let user = f.user_id()?;
+    let cp = state.store.load().await.map_err(super::store_error)?;
+    let rows = cp
+        .rate_limits
+        .iter()
+        .filter(|r| user.is_none_or(|u| r.user_id == u))
+        .map(|r| (r.id, (r.user_id, RateRule::from_row(r))))
+        .collect();
+    Ok(Json(page(rows, &f, |(user_id, r)| {
+        rate_limit(*user_id, r)
+    })?))
+}
+
+/// `GET /admin/quotas[?user_id=]`.
+pub async fn quotas(
+    _: Admin,
+    State(state): State<AppState>,
+    q: Result<Query<Filter>, QueryRejection>,
+) -> Result<Json<Page<Quota>>, ApiError> {
+    let f = query(q)?;
+    let user = f.user_id()?;
+    let cp = state.store.load().await.map_err(super::store_error)?;
+    let rows = cp
+        .quotas
+        .iter()
+        .filter(|r| user.is_none_or(|u| r.user_id == u))
+        .map(|r| (r.id, (r.user_id, QuotaRule::from_row(r))))
+        .collect();
+    Ok(Json(page(rows, &f, |(user_id, r)| {
+        quota(&state, *user_id, r)
+    })?))
+}
