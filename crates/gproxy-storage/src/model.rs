@@ -95,6 +95,43 @@ impl AuditRecord {
     }
 }
 
+/// A rate limit to create through the admin API (each ceiling optional, at least 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRateLimit {
+    pub user_id: i64,
+    pub model_pattern: String,
+    pub rpm: Option<i64>,
+    pub rpd: Option<i64>,
+    pub tpm: Option<i64>,
+    pub tpd: Option<i64>,
+}
+
+/// A change to a rate limit: the fields given; a ceiling given as `Some(None)` is cleared.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateLimitPatch {
+    pub model_pattern: Option<String>,
+    pub rpm: Option<Option<i64>>,
+    pub rpd: Option<Option<i64>>,
+    pub tpm: Option<Option<i64>>,
+    pub tpd: Option<Option<i64>>,
+}
+
+/// A quota to create through the admin API (one per user), in nano-USD.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewQuota {
+    pub user_id: i64,
+    pub limit_nano: i64,
+    /// `none`, `daily` or `monthly`.
+    pub period: String,
+}
+
+/// A change to a quota: the fields given.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuotaPatch {
+    pub limit_nano: Option<i64>,
+    pub period: Option<String>,
+}
+
 /// A route to create through the admin API.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewRoute {

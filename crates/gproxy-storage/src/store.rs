@@ -2,8 +2,9 @@
 
 use crate::migrate::MigrationState;
 use crate::model::{
-    AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewRoute,
-    NewRouteMember, Prune, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
+    AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewQuota,
+    NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow, RateLimitPatch,
+    RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
     UpstreamRow, UsageRow,
 };
 use crate::seal::SealError;
@@ -108,6 +109,35 @@ pub trait Store: Send + Sync + 'static {
         member_id: i64,
         actor: &str,
     ) -> Result<(), StoreError>;
+    /// Creates a rate limit for an existing user (`NotFound` naming the user otherwise),
+    /// audited by `actor` in the same transaction; so are the limit and quota writes below.
+    async fn create_rate_limit(
+        &self,
+        new: &NewRateLimit,
+        actor: &str,
+    ) -> Result<RateLimitRow, StoreError>;
+    async fn update_rate_limit(
+        &self,
+        id: i64,
+        patch: &RateLimitPatch,
+        actor: &str,
+    ) -> Result<RateLimitRow, StoreError>;
+    async fn delete_rate_limit(&self, id: i64, actor: &str) -> Result<(), StoreError>;
+    /// Creates a user's quota (`Conflict` when the user has one, `NotFound` for an unknown
+    /// user), used 0, its period starting now.
+    async fn create_quota(&self, new: &NewQuota, actor: &str) -> Result<QuotaRow, StoreError>;
+    /// Changes a quota's limit or period (a new period starts now with used 0); every
+    /// change moves `updated_at`, which tells the server's ledger to start over from the
+    /// stored balance.
+    async fn update_quota(
+        &self,
+        id: i64,
+        patch: &QuotaPatch,
+        actor: &str,
+    ) -> Result<QuotaRow, StoreError>;
+    /// Sets a quota's used amount to 0 (its period starts now).
+    async fn reset_quota(&self, id: i64, actor: &str) -> Result<QuotaRow, StoreError>;
+    async fn delete_quota(&self, id: i64, actor: &str) -> Result<(), StoreError>;
     /// Retention: deletes (for [`Prune::Bodies`], empties) at most `batch` of the oldest
     /// rows created before `before_ms`; returns how many. Callers loop until 0.
     async fn prune(&self, what: Prune, before_ms: i64, batch: u64) -> Result<u64, StoreError>;

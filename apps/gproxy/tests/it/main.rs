@@ -1,6 +1,7 @@
 //! Integration tests: the real application in-process (port 0, temporary SQLite database)
 //! in front of the `gproxy-testkit` mock upstream.
 
+mod admin_limits;
 mod anthropic;
 mod auth;
 mod backends;

@@ -26,3 +26,17 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The quota as audit entries show it (ids as strings, as the admin API does).
+    pub(crate) fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id.to_string(),
+            "user_id": self.user_id.to_string(),
+            "limit_nano": self.limit_nano,
+            "used_nano": self.used_nano,
+            "period": self.period,
+            "period_start": self.period_start,
+        })
+    }
+}

@@ -24,3 +24,18 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The rate limit as audit entries show it (ids as strings, as the admin API does).
+    pub(crate) fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id.to_string(),
+            "user_id": self.user_id.to_string(),
+            "model_pattern": self.model_pattern,
+            "rpm": self.rpm,
+            "rpd": self.rpd,
+            "tpm": self.tpm,
+            "tpd": self.tpd,
+        })
+    }
+}

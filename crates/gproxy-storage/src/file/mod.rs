@@ -9,6 +9,7 @@
 mod admin;
 mod backup;
 mod health;
+mod limits_admin;
 mod lock;
 mod log;
 mod records;

@@ -2,12 +2,15 @@
 //! [`FileStore`] documents) and runs its file work on the blocking pool.
 
 use super::records::{self, RecordLogs};
-use super::{FileStore, admin, append_audit, backup, blocking, health, retention, schema, seed};
+use super::{
+    FileStore, admin, append_audit, backup, blocking, health, limits_admin, retention, schema, seed,
+};
 use crate::entity::user_key;
 use crate::migrate::MigrationState;
 use crate::model::{
-    AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewRoute,
-    NewRouteMember, Prune, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
+    AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewQuota,
+    NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow, RateLimitPatch,
+    RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
     UpstreamRow, UsageRow,
 };
 use crate::seal::{Sealer, key_digest};
@@ -214,6 +217,62 @@ impl Store for FileStore {
             Ok(((), admin::delete_member(t, route_id, member_id, &actor)?))
         })
         .await
+    }
+
+    async fn create_rate_limit(
+        &self,
+        new: &NewRateLimit,
+        actor: &str,
+    ) -> Result<RateLimitRow, StoreError> {
+        let (new, actor) = (new.clone(), actor.to_owned());
+        self.write_audited(move |t, now| limits_admin::create_rate_limit(t, &new, &actor, now))
+            .await
+    }
+
+    async fn update_rate_limit(
+        &self,
+        id: i64,
+        patch: &RateLimitPatch,
+        actor: &str,
+    ) -> Result<RateLimitRow, StoreError> {
+        let (patch, actor) = (patch.clone(), actor.to_owned());
+        self.write_audited(move |t, _| limits_admin::update_rate_limit(t, id, &patch, &actor))
+            .await
+    }
+
+    async fn delete_rate_limit(&self, id: i64, actor: &str) -> Result<(), StoreError> {
+        let actor = actor.to_owned();
+        self.write_audited(move |t, _| Ok(((), limits_admin::delete_rate_limit(t, id, &actor)?)))
+            .await
+    }
+
+    async fn create_quota(&self, new: &NewQuota, actor: &str) -> Result<QuotaRow, StoreError> {
+        let (new, actor) = (new.clone(), actor.to_owned());
+        self.write_audited(move |t, now| limits_admin::create_quota(t, &new, &actor, now))
+            .await
+    }
+
+    async fn update_quota(
+        &self,
+        id: i64,
+        patch: &QuotaPatch,
+        actor: &str,
+    ) -> Result<QuotaRow, StoreError> {
+        let (patch, actor) = (patch.clone(), actor.to_owned());
+        self.write_audited(move |t, now| limits_admin::update_quota(t, id, &patch, &actor, now))
+            .await
+    }
+
+    async fn reset_quota(&self, id: i64, actor: &str) -> Result<QuotaRow, StoreError> {
+        let actor = actor.to_owned();
+        self.write_audited(move |t, now| limits_admin::reset_quota(t, id, &actor, now))
+            .await
+    }
+
+    async fn delete_quota(&self, id: i64, actor: &str) -> Result<(), StoreError> {
+        let actor = actor.to_owned();
+        self.write_audited(move |t, _| Ok(((), limits_admin::delete_quota(t, id, &actor)?)))
+            .await
     }
 
     async fn prune(&self, what: Prune, before_ms: i64, batch: u64) -> Result<u64, StoreError> {

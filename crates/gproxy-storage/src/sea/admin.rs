@@ -34,7 +34,7 @@ where
     }
 }
 
-async fn audit<C: ConnectionTrait>(db: &C, a: AuditRecord) -> Result<(), StoreError> {
+pub(super) async fn audit<C: ConnectionTrait>(db: &C, a: AuditRecord) -> Result<(), StoreError> {
     audit_log::ActiveModel {
         id: NotSet,
         created_at: Set(now_ms()),

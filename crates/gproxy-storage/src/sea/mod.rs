@@ -1,9 +1,11 @@
 //! The SeaORM backend: SQLite, PostgreSQL and MySQL/MariaDB behind one [`Store`]: the
 //! connection and schema here, the seed import in [`seed`], credential health rows in
-//! [`health`], the admin API's audited writes in [`admin`].
+//! [`health`], the admin API's audited writes in [`admin`] (rate limits and quotas in
+//! [`limits_admin`]).
 
 mod admin;
 mod health;
+mod limits_admin;
 mod options;
 mod quotas;
 mod records;
@@ -20,8 +22,9 @@ use crate::entity::{
 };
 use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow,
-    KeyRecord, NewRoute, NewRouteMember, Prune, Record, RouteMemberPatch, RouteMemberRow,
-    RoutePatch, RouteRow, Seed, UpstreamRow, UsageRow,
+    KeyRecord, NewQuota, NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow,
+    RateLimitPatch, RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow,
+    Seed, UpstreamRow, UsageRow,
 };
 use crate::seal::{Sealer, key_digest};
 use crate::store::{Store, StoreError};
@@ -331,6 +334,48 @@ impl Store for SeaStore {
         actor: &str,
     ) -> Result<(), StoreError> {
         admin::retry_busy(|| self.remove_member(route_id, member_id, actor)).await
+    }
+
+    async fn create_rate_limit(
+        &self,
+        new: &NewRateLimit,
+        actor: &str,
+    ) -> Result<RateLimitRow, StoreError> {
+        admin::retry_busy(|| self.insert_rate_limit(new, actor)).await
+    }
+
+    async fn update_rate_limit(
+        &self,
+        id: i64,
+        patch: &RateLimitPatch,
+        actor: &str,
+    ) -> Result<RateLimitRow, StoreError> {
+        admin::retry_busy(|| self.patch_rate_limit(id, patch, actor)).await
+    }
+
+    async fn delete_rate_limit(&self, id: i64, actor: &str) -> Result<(), StoreError> {
+        admin::retry_busy(|| self.remove_rate_limit(id, actor)).await
+    }
+
+    async fn create_quota(&self, new: &NewQuota, actor: &str) -> Result<QuotaRow, StoreError> {
+        admin::retry_busy(|| self.insert_quota(new, actor)).await
+    }
+
+    async fn update_quota(
+        &self,
+        id: i64,
+        patch: &QuotaPatch,
+        actor: &str,
+    ) -> Result<QuotaRow, StoreError> {
+        admin::retry_busy(|| self.patch_quota(id, patch, actor)).await
+    }
+
+    async fn reset_quota(&self, id: i64, actor: &str) -> Result<QuotaRow, StoreError> {
+        admin::retry_busy(|| self.zero_quota(id, actor)).await
+    }
+
+    async fn delete_quota(&self, id: i64, actor: &str) -> Result<(), StoreError> {
+        admin::retry_busy(|| self.remove_quota(id, actor)).await
     }
 
     async fn prune(&self, what: Prune, before_ms: i64, batch: u64) -> Result<u64, StoreError> {

@@ -915,6 +915,357 @@ pub async fn rate_limits_and_quotas_import_per_user(db: TestDb) {
     assert_eq!(unchanged(&cp), before);
 }
 
+/// Admin writes of rate limits and quotas: each success is audited, each refusal (bad
+/// input, unknown user or id, a second quota) changes nothing.
+pub async fn limit_and_quota_writes_are_audited_and_refusals_change_nothing(db: TestDb) {
+    use gproxy_storage::StoreError;
+    db.store.import_seed(&seed()).await.expect("import");
+    let uid = db.store.load().await.expect("load").users[0].id;
+    let audited = || async { db.store.audit_entries(1_000).await.expect("audit").len() };
+    let state = || async {
+        let cp = db.store.load().await.expect("load");
+        (cp.rate_limits, cp.quotas)
+    };
+    let start = audited().await;
+
+    // Rate limits: create, set one ceiling and clear another, delete.
+    let new = NewRateLimit {
+        user_id: uid,
+        model_pattern: "gpt-*".into(),
+        rpm: Some(60),
+        rpd: None,
+        tpm: None,
+        tpd: Some(1_000),
+    };
+    let limit = db
+        .store
+        .create_rate_limit(&new, "root")
+        .await
+        .expect("create");
+    assert_eq!(
+        (
+            limit.user_id,
+            limit.model_pattern.as_str(),
+            limit.rpm,
+            limit.tpd
+        ),
+        (uid, "gpt-*", Some(60), Some(1_000))
+    );
+    let patched = db
+        .store
+        .update_rate_limit(
+            limit.id,
+            &RateLimitPatch {
+                rpm: Some(None),
+                rpd: Some(Some(10)),
+                ..Default::default()
+            },
+            "root",
+        )
+        .await
+        .expect("patch");
+    assert_eq!(
+        (patched.rpm, patched.rpd, patched.tpm, patched.tpd),
+        (None, Some(10), None, Some(1_000))
+    );
+    assert_eq!(state().await.0, vec![patched.clone()]);
+
+    // Quotas: create, then a limit change keeps what is used and moves updated_at.
+    let quota = db
+        .store
+        .create_quota(
+            &NewQuota {
+                user_id: uid,
+                limit_nano: 1_000,
+                period: "none".into(),
+            },
+            "root",
+        )
+        .await
+        .expect("quota");
+    assert_eq!((quota.used_nano, quota.limit_nano), (0, 1_000));
+    assert!(quota.period_start > 0);
+    assert_eq!(
+        (quota.created_at, quota.updated_at),
+        (quota.period_start, quota.period_start)
+    );
+    let spend = |id: &str, cost: i64| {
+        Record::Usage(UsageRecord {
+            request_id: id.into(),
+            created_at: gproxy_storage::now_ms(),
+            user_id: Some(uid),
+            cost_nano: Some(cost),
+            ..Default::default()
+        })
+    };
+    db.store
+        .write_records(&[spend("l1", 25)])
+        .await
+        .expect("spend");
+    let frozen = db
+        .store
+        .update_quota(
+            quota.id,
+            &QuotaPatch {
+                limit_nano: Some(0),
+                period: None,
+            },
+            "root",
+        )
+        .await
+        .expect("freeze");
+    assert_eq!(
+        (frozen.limit_nano, frozen.used_nano, frozen.period.as_str()),
+        (0, 25, "none")
+    );
+    assert_eq!(frozen.period_start, quota.period_start);
+    assert!(frozen.updated_at > quota.updated_at, "updated_at moves");
+
+    // A new period starts with nothing used; a reset empties the current one.
+    let daily = db
+        .store
+        .update_quota(
+            quota.id,
+            &QuotaPatch {
+                limit_nano: None,
+                period: Some("daily".into()),
+            },
+            "root",
+        )
+        .await
+        .expect("period");
+    assert_eq!((daily.period.as_str(), daily.used_nano), ("daily", 0));
+    assert_eq!(daily.limit_nano, 0);
+    assert!(daily.period_start >= frozen.period_start);
+    assert!(daily.updated_at > frozen.updated_at);
+    db.store
+        .write_records(&[spend("l2", 7)])
+        .await
+        .expect("spend");
+    assert_eq!(state().await.1[0].used_nano, 7);
+    let reset = db.store.reset_quota(quota.id, "root").await.expect("reset");
+    assert_eq!(reset.used_nano, 0);
+    assert!(reset.updated_at > daily.updated_at);
+    assert!(reset.period_start >= daily.period_start);
+    assert_eq!(state().await.1, vec![reset.clone()]);
+
+    // Refusals: nothing changes, nothing is audited.
+    let before = (state().await, audited().await);
+    assert_eq!(before.1, start + 6);
+    let missing = 999_999;
+    let refusals: Vec<(Result<(), StoreError>, &str)> = vec![
+        (
+            db.store
+                .create_rate_limit(
+                    &NewRateLimit {
+                        rpm: Some(0),
+                        ..new.clone()
+                    },
+                    "root",
+                )
+                .await
+                .map(|_| ()),
+            "rpm must be 1 or more",
+        ),
+        (
+            db.store
+                .create_rate_limit(
+                    &NewRateLimit {
+                        model_pattern: String::new(),
+                        ..new.clone()
+                    },
+                    "root",
+                )
+                .await
+                .map(|_| ()),
+            "model_pattern must not be empty",
+        ),
+        (
+            db.store
+                .update_rate_limit(
+                    limit.id,
+                    &RateLimitPatch {
+                        tpm: Some(Some(-5)),
+                        ..Default::default()
+                    },
+                    "root",
+                )
+                .await
+                .map(|_| ()),
+            "tpm must be 1 or more",
+        ),
+        (
+            db.store
+                .create_rate_limit(
+                    &NewRateLimit {
+                        user_id: missing,
+                        ..new.clone()
+                    },
+                    "root",
+                )
+                .await
+                .map(|_| ()),
+            "no user `999999`",
+        ),
+        (
+            db.store
+                .update_rate_limit(missing, &RateLimitPatch::default(), "root")
+                .await
+                .map(|_| ()),
+            "no rate limit `999999`",
+        ),
+        (
+            db.store
+                .create_quota(
+                    &NewQuota {
+                        user_id: uid,
+                        limit_nano: 1,
+                        period: "none".into(),
+                    },
+                    "root",
+                )
+                .await
+                .map(|_| ()),
+            "already has a quota",
+        ),
+        (
+            db.store
+                .create_quota(
+                    &NewQuota {
+                        user_id: missing,
+                        limit_nano: 1,
+                        period: "none".into(),
+                    },
+                    "root",
+                )
+                .await
+                .map(|_| ()),
+            "no user `999999`",
+        ),
+        (
+            db.store
+                .update_quota(
+                    quota.id,
+                    &QuotaPatch {
+                        limit_nano: Some(-1),
+                        period: None,
+                    },
+                    "root",
+                )
+                .await
+                .map(|_| ()),
+            "limit_nano must not be negative",
+        ),
+        (
+            db.store
+                .update_quota(
+                    quota.id,
+                    &QuotaPatch {
+                        limit_nano: None,
+                        period: Some("weekly".into()),
+                    },
+                    "root",
+                )
+                .await
+                .map(|_| ()),
+            "period `weekly`",
+        ),
+        (
+            db.store
+                .update_quota(missing, &QuotaPatch::default(), "root")
+                .await
+                .map(|_| ()),
+            "no quota `999999`",
+        ),
+        (
+            db.store.reset_quota(missing, "root").await.map(|_| ()),
+            "no quota `999999`",
+        ),
+        (
+            db.store.delete_quota(missing, "root").await,
+            "no quota `999999`",
+        ),
+        (
+            db.store.delete_rate_limit(missing, "root").await,
+            "no rate limit `999999`",
+        ),
+    ];
+    for (result, want) in refusals {
+        let err = result.expect_err(want);
+        let kind_ok = match want {
+            w if w.starts_with("no ") => matches!(err, StoreError::NotFound(_)),
+            w if w.contains("already") => matches!(err, StoreError::Conflict(_)),
+            _ => matches!(err, StoreError::Invalid(_)),
+        };
+        assert!(kind_ok, "{want}: {err:?}");
+        assert!(err.to_string().contains(want), "{want}: {err}");
+    }
+    assert_eq!(
+        (state().await, audited().await),
+        before,
+        "refusals change nothing"
+    );
+
+    // Deletes.
+    db.store
+        .delete_rate_limit(limit.id, "root")
+        .await
+        .expect("delete limit");
+    db.store
+        .delete_quota(quota.id, "root")
+        .await
+        .expect("delete quota");
+    assert_eq!(state().await, (Vec::new(), Vec::new()));
+
+    // One entry per successful write, newest first, with ids as strings.
+    let audit = db.store.audit_entries(8).await.expect("audit");
+    let entries: Vec<(&str, &str, Option<&str>)> = audit
+        .iter()
+        .map(|a| {
+            (
+                a.action.as_str(),
+                a.resource.as_str(),
+                a.resource_id.as_deref(),
+            )
+        })
+        .collect();
+    let (l, q) = (limit.id.to_string(), quota.id.to_string());
+    assert_eq!(
+        entries,
+        [
+            ("delete", "quotas", Some(q.as_str())),
+            ("delete", "rate-limits", Some(l.as_str())),
+            ("reset", "quotas", Some(q.as_str())),
+            ("update", "quotas", Some(q.as_str())),
+            ("update", "quotas", Some(q.as_str())),
+            ("create", "quotas", Some(q.as_str())),
+            ("update", "rate-limits", Some(l.as_str())),
+            ("create", "rate-limits", Some(l.as_str())),
+        ]
+    );
+    assert_eq!(audited().await, start + 8);
+    let json = |s: Option<&str>| -> serde_json::Value {
+        serde_json::from_str(s.expect("present")).expect("json")
+    };
+    let reset_entry = &audit[2];
+    let (was, now) = (
+        json(reset_entry.before.as_deref()),
+        json(reset_entry.after.as_deref()),
+    );
+    assert_eq!(was["used_nano"], json!(7));
+    assert_eq!(now["used_nano"], json!(0));
+    assert_eq!(now["id"], json!(q));
+    assert_eq!(now["user_id"], json!(uid.to_string()));
+    assert_eq!(now["period"], json!("daily"));
+    assert_eq!(now["limit_nano"], json!(0));
+    let limit_update = json(audit[6].after.as_deref());
+    assert_eq!(limit_update["id"], json!(l));
+    assert_eq!(limit_update["rpm"], json!(null));
+    assert_eq!(limit_update["rpd"], json!(10));
+    assert!(audit[0].after.is_none() && audit[0].before.is_some());
+    assert!(audit[7].before.is_none() && audit[7].after.is_some());
+}
+
 macro_rules! conformance {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -953,6 +1304,7 @@ all_backends!(
         the_master_key_rotates,
         rate_limits_and_quotas_import_per_user,
         usage_costs_are_charged_to_quotas,
+        limit_and_quota_writes_are_audited_and_refusals_change_nothing,
     ],
     sql: [version_1_usages_gain_the_estimated_column],
 );

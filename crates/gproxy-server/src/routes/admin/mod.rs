@@ -4,6 +4,7 @@
 //! at most 500) and an opaque `cursor`.
 
 mod health;
+mod limit_writes;
 mod limits;
 mod routes;
 
@@ -23,8 +24,27 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/credential-statuses", get(health::list))
         .route("/admin/credentials/{id}/reset", post(health::reset))
-        .route("/admin/rate-limits", get(limits::rate_limits))
-        .route("/admin/quotas", get(limits::quotas))
+        .route(
+            "/admin/rate-limits",
+            get(limits::rate_limits).post(limit_writes::create_rate_limit),
+        )
+        .route(
+            "/admin/rate-limits/{id}",
+            get(limit_writes::get_rate_limit)
+                .patch(limit_writes::patch_rate_limit)
+                .delete(limit_writes::delete_rate_limit),
+        )
+        .route(
+            "/admin/quotas",
+            get(limits::quotas).post(limit_writes::create_quota),
+        )
+        .route(
+            "/admin/quotas/{id}",
+            get(limit_writes::get_quota)
+                .patch(limit_writes::patch_quota)
+                .delete(limit_writes::delete_quota),
+        )
+        .route("/admin/quotas/{id}/reset", post(limit_writes::reset_quota))
         .route("/admin/routes", get(routes::list).post(routes::create))
         .route(
             "/admin/routes/{id}",
@@ -75,6 +95,12 @@ pub(crate) fn admin_headers(headers: &HeaderMap) -> HeaderMap {
 pub struct Page<T> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// An id from the path; ids are opaque, so anything that is not one is unknown (404).
+pub fn id(raw: &str, what: &str) -> Result<i64, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("no {what} `{raw}`")))
 }
 
 /// A collection's page size from its `limit` parameter; 400 naming `limit` outside 1..=500.
@@ -143,6 +169,16 @@ pub fn store_error(e: gproxy_storage::StoreError) -> ApiError {
             tracing::error!(error = %other, "admin write failed");
             ApiError::internal("the database refused the change")
         }
+    }
+}
+
+/// A store refusal of a write's values: the store's own checks (the handlers check first,
+/// naming the field; this is the backstop) are the caller's 400; the rest as
+/// [`store_error`].
+pub fn write_error(e: gproxy_storage::StoreError) -> ApiError {
+    match e {
+        gproxy_storage::StoreError::Invalid(m) => ApiError::bad_request(m),
+        other => store_error(other),
     }
 }
 

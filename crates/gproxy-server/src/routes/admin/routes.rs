@@ -2,7 +2,7 @@
 //! `/admin/routes/{id}/members[/{member_id}]`. Members name their provider; every write is
 //! audited in its transaction and applies to traffic at once (the snapshot is rebuilt).
 
-use super::{Admin, Page, applied, json_body, page_after, page_limit, query, store_error};
+use super::{Admin, Page, applied, id, json_body, page_after, page_limit, query, store_error};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
@@ -109,12 +109,6 @@ fn route(cp: &ControlPlane, r: &RouteRow) -> Route {
             .map(|m| member(cp, m))
             .collect(),
     }
-}
-
-/// An id from the path; ids are opaque, so anything that is not one is unknown.
-fn id(raw: &str, what: &str) -> Result<i64, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::not_found(format!("no {what} `{raw}`")))
 }
 
 fn check_name(name: &str) -> Result<(), ApiError> {
