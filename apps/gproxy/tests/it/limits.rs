@@ -316,3 +316,28 @@ async fn users_and_admins_read_limits_and_live_balances() {
     assert_eq!(bad.status(), 400);
     assert_eq!(json(bad).await["field"], "user_id");
 }
+
+/// A call the upstream fails costs nothing, not even the per-call price, and gives its quota
+/// reservation back.
+#[tokio::test]
+async fn a_failed_call_is_not_billed() {
+    let app = spawn_with_seed(|_| {
+        "[[models]]\nprovider_name = \"openai-main\"\nmodel_id = \"gpt-4.1-mini\"\n\
+         price_each_call = \"0.5\"\n\n[[quotas]]\nuser_name = \"alice\"\nquota = \"0.5\"\n"
+            .into()
+    })
+    .await;
+    app.mock
+        .push(Reply::error(400, "the upstream refused the request"));
+    let failed = chat(&app, "openai-main/gpt-4.1-mini", 16, false).await;
+    assert_eq!(failed.status(), 400);
+    let rows = app.wait_usages(1).await;
+    assert_eq!((rows[0].status, rows[0].cost_nano), (400, Some(0)));
+    assert_eq!(
+        chat(&app, "openai-main/gpt-4.1-mini", 16, false)
+            .await
+            .status(),
+        200,
+        "budget intact"
+    );
+}

@@ -381,7 +381,14 @@ impl UsageSink {
             // Settled whether or not usage is recorded: the limits count real tokens.
             grant.settle(u.input_tokens.saturating_add(u.output_tokens));
         }
+        // A call the upstream failed or never answered, with no tokens reported, costs
+        // nothing (not even the per-call price); anything answered or relayed is billed.
+        let billable =
+            (200..300).contains(&self.record.status) || u.input_tokens > 0 || u.output_tokens > 0;
         let cost = self.price.map(|p| {
+            if !billable {
+                return Money::ZERO;
+            }
             p.cost(&Tokens {
                 input: u.input_tokens,
                 output: u.output_tokens,
