@@ -95,6 +95,33 @@ impl AuditRecord {
     }
 }
 
+/// Which usage rows a query wants: each filter given narrows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageFilter {
+    pub user_id: Option<i64>,
+    pub key_id: Option<i64>,
+    /// The provider's name.
+    pub provider: Option<String>,
+    /// The upstream model id.
+    pub model: Option<String>,
+    /// Created at or after (Unix ms).
+    pub from_ms: Option<i64>,
+    /// Created before (Unix ms).
+    pub to_ms: Option<i64>,
+}
+
+impl UsageFilter {
+    /// Whether `row` passes every filter given.
+    pub fn matches(&self, row: &UsageRow) -> bool {
+        self.user_id.is_none_or(|u| row.user_id == Some(u))
+            && self.key_id.is_none_or(|k| row.user_key_id == Some(k))
+            && self.provider.as_ref().is_none_or(|p| &row.provider == p)
+            && self.model.as_ref().is_none_or(|m| &row.model == m)
+            && self.from_ms.is_none_or(|f| row.created_at >= f)
+            && self.to_ms.is_none_or(|t| row.created_at < t)
+    }
+}
+
 /// A rate limit to create through the admin API (each ceiling optional, at least 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewRateLimit {

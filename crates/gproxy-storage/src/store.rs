@@ -5,7 +5,7 @@ use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewQuota,
     NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow, RateLimitPatch,
     RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
-    UpstreamRow, UsageRow,
+    UpstreamRow, UsageFilter, UsageRow,
 };
 use crate::seal::SealError;
 use async_trait::async_trait;
@@ -149,6 +149,14 @@ pub trait Store: Send + Sync + 'static {
     async fn backup(&self, path: &std::path::Path) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The usage rows `filter` wants, newest first: at most `limit`, with ids below
+    /// `before` when given (the next page of a listing).
+    async fn usages(
+        &self,
+        filter: &UsageFilter,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<UsageRow>, StoreError>;
     /// The newest usage rows first.
     async fn recent_usages(&self, limit: u64) -> Result<Vec<UsageRow>, StoreError>;
     /// The newest downstream request log rows first.

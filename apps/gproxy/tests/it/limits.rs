@@ -341,3 +341,77 @@ async fn a_failed_call_is_not_billed() {
         "budget intact"
     );
 }
+
+/// A user lists their own usage (never another's), newest first, with costs as exact
+/// decimals; an admin lists everyone's, filtered; bad filters name the field.
+#[tokio::test]
+async fn usage_is_listed_for_the_user_and_the_admin() {
+    let app = spawn_with_seed(|_| {
+        "[[models]]\nprovider_name = \"openai-main\"\nmodel_id = \"gpt-4.1-mini\"\n\
+         price_each_call = \"0.0025\"\n\n[[users]]\nname = \"root\"\nis_admin = true\n\
+         [[users.keys]]\napi_key = \"sk-root\"\n"
+            .into()
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            chat(&app, "openai-main/gpt-4.1-mini", 16, false)
+                .await
+                .status(),
+            200
+        );
+    }
+    let bob = app
+        .post(
+            "/openai-main/v1/chat/completions",
+            BOB,
+            json!({"model": "gpt-4.1", "messages": []}),
+        )
+        .await;
+    assert_eq!(bob.status(), 200);
+    app.wait_usages(4).await;
+
+    let mine = json(app.get("/user/usage?limit=2", ALICE).await).await;
+    let data = mine["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(data.len(), 2, "{mine}");
+    assert_eq!(
+        (&data[0]["model"], &data[0]["cost_usd"]),
+        (&json!("gpt-4.1-mini"), &json!("0.0025"))
+    );
+    let cursor = mine["next_cursor"].as_str().expect("more").to_owned();
+    let rest = json(
+        app.get(&format!("/user/usage?limit=2&cursor={cursor}"), ALICE)
+            .await,
+    )
+    .await;
+    assert_eq!(rest["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rest["next_cursor"], serde_json::Value::Null);
+    let bobs = json(app.get("/user/usage", BOB).await).await;
+    assert_eq!(
+        bobs["data"].as_array().map(Vec::len),
+        Some(1),
+        "only bob's own"
+    );
+
+    let admin = json(
+        app.get(
+            "/admin/usage?model=gpt-4.1-mini&from=2020-01-01T00:00:00Z",
+            "sk-root",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(admin["data"].as_array().map(Vec::len), Some(3), "{admin}");
+    let later = json(app.get("/admin/usage?from=4102444800", "sk-root").await).await;
+    assert_eq!(later["data"], json!([]), "epoch seconds filter");
+    let bad = app.get("/admin/usage?from=yesterday", "sk-root").await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(json(bad).await["field"], "from");
+    let sneaky = app.get("/user/usage?user_id=2", ALICE).await;
+    assert_eq!(
+        sneaky.status(),
+        400,
+        "a user cannot ask for another's usage"
+    );
+    assert_eq!(app.get("/admin/usage", ALICE).await.status(), 403);
+}

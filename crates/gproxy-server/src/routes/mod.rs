@@ -6,6 +6,7 @@ mod health;
 mod login;
 mod models;
 pub mod names;
+mod usage;
 mod user;
 
 use crate::error::ApiError;
@@ -153,6 +154,8 @@ pub fn router(state: AppState) -> Router {
         .route("/user/me", get(user::me))
         .route("/user/quota", get(user::get_quota))
         .route("/user/rate-limits", get(user::rate_limits))
+        .route("/user/usage", get(usage::user_usage))
+        .route("/admin/usage", get(usage::admin_usage))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::not_found("no such route") })

@@ -11,7 +11,7 @@ use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewQuota,
     NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow, RateLimitPatch,
     RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
-    UpstreamRow, UsageRow,
+    UpstreamRow, UsageFilter, UsageRow,
 };
 use crate::seal::{Sealer, key_digest};
 use crate::store::{Store, StoreError};
@@ -328,6 +328,34 @@ impl Store for FileStore {
                 dir.display()
             ))),
             Err(e) => Err(super::table::io_err("reading", &dir, e)),
+        })
+        .await
+    }
+
+    async fn usages(
+        &self,
+        filter: &UsageFilter,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<UsageRow>, StoreError> {
+        // The file backend is for small installs: a listing scans the table.
+        let log = Arc::clone(&self.inner.usages).lock_owned().await;
+        let filter = filter.clone();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        blocking(move || {
+            // The newest `limit` matches, kept while reading oldest first.
+            let mut rows: std::collections::VecDeque<UsageRow> = std::collections::VecDeque::new();
+            log.for_each_line(|number, line| {
+                let row: UsageRow = log.parse(number, line)?;
+                if before.is_none_or(|b| row.id < b) && filter.matches(&row) {
+                    rows.push_back(row);
+                    if rows.len() > limit {
+                        rows.pop_front();
+                    }
+                }
+                Ok(())
+            })?;
+            Ok(rows.into_iter().rev().collect())
         })
         .await
     }

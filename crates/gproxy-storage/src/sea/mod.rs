@@ -24,7 +24,7 @@ use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow,
     KeyRecord, NewQuota, NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow,
     RateLimitPatch, RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow,
-    Seed, UpstreamRow, UsageRow,
+    Seed, UpstreamRow, UsageFilter, UsageRow,
 };
 use crate::seal::{Sealer, key_digest};
 use crate::store::{Store, StoreError};
@@ -415,6 +415,40 @@ impl Store for SeaStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(self.db.ping().await?)
+    }
+
+    async fn usages(
+        &self,
+        f: &UsageFilter,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<UsageRow>, StoreError> {
+        let mut q = usage::Entity::find();
+        if let Some(u) = f.user_id {
+            q = q.filter(usage::Column::UserId.eq(u));
+        }
+        if let Some(k) = f.key_id {
+            q = q.filter(usage::Column::UserKeyId.eq(k));
+        }
+        if let Some(p) = &f.provider {
+            q = q.filter(usage::Column::Provider.eq(p.as_str()));
+        }
+        if let Some(m) = &f.model {
+            q = q.filter(usage::Column::Model.eq(m.as_str()));
+        }
+        if let Some(from) = f.from_ms {
+            q = q.filter(usage::Column::CreatedAt.gte(from));
+        }
+        if let Some(to) = f.to_ms {
+            q = q.filter(usage::Column::CreatedAt.lt(to));
+        }
+        if let Some(before) = before {
+            q = q.filter(usage::Column::Id.lt(before));
+        }
+        Ok(q.order_by_desc(usage::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
     }
 
     async fn recent_usages(&self, limit: u64) -> Result<Vec<UsageRow>, StoreError> {

@@ -770,6 +770,71 @@ pub async fn usage_costs_are_charged_to_quotas(db: TestDb) {
     );
 }
 
+/// Usage listings filter by user, key, provider, model and time, newest first, and page by
+/// id.
+pub async fn usage_rows_are_listed_by_filter_and_page(db: TestDb) {
+    let row = |i: i64, user: i64, model: &str| {
+        Record::Usage(UsageRecord {
+            request_id: format!("list-{i}"),
+            created_at: 1_000 + i,
+            user_id: Some(user),
+            user_key_id: Some(user * 10),
+            provider: "openai-main".into(),
+            model: model.into(),
+            ..Default::default()
+        })
+    };
+    let batch: Vec<Record> = (0..10)
+        .map(|i| row(i, 1 + i % 2, if i < 5 { "gpt-4.1" } else { "gpt-4.1-mini" }))
+        .collect();
+    db.store.write_records(&batch).await.expect("write");
+    let ids =
+        |rows: Vec<UsageRow>| -> Vec<String> { rows.into_iter().map(|r| r.request_id).collect() };
+    let all = UsageFilter::default();
+    assert_eq!(
+        ids(db.store.usages(&all, None, 3).await.expect("page")),
+        ["list-9", "list-8", "list-7"]
+    );
+    let first = db.store.usages(&all, None, 3).await.expect("page");
+    let next = db
+        .store
+        .usages(&all, Some(first[2].id), 3)
+        .await
+        .expect("next");
+    assert_eq!(ids(next), ["list-6", "list-5", "list-4"]);
+    let alice = UsageFilter {
+        user_id: Some(1),
+        model: Some("gpt-4.1".into()),
+        ..UsageFilter::default()
+    };
+    assert_eq!(
+        ids(db.store.usages(&alice, None, 10).await.expect("filtered")),
+        ["list-4", "list-2", "list-0"]
+    );
+    let window = UsageFilter {
+        key_id: Some(20),
+        from_ms: Some(1_003),
+        to_ms: Some(1_008),
+        provider: Some("openai-main".into()),
+        ..UsageFilter::default()
+    };
+    assert_eq!(
+        ids(db.store.usages(&window, None, 10).await.expect("window")),
+        ["list-7", "list-5", "list-3"]
+    );
+    let none = UsageFilter {
+        provider: Some("nobody".into()),
+        ..UsageFilter::default()
+    };
+    assert!(
+        db.store
+            .usages(&none, None, 10)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+}
+
 pub async fn rate_limits_and_quotas_import_per_user(db: TestDb) {
     let mut first = seed();
     first.users.push(SeedUser {
@@ -1304,6 +1369,7 @@ all_backends!(
         the_master_key_rotates,
         rate_limits_and_quotas_import_per_user,
         usage_costs_are_charged_to_quotas,
+        usage_rows_are_listed_by_filter_and_page,
         limit_and_quota_writes_are_audited_and_refusals_change_nothing,
     ],
     sql: [version_1_usages_gain_the_estimated_column],

@@ -1,0 +1,159 @@
+//! Usage records in the admin and user API (DESIGN.md §9): `GET /admin/usage` (every user's,
+//! `user_id` filter) and `GET /user/usage` (the caller's own), newest first, filtered by
+//! `key_id`, `provider` (name), `model` (upstream id), `from` and `to` (RFC 3339 or epoch
+//! seconds), paged with `limit` and `cursor`.
+
+use super::admin::{Admin, Page, page_limit, query, store_error};
+use super::user::User;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use gproxy_storage::model::{UsageFilter, UsageRow};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    user_id: Option<String>,
+    key_id: Option<String>,
+    provider: Option<String>,
+    model: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// One usage record as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct Usage {
+    request_id: String,
+    time: String,
+    user_id: Option<String>,
+    key_id: Option<String>,
+    provider: String,
+    credential_id: Option<String>,
+    model: String,
+    operation: String,
+    protocol: String,
+    status: i32,
+    input_tokens: i64,
+    output_tokens: i64,
+    cache_read_tokens: i64,
+    cache_write_tokens: i64,
+    reasoning_tokens: i64,
+    /// Exact decimal USD; `null` when the model had no price.
+    cost_usd: Option<String>,
+    latency_ms: i64,
+    ttfb_ms: Option<i64>,
+    estimated: bool,
+}
+
+fn shown(r: &UsageRow) -> Usage {
+    Usage {
+        request_id: r.request_id.clone(),
+        time: chrono::DateTime::from_timestamp_millis(r.created_at)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default(),
+        user_id: r.user_id.map(|i| i.to_string()),
+        key_id: r.user_key_id.map(|i| i.to_string()),
+        provider: r.provider.clone(),
+        credential_id: r.credential_id.map(|i| i.to_string()),
+        model: r.model.clone(),
+        operation: r.operation.clone(),
+        protocol: r.protocol.clone(),
+        status: r.status,
+        input_tokens: r.input_tokens,
+        output_tokens: r.output_tokens,
+        cache_read_tokens: r.cache_read_tokens,
+        cache_write_tokens: r.cache_write_tokens,
+        reasoning_tokens: r.reasoning_tokens,
+        cost_usd: r
+            .cost_nano
+            .map(|n| crate::billing::Money::from_nanos(n).to_string()),
+        latency_ms: r.latency_ms,
+        ttfb_ms: r.ttfb_ms,
+        estimated: r.estimated,
+    }
+}
+
+/// A point in time from a filter: RFC 3339, or whole seconds since the epoch.
+fn time(field: &str, raw: &str) -> Result<i64, ApiError> {
+    if let Ok(secs) = raw.parse::<i64>() {
+        return secs.checked_mul(1000).ok_or_else(|| {
+            ApiError::bad_request(format!("{field} is out of range")).with_field(field)
+        });
+    }
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "{field} `{raw}` is neither an RFC 3339 time nor epoch seconds"
+            ))
+            .with_field(field)
+        })
+}
+
+fn an_id(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    raw.map(|r| {
+        r.parse().map_err(|_| {
+            ApiError::bad_request(format!("{field} `{r}` is not an id")).with_field(field)
+        })
+    })
+    .transpose()
+}
+
+/// One page of the records `q` asks for, `user` forcing the user filter.
+async fn page(state: &AppState, q: UsageQuery, user: Option<i64>) -> Result<Page<Usage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let before = an_id("cursor", q.cursor.as_deref())?;
+    let filter = UsageFilter {
+        user_id: user.or(an_id("user_id", q.user_id.as_deref())?),
+        key_id: an_id("key_id", q.key_id.as_deref())?,
+        provider: q.provider,
+        model: q.model,
+        from_ms: q.from.as_deref().map(|f| time("from", f)).transpose()?,
+        to_ms: q.to.as_deref().map(|t| time("to", t)).transpose()?,
+    };
+    let mut rows = state
+        .store
+        .usages(&filter, before, limit as u64 + 1)
+        .await
+        .map_err(store_error)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = more
+        .then(|| rows.last().map(|r| r.id.to_string()))
+        .flatten();
+    Ok(Page {
+        data: rows.iter().map(shown).collect(),
+        next_cursor,
+    })
+}
+
+/// `GET /admin/usage`.
+pub async fn admin_usage(
+    _: Admin,
+    State(state): State<AppState>,
+    q: Result<Query<UsageQuery>, QueryRejection>,
+) -> Result<Json<Page<Usage>>, ApiError> {
+    Ok(Json(page(&state, query(q)?, None).await?))
+}
+
+/// `GET /user/usage`: the caller's own records (`user_id` is not a filter here).
+pub async fn user_usage(
+    User(who): User,
+    State(state): State<AppState>,
+    q: Result<Query<UsageQuery>, QueryRejection>,
+) -> Result<Json<Page<Usage>>, ApiError> {
+    let q = query(q)?;
+    if q.user_id.is_some() {
+        return Err(ApiError::bad_request(
+            "user_id is not a filter of /user/usage: it is always yours",
+        )
+        .with_field("user_id"));
+    }
+    Ok(Json(page(&state, q, Some(who.user_id)).await?))
+}
