@@ -79,6 +79,13 @@ pub trait Store: Send + Sync + 'static {
     async fn write_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;
     /// The newest audit entries first.
     async fn audit_entries(&self, limit: u64) -> Result<Vec<AuditRow>, StoreError>;
+    /// A page of the audit log, newest first: at most `limit` entries with ids below
+    /// `before` when given.
+    async fn audit_page(
+        &self,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<AuditRow>, StoreError>;
     /// Creates a route (409 when its name is taken by a route or an alias), audited by
     /// `actor` in the same transaction; so are the route writes below.
     async fn create_route(&self, route: &NewRoute, actor: &str) -> Result<RouteRow, StoreError>;

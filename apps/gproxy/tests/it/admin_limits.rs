@@ -185,4 +185,29 @@ async fn limits_and_budgets_set_through_the_api_apply_at_once() {
         403,
         "admins only"
     );
+
+    // The same writes through `GET /admin/audit`, newest first, paged.
+    let (status, page) = send(&app, Method::GET, "/admin/audit?limit=2", None).await;
+    assert_eq!(status, 200);
+    let newest = &page["data"][0];
+    assert_eq!(
+        (&newest["actor"], &newest["action"], &newest["resource"]),
+        (&json!("root"), &json!("delete"), &json!("rate-limits")),
+        "{page}"
+    );
+    assert_eq!(newest["before"]["model_pattern"], "gpt-*", "{newest}");
+    let cursor = page["next_cursor"].as_str().expect("more").to_owned();
+    let (_, next) = send(
+        &app,
+        Method::GET,
+        &format!("/admin/audit?limit=50&cursor={cursor}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        next["data"].as_array().map(Vec::len),
+        Some(5),
+        "7 writes in all: {next}"
+    );
+    assert_eq!(next["next_cursor"], Value::Null);
 }

@@ -160,6 +160,34 @@ impl Store for FileStore {
         self.newest(&self.inner.audit, limit).await
     }
 
+    async fn audit_page(
+        &self,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        if before.is_none() {
+            return self.newest(&self.inner.audit, limit).await;
+        }
+        let log = Arc::clone(&self.inner.audit).lock_owned().await;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        blocking(move || {
+            // The newest `limit` entries below `before`, kept while reading oldest first.
+            let mut rows: std::collections::VecDeque<AuditRow> = std::collections::VecDeque::new();
+            log.for_each_line(|number, line| {
+                let row: AuditRow = log.parse(number, line)?;
+                if before.is_none_or(|b| row.id < b) {
+                    rows.push_back(row);
+                    if rows.len() > limit {
+                        rows.pop_front();
+                    }
+                }
+                Ok(())
+            })?;
+            Ok(rows.into_iter().rev().collect())
+        })
+        .await
+    }
+
     async fn create_route(&self, route: &NewRoute, actor: &str) -> Result<RouteRow, StoreError> {
         let (route, actor) = (route.clone(), actor.to_owned());
         self.write_audited(move |t, now| admin::create_route(t, &route, &actor, now))

@@ -291,6 +291,21 @@ impl Store for SeaStore {
         self.recent_audit(limit).await
     }
 
+    async fn audit_page(
+        &self,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let mut q = crate::entity::audit_log::Entity::find();
+        if let Some(before) = before {
+            q = q.filter(crate::entity::audit_log::Column::Id.lt(before));
+        }
+        Ok(q.order_by_desc(crate::entity::audit_log::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
     async fn create_route(&self, route: &NewRoute, actor: &str) -> Result<RouteRow, StoreError> {
         admin::retry_busy(|| self.insert_route(route, actor)).await
     }

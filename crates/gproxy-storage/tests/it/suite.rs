@@ -835,6 +835,34 @@ pub async fn usage_rows_are_listed_by_filter_and_page(db: TestDb) {
     );
 }
 
+/// The audit log pages newest first.
+pub async fn audit_pages_newest_first(db: TestDb) {
+    for i in 0..5 {
+        db.store
+            .write_audit(&AuditRecord {
+                actor: "root".into(),
+                action: "reset".into(),
+                resource: "credentials".into(),
+                resource_id: Some(i.to_string()),
+                before: None,
+                after: Some(json!({"n": i})),
+            })
+            .await
+            .expect("audit");
+    }
+    let ids = |rows: Vec<AuditRow>| -> Vec<Option<String>> {
+        rows.into_iter().map(|r| r.resource_id).collect()
+    };
+    let first = db.store.audit_page(None, 2).await.expect("page");
+    let cursor = first[1].id;
+    assert_eq!(ids(first), [Some("4".into()), Some("3".into())]);
+    let second = db.store.audit_page(Some(cursor), 2).await.expect("page");
+    let cursor = second[1].id;
+    assert_eq!(ids(second), [Some("2".into()), Some("1".into())]);
+    let last = db.store.audit_page(Some(cursor), 5).await.expect("page");
+    assert_eq!(ids(last), [Some("0".into())]);
+}
+
 pub async fn rate_limits_and_quotas_import_per_user(db: TestDb) {
     let mut first = seed();
     first.users.push(SeedUser {
@@ -1370,6 +1398,7 @@ all_backends!(
         rate_limits_and_quotas_import_per_user,
         usage_costs_are_charged_to_quotas,
         usage_rows_are_listed_by_filter_and_page,
+        audit_pages_newest_first,
         limit_and_quota_writes_are_audited_and_refusals_change_nothing,
     ],
     sql: [version_1_usages_gain_the_estimated_column],

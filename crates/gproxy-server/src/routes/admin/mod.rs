@@ -3,6 +3,7 @@
 //! fault); collections are `{"data": [...], "next_cursor": ...}` with `limit` (default 50,
 //! at most 500) and an opaque `cursor`.
 
+mod audit;
 mod health;
 mod limit_writes;
 mod limits;
@@ -22,6 +23,7 @@ use axum::routing::{get, patch, post};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/admin/audit", get(audit::list))
         .route("/admin/credential-statuses", get(health::list))
         .route("/admin/credentials/{id}/reset", post(health::reset))
         .route(

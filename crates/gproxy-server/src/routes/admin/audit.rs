@@ -1,0 +1,77 @@
+//! The audit log in the admin API (DESIGN.md §9): `GET /admin/audit`, newest first, paged
+//! with `limit` and `cursor`. Each entry: `id`, `time`, `actor`, `action`, `resource`,
+//! `resource_id`, and the row `before` and `after` the write (secrets left out).
+
+use super::{Admin, Page, page_after, page_limit, query, store_error};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use gproxy_storage::model::AuditRow;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    id: String,
+    time: String,
+    actor: String,
+    action: String,
+    resource: String,
+    resource_id: Option<String>,
+    before: Option<Value>,
+    after: Option<Value>,
+}
+
+fn shown(r: &AuditRow) -> Entry {
+    let json = |text: &Option<String>| text.as_deref().and_then(|t| serde_json::from_str(t).ok());
+    Entry {
+        id: r.id.to_string(),
+        time: chrono::DateTime::from_timestamp_millis(r.created_at)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default(),
+        actor: r.actor.clone(),
+        action: r.action.clone(),
+        resource: r.resource.clone(),
+        resource_id: r.resource_id.clone(),
+        before: json(&r.before),
+        after: json(&r.after),
+    }
+}
+
+/// `GET /admin/audit`.
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    q: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<Page<Entry>>, ApiError> {
+    let q = query(q)?;
+    let limit = page_limit(q.limit)?;
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|c| page_after(Some(c)))
+        .transpose()?;
+    let mut rows = state
+        .store
+        .audit_page(before, limit as u64 + 1)
+        .await
+        .map_err(store_error)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = more
+        .then(|| rows.last().map(|r| r.id.to_string()))
+        .flatten();
+    Ok(Json(Page {
+        data: rows.iter().map(shown).collect(),
+        next_cursor,
+    }))
+}
