@@ -117,20 +117,12 @@ async fn page(state: &AppState, q: UsageQuery, user: Option<i64>) -> Result<Page
         from_ms: q.from.as_deref().map(|f| time("from", f)).transpose()?,
         to_ms: q.to.as_deref().map(|t| time("to", t)).transpose()?,
     };
-    let mut rows = state
+    let rows = state
         .store
         .usages(&filter, before, limit as u64 + 1)
         .await
         .map_err(store_error)?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = more
-        .then(|| rows.last().map(|r| r.id.to_string()))
-        .flatten();
-    Ok(Page {
-        data: rows.iter().map(shown).collect(),
-        next_cursor,
-    })
+    Ok(Page::of(rows, limit, |r| r.id, shown))
 }
 
 /// `GET /admin/usage`.

@@ -244,6 +244,28 @@ impl Log {
         parse_line(self.name, number, line)
     }
 
+    /// The newest `limit` rows that `keep` wants, newest first: the table is scanned (the
+    /// file backend serves small installs), holding no more than `limit` rows.
+    pub(super) fn newest_where<T: DeserializeOwned>(
+        &self,
+        limit: u64,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<T>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut rows = std::collections::VecDeque::new();
+        self.for_each_line(|number, line| {
+            let row: T = self.parse(number, line)?;
+            if keep(&row) {
+                rows.push_back(row);
+                if rows.len() > limit {
+                    rows.pop_front();
+                }
+            }
+            Ok(())
+        })?;
+        Ok(rows.into_iter().rev().collect())
+    }
+
     /// The last `limit` rows, newest first (read from the end of the file).
     pub(super) fn newest<T: DeserializeOwned>(&self, limit: u64) -> Result<Vec<T>, StoreError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);

@@ -169,21 +169,8 @@ impl Store for FileStore {
             return self.newest(&self.inner.audit, limit).await;
         }
         let log = Arc::clone(&self.inner.audit).lock_owned().await;
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         blocking(move || {
-            // The newest `limit` entries below `before`, kept while reading oldest first.
-            let mut rows: std::collections::VecDeque<AuditRow> = std::collections::VecDeque::new();
-            log.for_each_line(|number, line| {
-                let row: AuditRow = log.parse(number, line)?;
-                if before.is_none_or(|b| row.id < b) {
-                    rows.push_back(row);
-                    if rows.len() > limit {
-                        rows.pop_front();
-                    }
-                }
-                Ok(())
-            })?;
-            Ok(rows.into_iter().rev().collect())
+            log.newest_where(limit, |row: &AuditRow| before.is_none_or(|b| row.id < b))
         })
         .await
     }
@@ -366,24 +353,12 @@ impl Store for FileStore {
         before: Option<i64>,
         limit: u64,
     ) -> Result<Vec<UsageRow>, StoreError> {
-        // The file backend is for small installs: a listing scans the table.
         let log = Arc::clone(&self.inner.usages).lock_owned().await;
         let filter = filter.clone();
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         blocking(move || {
-            // The newest `limit` matches, kept while reading oldest first.
-            let mut rows: std::collections::VecDeque<UsageRow> = std::collections::VecDeque::new();
-            log.for_each_line(|number, line| {
-                let row: UsageRow = log.parse(number, line)?;
-                if before.is_none_or(|b| row.id < b) && filter.matches(&row) {
-                    rows.push_back(row);
-                    if rows.len() > limit {
-                        rows.pop_front();
-                    }
-                }
-                Ok(())
-            })?;
-            Ok(rows.into_iter().rev().collect())
+            log.newest_where(limit, |row: &UsageRow| {
+                before.is_none_or(|b| row.id < b) && filter.matches(row)
+            })
         })
         .await
     }

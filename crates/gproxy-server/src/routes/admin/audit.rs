@@ -60,18 +60,10 @@ pub async fn list(
         .as_deref()
         .map(|c| page_after(Some(c)))
         .transpose()?;
-    let mut rows = state
+    let rows = state
         .store
         .audit_page(before, limit as u64 + 1)
         .await
         .map_err(store_error)?;
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = more
-        .then(|| rows.last().map(|r| r.id.to_string()))
-        .flatten();
-    Ok(Json(Page {
-        data: rows.iter().map(shown).collect(),
-        next_cursor,
-    }))
+    Ok(Json(Page::of(rows, limit, |r| r.id, shown)))
 }

@@ -45,15 +45,7 @@ fn page<T, R>(
     let after = page_after(f.cursor.as_deref())?;
     rows.retain(|(id, _)| *id > after);
     rows.sort_by_key(|(id, _)| *id);
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = more
-        .then(|| rows.last().map(|(id, _)| id.to_string()))
-        .flatten();
-    Ok(Page {
-        data: rows.iter().map(|(_, t)| show(t)).collect(),
-        next_cursor,
-    })
+    Ok(Page::of(rows, limit, |(id, _)| *id, |(_, t)| show(t)))
 }
 
 /// `GET /admin/rate-limits[?user_id=]`.

@@ -99,6 +99,27 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// A page of at most `limit` of `rows` (fetched with one more, to know whether more
+    /// follow), the next cursor being the last shown row's id.
+    pub fn of<R>(
+        mut rows: Vec<R>,
+        limit: usize,
+        id: impl Fn(&R) -> i64,
+        show: impl Fn(&R) -> T,
+    ) -> Page<T> {
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor = more
+            .then(|| rows.last().map(|r| id(r).to_string()))
+            .flatten();
+        Page {
+            data: rows.iter().map(show).collect(),
+            next_cursor,
+        }
+    }
+}
+
 /// An id from the path; ids are opaque, so anything that is not one is unknown (404).
 pub fn id(raw: &str, what: &str) -> Result<i64, ApiError> {
     raw.parse()

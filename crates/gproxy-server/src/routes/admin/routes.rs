@@ -169,13 +169,7 @@ pub async fn list(
     let cp = control_plane(&state).await?;
     let mut rows: Vec<&RouteRow> = cp.routes.iter().filter(|r| r.id > after).collect();
     rows.sort_by_key(|r| r.id);
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = more
-        .then(|| rows.last().map(|r| r.id.to_string()))
-        .flatten();
-    let data = rows.iter().map(|r| route(&cp, r)).collect();
-    Ok(Json(Page { data, next_cursor }))
+    Ok(Json(Page::of(rows, limit, |r| r.id, |r| route(&cp, r))))
 }
 
 /// `POST /admin/routes`.
