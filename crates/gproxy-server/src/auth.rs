@@ -46,18 +46,15 @@ pub fn authenticate(
         )
     })?;
     let digest = key_digest(&key);
-    snapshot.principal(&digest).ok_or_else(|| {
-        match snapshot
-            .key_expired_at(&digest)
-            .and_then(chrono::DateTime::from_timestamp_millis)
-        {
+    snapshot
+        .principal(&digest)
+        .ok_or_else(|| match snapshot.key_expired_at(&digest) {
             Some(at) => ApiError::unauthorized(format!(
                 "API key expired at {}",
-                at.format("%Y-%m-%dT%H:%M:%SZ")
+                crate::time::rfc3339(at, false)
             )),
             None => ApiError::unauthorized("invalid API key"),
-        }
-    })
+        })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //!   path (the proxy's [`proxy::forward`] reads and updates it on every attempt).
 //! - [`error`]: [`ApiError`], answered in the caller's protocol shape.
 //! - [`throttle`]: failed-login throttling per account and client address.
+//! - [`time`]: times as the API shows them (RFC 3339, UTC).
 //! - [`retention`]: deleting usage, request logs and bodies past their windows.
 //! - [`server`]: building the state and serving with graceful shutdown.
 
@@ -33,6 +34,7 @@ pub mod server;
 pub mod snapshot;
 pub mod state;
 pub mod throttle;
+pub mod time;
 
 pub use config::ServerConfig;
 pub use error::{ApiError, Surface};

@@ -157,18 +157,6 @@ impl QuotaLedger {
         (Money::from_nanos(used), Money::from_nanos(reserved))
     }
 
-    /// What `user_id` has spent in the current period and holds reserved (for tests and
-    /// the user API).
-    pub fn balance(&self, user_id: i64) -> Option<(Money, Money)> {
-        let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
-        accounts.get(&user_id).map(|a| {
-            (
-                Money::from_nanos(a.used),
-                Money::from_nanos(a.reserved.values().map(|(n, _)| *n).sum()),
-            )
-        })
-    }
-
     fn release(&self, grant: &QuotaGrant, cost: Option<Money>) {
         let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
         let Some(account) = accounts.get_mut(&grant.user_id) else {
@@ -244,14 +232,14 @@ mod tests {
             (m("0.6"), None)
         );
         a.settle(m("0.25"));
-        assert_eq!(ledger.balance(7), Some((m("0.25"), Money::ZERO)));
+        assert_eq!(ledger.balance_at(7, &q, T0), (m("0.25"), Money::ZERO));
         let b = ledger
             .reserve(7, &q, m("0.75"), T0, HOUR)
             .expect("0.25 + 0.75 = 1");
         drop(b);
         assert_eq!(
-            ledger.balance(7),
-            Some((m("0.25"), Money::ZERO)),
+            ledger.balance_at(7, &q, T0),
+            (m("0.25"), Money::ZERO),
             "a void costs nothing"
         );
     }

@@ -3,7 +3,7 @@
 //! `key_id`, `provider` (name), `model` (upstream id), `from` and `to` (RFC 3339 or epoch
 //! seconds), paged with `limit` and `cursor`.
 
-use super::admin::{Admin, Page, page_limit, query, store_error};
+use super::admin::{Admin, Page, page_limit, query, query_id, store_error};
 use super::user::User;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -54,9 +54,7 @@ pub struct Usage {
 fn shown(r: &UsageRow) -> Usage {
     Usage {
         request_id: r.request_id.clone(),
-        time: chrono::DateTime::from_timestamp_millis(r.created_at)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-            .unwrap_or_default(),
+        time: crate::time::rfc3339(r.created_at, true),
         user_id: r.user_id.map(|i| i.to_string()),
         key_id: r.user_key_id.map(|i| i.to_string()),
         provider: r.provider.clone(),
@@ -96,22 +94,13 @@ fn time(field: &str, raw: &str) -> Result<i64, ApiError> {
         })
 }
 
-fn an_id(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
-    raw.map(|r| {
-        r.parse().map_err(|_| {
-            ApiError::bad_request(format!("{field} `{r}` is not an id")).with_field(field)
-        })
-    })
-    .transpose()
-}
-
 /// One page of the records `q` asks for, `user` forcing the user filter.
 async fn page(state: &AppState, q: UsageQuery, user: Option<i64>) -> Result<Page<Usage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let before = an_id("cursor", q.cursor.as_deref())?;
+    let before = query_id("cursor", q.cursor.as_deref())?;
     let filter = UsageFilter {
-        user_id: user.or(an_id("user_id", q.user_id.as_deref())?),
-        key_id: an_id("key_id", q.key_id.as_deref())?,
+        user_id: user.or(query_id("user_id", q.user_id.as_deref())?),
+        key_id: query_id("key_id", q.key_id.as_deref())?,
         provider: q.provider,
         model: q.model,
         from_ms: q.from.as_deref().map(|f| time("from", f)).transpose()?,

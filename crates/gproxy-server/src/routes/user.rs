@@ -60,12 +60,6 @@ pub struct RateLimit {
     pub tpd: Option<u64>,
 }
 
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
-}
-
 /// `user_id`'s quota with its live balance.
 pub fn quota(state: &AppState, user_id: i64, rule: &QuotaRule) -> Quota {
     let now = gproxy_storage::now_ms();
@@ -78,7 +72,7 @@ pub fn quota(state: &AppState, user_id: i64, rule: &QuotaRule) -> Quota {
         used_usd: used.to_string(),
         reserved_usd: reserved.to_string(),
         period: rule.period.clone(),
-        period_start: rfc3339(start),
+        period_start: crate::time::rfc3339(start, false),
     }
 }
 

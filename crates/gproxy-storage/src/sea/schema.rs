@@ -21,14 +21,17 @@ const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 impl SeaStore {
     /// Applied versions and when: the tracker's rows, and for a database from before the
-    /// tracker, every version up to its stamp. Empty for an empty database.
-    async fn applied(&self) -> Result<BTreeMap<i64, i64>, StoreError> {
+    /// tracker, every version up to its stamp (empty for an empty database); and which
+    /// versions the tracker itself holds.
+    async fn applied(&self) -> Result<(BTreeMap<i64, i64>, Vec<i64>), StoreError> {
         self.db.ping().await?;
         // A missing table reads as "nothing applied": the database answered the ping.
-        let mut applied: BTreeMap<i64, i64> = schema_migration::Entity::find()
+        let rows = schema_migration::Entity::find()
             .all(&self.db)
             .await
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let tracked: Vec<i64> = rows.iter().map(|row| row.version).collect();
+        let mut applied: BTreeMap<i64, i64> = rows
             .into_iter()
             .map(|row| (row.version, row.applied_at))
             .collect();
@@ -48,16 +51,16 @@ impl SeaStore {
                 applied.entry(version).or_insert(stamp.updated_at);
             }
         }
-        Ok(applied)
+        Ok((applied, tracked))
     }
 
     pub(super) async fn migration_states(&self) -> Result<Vec<MigrationState>, StoreError> {
-        let applied = self.applied().await?;
+        let (applied, _) = self.applied().await?;
         Ok(migrate::states(|v| applied.get(&v).copied()))
     }
 
     pub(super) async fn run_migrations(&self) -> Result<Vec<i64>, StoreError> {
-        let applied = self.applied().await?;
+        let (applied, tracked) = self.applied().await?;
         if let Some((&newest, _)) = applied.last_key_value()
             && newest > LATEST
         {
@@ -66,13 +69,6 @@ impl SeaStore {
             )));
         }
         let states = migrate::states(|v| applied.get(&v).copied());
-        let tracked: Vec<i64> = schema_migration::Entity::find()
-            .all(&self.db)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|row| row.version)
-            .collect();
         if states.iter().all(|s| tracked.contains(&s.version)) {
             return Ok(Vec::new());
         }

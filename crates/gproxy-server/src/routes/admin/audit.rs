@@ -35,9 +35,7 @@ fn shown(r: &AuditRow) -> Entry {
     let json = |text: &Option<String>| text.as_deref().and_then(|t| serde_json::from_str(t).ok());
     Entry {
         id: r.id.to_string(),
-        time: chrono::DateTime::from_timestamp_millis(r.created_at)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-            .unwrap_or_default(),
+        time: crate::time::rfc3339(r.created_at, true),
         actor: r.actor.clone(),
         action: r.action.clone(),
         resource: r.resource.clone(),

@@ -1,7 +1,7 @@
 //! Credential health in the admin API: `GET /admin/credential-statuses` (every credential
 //! of every provider, filtered by `provider`) and `POST /admin/credentials/{id}/reset`.
 
-use super::{Admin, page_after, page_limit, query};
+use super::{Admin, Page, page_after, page_limit, query};
 use crate::error::ApiError;
 use crate::health::now;
 use crate::state::AppState;
@@ -41,20 +41,12 @@ pub struct CoolingRow {
     until: String,
 }
 
-#[derive(Debug, Serialize)]
-pub struct List {
-    data: Vec<Row>,
-    next_cursor: Option<String>,
-}
-
 fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    chrono::DateTime::from_timestamp(
-        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        d.subsec_nanos(),
-    )
-    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-    .unwrap_or_default()
+    let ms = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default();
+    crate::time::rfc3339(ms, false)
 }
 
 fn row(provider: &str, s: Status) -> Row {
@@ -80,7 +72,7 @@ pub async fn list(
     _: Admin,
     State(state): State<AppState>,
     q: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<List>, ApiError> {
+) -> Result<Json<Page<Row>>, ApiError> {
     let q = query(q)?;
     let limit = page_limit(q.limit)?;
     let after = page_after(q.cursor.as_deref())?;
@@ -104,17 +96,14 @@ pub async fn list(
         .filter(|(id, _)| *id > after)
         .collect();
     credentials.sort_unstable();
-    let more = credentials.len() > limit;
-    credentials.truncate(limit);
+    credentials.truncate(limit + 1);
     let (at, wall) = now();
-    let data: Vec<Row> = credentials
-        .iter()
-        .map(|(id, provider)| row(provider, state.health.status(*id, at, wall)))
-        .collect();
-    let next_cursor = more
-        .then(|| credentials.last().map(|(id, _)| id.to_string()))
-        .flatten();
-    Ok(Json(List { data, next_cursor }))
+    Ok(Json(Page::of(
+        credentials,
+        limit,
+        |(id, _)| *id,
+        |(id, provider)| row(provider, state.health.status(*id, at, wall)),
+    )))
 }
 
 /// `POST /admin/credentials/{id}/reset`: the credential is healthy again at once; answers

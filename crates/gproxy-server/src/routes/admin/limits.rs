@@ -3,7 +3,7 @@
 //! quotas show their live balance (used in the current period and reserved by calls in
 //! flight).
 
-use super::{Admin, Page, page_after, page_limit, query};
+use super::{Admin, Page, page_after, page_limit, query, query_id};
 use crate::error::ApiError;
 use crate::limits::{QuotaRule, RateRule};
 use crate::routes::user::{Quota, RateLimit, quota, rate_limit};
@@ -19,20 +19,6 @@ pub struct Filter {
     limit: Option<u32>,
     cursor: Option<String>,
     user_id: Option<String>,
-}
-
-impl Filter {
-    fn user_id(&self) -> Result<Option<i64>, ApiError> {
-        self.user_id
-            .as_deref()
-            .map(|u| {
-                u.parse().map_err(|_| {
-                    ApiError::bad_request(format!("user_id `{u}` is not an id"))
-                        .with_field("user_id")
-                })
-            })
-            .transpose()
-    }
 }
 
 /// One page of `rows` (sorted by id) after the cursor, with the next cursor.
@@ -55,7 +41,7 @@ pub async fn rate_limits(
     q: Result<Query<Filter>, QueryRejection>,
 ) -> Result<Json<Page<RateLimit>>, ApiError> {
     let f = query(q)?;
-    let user = f.user_id()?;
+    let user = query_id("user_id", f.user_id.as_deref())?;
     let cp = state.store.load().await.map_err(super::store_error)?;
     let rows = cp
         .rate_limits
@@ -75,7 +61,7 @@ pub async fn quotas(
     q: Result<Query<Filter>, QueryRejection>,
 ) -> Result<Json<Page<Quota>>, ApiError> {
     let f = query(q)?;
-    let user = f.user_id()?;
+    let user = query_id("user_id", f.user_id.as_deref())?;
     let cp = state.store.load().await.map_err(super::store_error)?;
     let rows = cp
         .quotas

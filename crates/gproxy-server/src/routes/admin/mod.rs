@@ -126,6 +126,16 @@ pub fn id(raw: &str, what: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::not_found(format!("no {what} `{raw}`")))
 }
 
+/// An id given as a query parameter `field`; 400 naming it when it is not one.
+pub fn query_id(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
+    raw.map(|r| {
+        r.parse().map_err(|_| {
+            ApiError::bad_request(format!("{field} `{r}` is not an id")).with_field(field)
+        })
+    })
+    .transpose()
+}
+
 /// A collection's page size from its `limit` parameter; 400 naming `limit` outside 1..=500.
 pub fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
     match limit {
