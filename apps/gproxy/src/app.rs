@@ -182,6 +182,19 @@ pub async fn import(
         .context("importing the bundle (nothing was changed)")
 }
 
+/// The seed format (`gproxy export` / `gproxy import`) for the admin API.
+struct TomlSeed;
+
+impl gproxy_server::routes::SeedFormat for TomlSeed {
+    fn export(&self, cp: &gproxy_storage::model::ControlPlane) -> Result<String, String> {
+        crate::export::to_toml(cp).map_err(|e| format!("{e:#}"))
+    }
+
+    fn import(&self, text: &str) -> Result<gproxy_storage::model::Seed, String> {
+        crate::config::seed_from_text("the bundle", text).map_err(|e| e.to_string())
+    }
+}
+
 impl App {
     /// Opens storage, bootstraps and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
@@ -214,6 +227,11 @@ impl App {
         let spill = spill_path(&settings);
         let server =
             Server::build(store, settings.server, settings.queue, &spill, listener).await?;
+        // The admin API's config export and import speak the seed format.
+        let _ = server
+            .state()
+            .seed_format
+            .set(std::sync::Arc::new(TomlSeed));
         let addr = server.local_addr()?;
         Ok(App {
             server,

@@ -53,8 +53,23 @@ pub struct Cli {
     pub master_key: Option<SecretString>,
     #[arg(long, global = true, env = "GPROXY_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+    /// Redact `mask_body_fields` in logged JSON bodies (default true); credentials are
+    /// redacted from logs either way.
     #[arg(long, global = true, env = "GPROXY_MASK_SENSITIVE_INFO", value_parser = BoolishValueParser::new())]
     pub mask_sensitive_info: Option<bool>,
+    /// The JSON body fields `mask_sensitive_info` redacts, comma-separated (default
+    /// api_key,password,secret,access_token,refresh_token).
+    #[arg(
+        long,
+        global = true,
+        env = "GPROXY_MASK_BODY_FIELDS",
+        value_delimiter = ','
+    )]
+    pub mask_body_fields: Option<Vec<String>>,
+    /// Mark console session cookies `Secure` (for a gateway behind TLS that does not send
+    /// `X-Forwarded-Proto`).
+    #[arg(long, global = true, env = "GPROXY_SECURE_COOKIES", value_parser = BoolishValueParser::new())]
+    pub secure_cookies: Option<bool>,
     #[arg(long, global = true, env = "GPROXY_ENABLE_USAGE", value_parser = BoolishValueParser::new())]
     pub enable_usage: Option<bool>,
     #[arg(long, global = true, env = "GPROXY_ENABLE_UPSTREAM_LOG", value_parser = BoolishValueParser::new())]

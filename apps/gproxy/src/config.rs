@@ -106,6 +106,11 @@ fn read_seed(cli: &Cli) -> Result<Option<SeedSource>, ConfigError> {
         Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(ConfigError::Read { path, source }),
     };
+    parse_seed(path, text).map(Some)
+}
+
+/// Seed-format text read into its tables (the message and line of the first error).
+fn parse_seed(path: PathBuf, text: String) -> Result<SeedSource, ConfigError> {
     let file: FileConfig = match toml::from_str(&text) {
         Ok(file) => file,
         // The message and line only: toml's full error quotes the offending source line,
@@ -123,7 +128,14 @@ fn read_seed(cli: &Cli) -> Result<Option<SeedSource>, ConfigError> {
             return Err(src.invalid(span.start, message));
         }
     };
-    Ok(Some(SeedSource { path, text, file }))
+    Ok(SeedSource { path, text, file })
+}
+
+/// Seed-format text (a `GET /admin/config/export` bundle) read and validated, for
+/// `POST /admin/config/import`; errors name `what` as the file.
+pub fn seed_from_text(what: &str, text: &str) -> Result<gproxy_storage::model::Seed, ConfigError> {
+    let src = parse_seed(PathBuf::from(what), text.to_owned())?;
+    crate::seed::to_seed(&src)
 }
 
 /// A seed-format file (a `gproxy export` bundle) read and validated, for `gproxy import`.
@@ -162,6 +174,21 @@ fn positive(field: &'static str, n: usize) -> Result<usize, ConfigError> {
         return Err(value(field, "must be greater than 0"));
     }
     Ok(n)
+}
+
+/// `mask_body_fields`: names trimmed; an empty one is refused (it would match nothing and
+/// hide a typo such as a trailing comma).
+fn body_fields(fields: Vec<String>) -> Result<std::sync::Arc<[String]>, ConfigError> {
+    fields
+        .into_iter()
+        .map(|f| {
+            let f = f.trim();
+            if f.is_empty() {
+                return Err(value("mask_body_fields", "a field name is empty"));
+            }
+            Ok(f.to_owned())
+        })
+        .collect()
 }
 
 /// The default DSN: a SQLite file in the data directory.
@@ -281,6 +308,14 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
             .enable_downstream_log_body
             .or(g.enable_downstream_log_body)
             .unwrap_or(defaults.enable_downstream_log_body),
+        mask_sensitive_info: cli
+            .mask_sensitive_info
+            .or(g.mask_sensitive_info)
+            .unwrap_or(defaults.mask_sensitive_info),
+        mask_body_fields: match cli.mask_body_fields.or(g.mask_body_fields.clone()) {
+            Some(fields) => body_fields(fields)?,
+            None => defaults.mask_body_fields.clone(),
+        },
         max_request_body_bytes: positive(
             "max_request_body_bytes",
             cli.max_request_body_bytes
@@ -330,6 +365,10 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
                     .or(g.request_body_retention_days),
             )?,
         },
+        secure_cookies: cli
+            .secure_cookies
+            .or(g.secure_cookies)
+            .unwrap_or(defaults.secure_cookies),
         first_byte_timeout: match cli.first_byte_timeout_secs.or(g.first_byte_timeout_secs) {
             Some(0) => return Err(value("first_byte_timeout_secs", "must be greater than 0")),
             other => other.map(Duration::from_secs),
@@ -362,10 +401,6 @@ pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
         ),
         ("hf_token", cli.hf_token.is_some() || g.hf_token.is_some()),
         ("hf_url", cli.hf_url.is_some() || g.hf_url.is_some()),
-        (
-            "mask_sensitive_info",
-            cli.mask_sensitive_info.is_some() || g.mask_sensitive_info.is_some(),
-        ),
     ] {
         if set {
             tracing::warn!("`{field}` is accepted but has no effect in this build");

@@ -14,20 +14,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
-/// Hashes a password with Argon2id, or checks and keeps an Argon2 PHC string.
-pub fn password_hash(password: &str) -> Result<String, String> {
-    use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
-    if password.starts_with("$argon2") {
-        PasswordHash::new(password).map_err(|e| format!("not a valid Argon2 PHC string: {e}"))?;
-        return Ok(password.to_owned());
-    }
-    let salt_bytes: [u8; 16] = rand::random();
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| e.to_string())?;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
+pub use gproxy_server::password::hash as password_hash;
 
 /// An exact amount: a TOML integer, float or string holding a non-negative amount of USD
 /// with at most 9 decimal places (a float is read as the decimal it prints as).

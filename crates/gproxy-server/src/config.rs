@@ -15,6 +15,11 @@ pub struct ServerConfig {
     pub enable_downstream_log: bool,
     /// Also keep downstream request bodies and non-streamed response bodies.
     pub enable_downstream_log_body: bool,
+    /// Redact the values of `mask_body_fields` in logged JSON bodies. Credentials (auth
+    /// headers, `key=` parameters) are redacted from logs whatever this says.
+    pub mask_sensitive_info: bool,
+    /// The JSON body fields (any depth, ASCII case ignored) `mask_sensitive_info` redacts.
+    pub mask_body_fields: std::sync::Arc<[String]>,
     /// Largest request body accepted; larger ones get 413 and are never forwarded.
     pub max_request_body_bytes: usize,
     /// Outbound HTTP proxy for upstream calls.
@@ -37,6 +42,9 @@ pub struct ServerConfig {
     pub first_byte_timeout: Option<Duration>,
     /// How long usage rows, request logs and their bodies are kept (none by default).
     pub retention: crate::retention::Windows,
+    /// Mark console session cookies `Secure` even when the request did not say it came
+    /// over TLS (`X-Forwarded-Proto: https` always does).
+    pub secure_cookies: bool,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +55,8 @@ impl Default for ServerConfig {
             enable_upstream_log_body: false,
             enable_downstream_log: true,
             enable_downstream_log_body: false,
+            mask_sensitive_info: true,
+            mask_body_fields: crate::mask::default_body_fields(),
             max_request_body_bytes: 32 * 1024 * 1024,
             proxy: None,
             upstream_timeout: Duration::from_secs(600),
@@ -56,6 +66,7 @@ impl Default for ServerConfig {
             max_recovery_wait: Duration::from_secs(5),
             first_byte_timeout: None,
             retention: crate::retention::Windows::default(),
+            secure_cookies: false,
         }
     }
 }

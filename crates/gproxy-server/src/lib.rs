@@ -15,6 +15,10 @@
 //! - [`health`]: credential health restored at start-up and persisted off the request
 //!   path (the proxy's [`proxy::forward`] reads and updates it on every attempt).
 //! - [`error`]: [`ApiError`], answered in the caller's protocol shape.
+//! - [`mask`]: what request logs may keep (credentials always redacted, body fields with
+//!   `mask_sensitive_info`), applied before a log record is queued.
+//! - [`password`]: Argon2id password hashes.
+//! - [`session`]: console sessions (HttpOnly cookies) standing for a login key.
 //! - [`throttle`]: failed-login throttling per account and client address.
 //! - [`time`]: times as the API shows them (RFC 3339, UTC).
 //! - [`retention`]: deleting usage, request logs and bodies past their windows.
@@ -27,10 +31,13 @@ pub mod error;
 pub mod glob;
 pub mod health;
 pub mod limits;
+pub mod mask;
+pub mod password;
 pub mod proxy;
 pub mod retention;
 pub mod routes;
 pub mod server;
+pub mod session;
 pub mod snapshot;
 pub mod state;
 pub mod throttle;

@@ -50,6 +50,9 @@ impl Server {
         spill: &std::path::Path,
         listener: TcpListener,
     ) -> Result<Server, StartError> {
+        // What an administrator changed while an earlier run served wins over the file.
+        let stored = store.settings().await.map_err(LoadError::from)?;
+        let config = crate::routes::settings::with_stored(config, &stored);
         let snapshot = Snapshot::build(store.load().await.map_err(LoadError::from)?)
             .map_err(LoadError::from)?;
         let tracker = TaskTracker::new();
@@ -73,7 +76,7 @@ impl Server {
             snapshot: ArcSwap::from_pointee(snapshot),
             store,
             queue,
-            http: http_client(&config)?,
+            http: ArcSwap::from_pointee(http_client(&config)?),
             estimates: TaskTracker::new(),
             health,
             proxied: Default::default(),
@@ -85,12 +88,14 @@ impl Server {
             counters: Arc::new(crate::limits::MemoryCounters::default()),
             ledger: Default::default(),
             login_throttle: Default::default(),
-            config,
+            sessions: Default::default(),
+            seed_format: Default::default(),
+            config: ArcSwap::from_pointee(config),
         });
         crate::health::spawn_persister(state.clone(), &tracker, cancel.clone());
         crate::retention::spawn(
             Arc::clone(&state.store),
-            state.config.retention,
+            state.config().retention,
             &tracker,
             cancel.clone(),
         );

@@ -20,7 +20,7 @@ pub struct Inner {
     /// Where records go on their way to the store.
     pub queue: WriteQueue,
     /// Upstream client (connection pools per upstream host), through the global proxy.
-    pub http: reqwest::Client,
+    pub http: ArcSwap<reqwest::Client>,
     /// One client per provider proxy URL, made on first use.
     pub proxied: std::sync::RwLock<std::collections::HashMap<String, reqwest::Client>>,
     /// Tasks that finish a request's records after its response is gone (token estimates
@@ -41,12 +41,18 @@ pub struct Inner {
     pub writer: tokio::sync::Mutex<()>,
     /// Failed logins per account and client address.
     pub login_throttle: crate::throttle::LoginThrottle,
+    /// Open console sessions.
+    pub sessions: crate::session::Sessions,
+    /// The binary's seed format, for config export and import over the admin API.
+    pub seed_format: std::sync::OnceLock<Arc<dyn crate::routes::SeedFormat>>,
     /// Rate-limit windows (outside the snapshot: a reload keeps the counts).
     pub counters: Arc<dyn crate::limits::Counters>,
     /// Quota balances and reservations (a reload keeps them unless an admin changed the
     /// quota).
     pub ledger: Arc<crate::limits::QuotaLedger>,
-    pub config: ServerConfig,
+    /// The settings; the live ones change under `PATCH /admin/settings` (read them through
+    /// [`AppState::config`] once per use).
+    pub config: ArcSwap<ServerConfig>,
 }
 
 /// Why the control plane could not be (re)loaded.
@@ -71,6 +77,20 @@ impl AppState {
         AppState(Arc::new(inner))
     }
 
+    /// The settings now.
+    pub fn config(&self) -> Arc<ServerConfig> {
+        self.config.load_full()
+    }
+
+    /// Replaces the settings (the upstream client too when the proxy changed).
+    pub fn set_config(&self, config: ServerConfig) -> Result<(), reqwest::Error> {
+        if config.proxy != self.config().proxy {
+            self.http.store(Arc::new(http_client(&config)?));
+        }
+        self.config.store(Arc::new(config));
+        Ok(())
+    }
+
     /// The current control plane.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
@@ -80,7 +100,7 @@ impl AppState {
     /// pooled client per proxy URL), else the shared one.
     pub fn client_for(&self, proxy: Option<&str>) -> Result<reqwest::Client, reqwest::Error> {
         let Some(url) = proxy else {
-            return Ok(self.http.clone());
+            return Ok((**self.http.load()).clone());
         };
         if let Some(client) = self
             .proxied
@@ -92,7 +112,7 @@ impl AppState {
         }
         let client = http_client(&ServerConfig {
             proxy: Some(url.to_owned()),
-            ..self.config.clone()
+            ..(*self.config()).clone()
         })?;
         self.proxied
             .write()

@@ -3,7 +3,7 @@
 
 use crate::entity::credential_status;
 use crate::model::{
-    CredentialStatusRecord, DownstreamRecord, DownstreamRow, UpstreamRecord, UpstreamRow,
+    CredentialStatusRecord, DownstreamRecord, DownstreamRow, Headers, UpstreamRecord, UpstreamRow,
     UsageRecord, UsageRow,
 };
 use crate::store::StoreError;
@@ -47,6 +47,8 @@ pub(crate) fn downstream_row(id: i64, d: &DownstreamRecord) -> DownstreamRow {
         path: d.path.clone(),
         status: d.status,
         latency_ms: d.latency_ms,
+        request_headers: headers_json(d.request_headers.as_ref()),
+        response_headers: headers_json(d.response_headers.as_ref()),
         request_body: d.request_body.clone(),
         response_body: d.response_body.clone(),
     }
@@ -64,9 +66,17 @@ pub(crate) fn upstream_row(id: i64, u: &UpstreamRecord) -> UpstreamRow {
         status: u.status,
         latency_ms: u.latency_ms,
         error: u.error.clone(),
+        request_headers: headers_json(u.request_headers.as_ref()),
+        response_headers: headers_json(u.response_headers.as_ref()),
         request_body: u.request_body.clone(),
         response_body: u.response_body.clone(),
     }
+}
+
+/// Headers as the log tables hold them: a JSON object.
+fn headers_json(headers: Option<&Headers>) -> Option<String> {
+    // A map of strings always encodes; `ok()` only spares an `expect`.
+    headers.and_then(|h| serde_json::to_string(h).ok())
 }
 
 /// A model cooling, as `credential_statuses.cooling` holds it.

@@ -43,6 +43,14 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 7,
         name: "user_keys.expires_at",
     },
+    Migration {
+        version: 8,
+        name: "usage_rollups (hourly and daily, backfilled from usages)",
+    },
+    Migration {
+        version: 9,
+        name: "request logs: request_headers, response_headers; downstream_requests.user_id index",
+    },
 ];
 
 /// The version this build's schema is at once every migration is applied.

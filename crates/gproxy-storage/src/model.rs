@@ -374,8 +374,43 @@ pub struct DownstreamRecord {
     pub path: String,
     pub status: i32,
     pub latency_ms: i64,
+    /// Headers by name (repeated ones joined with `, `), credentials already redacted;
+    /// `None` when not captured. Defaulted so spills from before them still load.
+    #[serde(default)]
+    pub request_headers: Option<Headers>,
+    #[serde(default)]
+    pub response_headers: Option<Headers>,
     pub request_body: Option<String>,
     pub response_body: Option<String>,
+}
+
+/// A request log entry's headers: name → value.
+pub type Headers = std::collections::BTreeMap<String, String>;
+
+/// Which request log entries a query wants: each filter given narrows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    pub request_id: Option<String>,
+    pub user_id: Option<i64>,
+    /// The status the client got.
+    pub status: Option<i32>,
+    /// Created at or after (Unix ms).
+    pub from_ms: Option<i64>,
+    /// Created before (Unix ms).
+    pub to_ms: Option<i64>,
+}
+
+impl LogFilter {
+    /// Whether `row` passes every filter given.
+    pub fn matches(&self, row: &DownstreamRow) -> bool {
+        self.request_id
+            .as_ref()
+            .is_none_or(|r| &row.request_id == r)
+            && self.user_id.is_none_or(|u| row.user_id == Some(u))
+            && self.status.is_none_or(|s| row.status == s)
+            && self.from_ms.is_none_or(|f| row.created_at >= f)
+            && self.to_ms.is_none_or(|t| row.created_at < t)
+    }
 }
 
 /// An upstream attempt log entry (`upstream_requests`).
@@ -390,6 +425,10 @@ pub struct UpstreamRecord {
     pub status: Option<i32>,
     pub latency_ms: i64,
     pub error: Option<String>,
+    #[serde(default)]
+    pub request_headers: Option<Headers>,
+    #[serde(default)]
+    pub response_headers: Option<Headers>,
     pub request_body: Option<String>,
     pub response_body: Option<String>,
 }

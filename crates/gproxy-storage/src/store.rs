@@ -2,8 +2,8 @@
 
 use crate::migrate::MigrationState;
 use crate::model::{
-    AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewQuota,
-    NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow, RateLimitPatch,
+    AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, LogFilter,
+    NewQuota, NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow, RateLimitPatch,
     RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
     UpstreamRow, UsageFilter, UsageRow,
 };
@@ -55,6 +55,23 @@ pub trait Store: Send + Sync + 'static {
         api_key: &str,
         label: Option<&str>,
     ) -> Result<i64, StoreError>;
+    /// Applies `changes` in order and records `audit` in one transaction: all or nothing.
+    /// Returns the ids of the inserted rows, in order. A unique value taken (provider name,
+    /// user name, alias, a provider's model id, a key digest) is `Conflict` with nothing
+    /// changed.
+    async fn apply_changes(
+        &self,
+        changes: &[crate::change::RowChange],
+        audit: &AuditRecord,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// The live settings an administrator changed: each name with its value as JSON text.
+    async fn settings(&self) -> Result<Vec<(String, String)>, StoreError>;
+    /// Stores settings (by name, replacing a stored value) and their audit entry, as one.
+    async fn save_settings(
+        &self,
+        values: &[(String, String)],
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
     /// Every credential's persisted health.
     async fn credential_statuses(&self) -> Result<Vec<CredentialStatusRecord>, StoreError>;
     /// Replaces the persisted health of these credentials (a healthy one's row is removed).
@@ -164,6 +181,27 @@ pub trait Store: Send + Sync + 'static {
         before: Option<i64>,
         limit: u64,
     ) -> Result<Vec<UsageRow>, StoreError>;
+    /// The request log entries (downstream) `filter` wants, newest first: at most `limit`,
+    /// with ids below `before` when given; their bodies are left out (`None`).
+    async fn request_logs(
+        &self,
+        filter: &LogFilter,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<DownstreamRow>, StoreError>;
+    /// One request's log: its downstream entry (the newest, should an id repeat) and its
+    /// upstream attempts oldest first; `None` when no downstream entry has the id.
+    async fn request_log(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<(DownstreamRow, Vec<UpstreamRow>)>, StoreError>;
+    /// The usage summary from the rollups: one row per bucket (none for `Total`) and
+    /// distinct value of each `group_by` key, over `[from_ms, to_ms)` truncated to whole
+    /// hours, sorted by bucket then keys. Never scans raw usage rows.
+    async fn usage_summary(
+        &self,
+        query: &crate::summary::SummaryQuery,
+    ) -> Result<Vec<crate::summary::SummaryRow>, StoreError>;
     /// The newest usage rows first.
     async fn recent_usages(&self, limit: u64) -> Result<Vec<UsageRow>, StoreError>;
     /// The newest downstream request log rows first.

@@ -1,6 +1,7 @@
 //! Integration tests: the real application in-process (port 0, temporary SQLite database)
 //! in front of the `gproxy-testkit` mock upstream.
 
+mod admin_api;
 mod admin_limits;
 mod anthropic;
 mod auth;
@@ -13,10 +14,14 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod limits;
+mod logs;
 mod openai;
+mod openapi;
 mod paths;
+mod permissions;
 mod routes;
 mod secrets;
+mod settings;
 mod streams;
 mod translate;
 mod usage;

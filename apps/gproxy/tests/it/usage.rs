@@ -385,7 +385,7 @@ async fn retention_removes_what_is_past_its_window() {
     )
     .await;
     assert_eq!(
-        app.state.config.retention.bodies,
+        app.state.config().retention.bodies,
         Some(std::time::Duration::from_secs(86_400))
     );
     for _ in 0..3 {
@@ -401,7 +401,7 @@ async fn retention_removes_what_is_past_its_window() {
     app.wait_usages(3).await;
     assert_eq!(app.downstream().await.len(), 3, "every record written");
     let store = app.state.store.as_ref();
-    let windows = app.state.config.retention;
+    let windows = app.state.config().retention;
     let day = 86_400_000;
     let now = gproxy_storage::now_ms();
     assert_eq!(

@@ -73,7 +73,7 @@ pub(super) fn reserve(
         cache_read: 0,
         cache_write: if writes_dearer { input } else { 0 },
     });
-    let ttl = i64::try_from(state.config.upstream_timeout.as_millis())
+    let ttl = i64::try_from(state.config().upstream_timeout.as_millis())
         .unwrap_or(i64::MAX)
         .saturating_add(60_000);
     let grant = state

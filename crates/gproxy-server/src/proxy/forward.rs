@@ -8,6 +8,7 @@
 use super::records::{CallContext, ms};
 use crate::error::ApiError;
 use crate::health::instant as now;
+use crate::mask;
 use crate::snapshot::Provider;
 use crate::state::AppState;
 use axum::http::{HeaderMap, Method};
@@ -74,7 +75,7 @@ pub async fn send(
     }
     let deadline = *ctx
         .deadline
-        .get_or_insert_with(|| now() + state.config.upstream_timeout);
+        .get_or_insert_with(|| now() + state.config().upstream_timeout);
     if ctx.attempts >= MAX_ATTEMPTS || deadline <= now() {
         return Err(ApiError::gateway_timeout(format!(
             "no attempt left for provider `{}`: the call already made {} attempts or ran out of time",
@@ -161,8 +162,13 @@ pub async fn send(
                 credential_id: Some(credential_id),
                 method: call.method.to_string(),
                 url: call.url.clone(),
+                // The credential is in these: redacted as they are taken.
+                request_headers: state
+                    .config()
+                    .enable_upstream_log
+                    .then(|| mask::headers(&headers)),
                 request_body: state
-                    .config
+                    .config()
                     .enable_upstream_log_body
                     .then(|| String::from_utf8_lossy(&body).into_owned()),
                 ..Default::default()
@@ -176,7 +182,7 @@ pub async fn send(
         // Each attempt waits for headers at most its first-byte timeout, and never past the
         // call's one deadline.
         let mut left = deadline.saturating_duration_since(now());
-        if let Some(first_byte) = state.config.first_byte_timeout {
+        if let Some(first_byte) = state.config().first_byte_timeout {
             left = left.min(first_byte);
         }
         let outcome = tokio::time::timeout(left, request).await;
@@ -199,11 +205,15 @@ pub async fn send(
         match outcome {
             Ok(Ok(response)) => {
                 let status = response.status();
+                log.answered(response.headers());
                 // A 400 on a history with bound reasoning may be the provider refusing a
                 // signature it did not make (its owner unknown here): read it to see.
                 let check_signature = call.reasoning && !stripped && status.as_u16() == 400;
                 let (response, outcome, error_body) =
                     classify(state, response, check_signature).await;
+                if let Some(body) = &error_body {
+                    log.body(body);
+                }
                 if check_signature
                     && error_body.as_deref().is_some_and(refuses_reasoning)
                     && let Some(without) = strip_reasoning(call.endpoint, &body)
@@ -347,7 +357,7 @@ async fn eligible(
             )));
         };
         let wait = recovery.saturating_duration_since(at);
-        if wait > state.config.max_recovery_wait || recovery >= deadline {
+        if wait > state.config().max_recovery_wait || recovery >= deadline {
             let secs = ceil_secs(wait);
             return Err(ApiError::too_many_requests(
                 format!(
@@ -413,8 +423,8 @@ async fn classify(
     let version = response.version();
     let body = super::relay::read_body(
         response,
-        state.config.max_response_body_bytes,
-        state.config.stream_idle_timeout,
+        state.config().max_response_body_bytes,
+        state.config().stream_idle_timeout,
     )
     .await
     .unwrap_or_default();
@@ -439,8 +449,24 @@ impl<'a> AttemptLog<'a> {
     fn new(state: &'a AppState, record: UpstreamRecord) -> Self {
         AttemptLog {
             state,
-            record: state.config.enable_upstream_log.then_some(record),
+            record: state.config().enable_upstream_log.then_some(record),
             started: Instant::now(),
+        }
+    }
+
+    /// Notes the response's headers.
+    fn answered(&mut self, headers: &axum::http::HeaderMap) {
+        if let Some(record) = &mut self.record {
+            record.response_headers = Some(mask::headers(headers));
+        }
+    }
+
+    /// Notes the response body read to classify it (with `enable_upstream_log_body`).
+    fn body(&mut self, body: &[u8]) {
+        if let Some(record) = &mut self.record
+            && self.state.config().enable_upstream_log_body
+        {
+            record.response_body = Some(String::from_utf8_lossy(body).into_owned());
         }
     }
 
@@ -459,11 +485,16 @@ impl<'a> AttemptLog<'a> {
         }
     }
 
+    /// The entry, masked; `None` once taken.
     fn take(&mut self, status: Option<u16>, error: Option<String>) -> Option<Record> {
         let mut record = self.record.take()?;
         record.status = status.map(i32::from);
         record.error = error;
         record.latency_ms = ms(self.started.elapsed());
+        let mask = mask::Masking::new(&self.state.config());
+        record.url = mask.url(&record.url);
+        record.request_body = record.request_body.map(|b| mask.body(b));
+        record.response_body = record.response_body.map(|b| mask.body(b));
         Some(Record::Upstream(record))
     }
 }

@@ -70,11 +70,11 @@ impl PathParams {
 
 /// Serves one proxy call and answers in the caller's protocol, success or not.
 pub async fn handle(state: AppState, spec: CallSpec, params: PathParams, req: Request) -> Response {
-    let mut ctx = CallContext::new(req.method(), req.uri().path(), downstream_log(&state));
+    let mut ctx = CallContext::new(&req, downstream_log(&state));
     let response = match run(&state, &mut ctx, spec, params, req).await {
         Ok(resp) => resp,
         Err(err) => {
-            if state.config.enable_usage
+            if state.config().enable_usage
                 && let Some(record) = ctx.refusal_record(err.status.as_u16())
             {
                 state.queue.push(record).await;
@@ -85,12 +85,15 @@ pub async fn handle(state: AppState, spec: CallSpec, params: PathParams, req: Re
     finish(ctx, response, Some(spec.protocol)).await
 }
 
-/// The queue downstream log entries go to, when downstream logging is on.
-pub(crate) fn downstream_log(state: &AppState) -> Option<gproxy_storage::WriteQueue> {
+/// Where downstream log entries go, and their masking, when downstream logging is on.
+pub(crate) fn downstream_log(state: &AppState) -> Option<records::LogTarget> {
     state
-        .config
+        .config()
         .enable_downstream_log
-        .then(|| state.queue.clone())
+        .then(|| records::LogTarget {
+            queue: state.queue.clone(),
+            mask: crate::mask::Masking::new(&state.config()),
+        })
 }
 
 /// Shapes an error, logging server-side failures once.
@@ -117,7 +120,8 @@ pub(crate) async fn finish(
         h.entry("x-request-id").or_insert_with(|| id.clone());
         h.insert(headers::GPROXY_REQUEST_ID.clone(), id);
     }
-    ctx.log_downstream(response.status().as_u16()).await;
+    ctx.log_downstream(response.status().as_u16(), response.headers())
+        .await;
     response
 }
 
@@ -157,8 +161,8 @@ async fn run(
     let principal = auth::authenticate(&snap, &parts.headers, parts.uri.query())?;
     ctx.principal = Some(principal.clone());
     params.check()?;
-    let body = read_body(&parts.headers, body, state.config.max_request_body_bytes).await?;
-    if state.config.enable_downstream_log_body {
+    let body = read_body(&parts.headers, body, state.config().max_request_body_bytes).await?;
+    if state.config().enable_downstream_log_body {
         ctx.request_body = Some(String::from_utf8_lossy(&body).into_owned());
     }
     let peek = peek_request(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -526,7 +530,7 @@ pub(crate) async fn forward_and_respond(
     // the upstream works still leaves one (status 499).
     let mut sink = UsageSink::new(
         SinkTarget {
-            queue: state.config.enable_usage.then(|| state.queue.clone()),
+            queue: state.config().enable_usage.then(|| state.queue.clone()),
             estimates: state.estimates.clone(),
         },
         ctx,
@@ -565,5 +569,5 @@ pub(crate) async fn forward_and_respond(
         }
     };
     sink.answered(fwd.response.status().as_u16(), Some(fwd.credential_id));
-    relay::respond(ctx, fwd, endpoint, plan, sink, &state.config).await
+    relay::respond(ctx, fwd, endpoint, plan, sink, &state.config()).await
 }

@@ -7,10 +7,12 @@
 use super::estimate;
 use crate::billing::{ModelPrice, Money, Tokens};
 use crate::limits::{Grant, QuotaGrant};
+use crate::mask::Masking;
 use crate::snapshot::Principal;
+use axum::http::HeaderMap;
 use bytes::Bytes;
 use gproxy_protocol::{Endpoint, Usage};
-use gproxy_storage::model::{DownstreamRecord, Record, UsageRecord};
+use gproxy_storage::model::{DownstreamRecord, Headers, Record, UsageRecord};
 use gproxy_storage::{RecordPermit, WriteQueue};
 use std::time::{Duration, Instant};
 use tokio_util::task::TaskTracker;
@@ -35,8 +37,10 @@ pub struct CallContext {
     /// Unix milliseconds at arrival.
     pub created_at: i64,
     pub method: String,
-    /// Path only: the query may hold a `key=`.
+    /// Path and query, credentials masked (kept only with downstream logging on).
     pub path: String,
+    /// The request's headers, credentials masked (kept only with downstream logging on).
+    request_headers: Option<Headers>,
     /// Set once the key is authenticated.
     pub principal: Option<Principal>,
     /// Kept only with `enable_downstream_log_body`.
@@ -62,7 +66,14 @@ pub struct CallContext {
     pub asked: Asked,
     /// Where the downstream log entry goes; `None` when downstream logging is off or the
     /// entry is already written.
-    log: Option<WriteQueue>,
+    log: Option<LogTarget>,
+}
+
+/// Where a call's downstream log entry goes, and how it is masked on the way.
+#[derive(Clone, Debug)]
+pub struct LogTarget {
+    pub queue: WriteQueue,
+    pub mask: Masking,
 }
 
 /// What a call asked for, as far as it got: its endpoint, stream flag and model, and the
@@ -109,14 +120,27 @@ impl CallContext {
         }))
     }
 
-    /// A context whose downstream entry goes to `log` (when downstream logging is on).
-    pub fn new(method: &axum::http::Method, path: &str, log: Option<WriteQueue>) -> Self {
+    /// A context for `req` whose downstream entry goes to `log` (when downstream logging is
+    /// on); the entry's path and headers are taken, masked, now.
+    pub fn new(req: &axum::extract::Request, log: Option<LogTarget>) -> Self {
+        let (path, request_headers) = match &log {
+            Some(log) => {
+                let uri = req.uri();
+                let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+                (
+                    log.mask.url(path),
+                    Some(crate::mask::headers(req.headers())),
+                )
+            }
+            None => (String::new(), None),
+        };
         CallContext {
             request_id: new_request_id(),
             started: Instant::now(),
             created_at: gproxy_storage::now_ms(),
-            method: method.to_string(),
-            path: path.to_owned(),
+            method: req.method().to_string(),
+            path,
+            request_headers,
             principal: None,
             request_body: None,
             response_body: None,
@@ -132,16 +156,16 @@ impl CallContext {
         }
     }
 
-    /// Writes the downstream log entry with the status the client got (once), waiting for
-    /// room in the record queue.
-    pub async fn log_downstream(&mut self, status: u16) {
+    /// Writes the downstream log entry with the status and headers the client got (once),
+    /// waiting for room in the record queue.
+    pub async fn log_downstream(&mut self, status: u16, headers: &HeaderMap) {
         // Reserve first: while waiting the entry stays here, so a cancelled wait still logs it
         // (from `Drop`) instead of losing it inside a send.
-        let Some(permit) = self.log.as_ref().map(WriteQueue::reserve) else {
+        let Some(permit) = self.log.as_ref().map(|l| l.queue.reserve()) else {
             return;
         };
         let permit = permit.await;
-        if let Some((queue, record)) = self.take_downstream(status) {
+        if let Some((queue, record)) = self.take_downstream(status, Some(headers)) {
             match permit {
                 Some(permit) => permit.send(record),
                 None => queue.push_detached(record),
@@ -149,8 +173,13 @@ impl CallContext {
         }
     }
 
-    fn take_downstream(&mut self, status: u16) -> Option<(WriteQueue, Record)> {
-        let queue = self.log.take()?;
+    /// The entry, masked, and where it goes; `None` once taken.
+    fn take_downstream(
+        &mut self,
+        status: u16,
+        response_headers: Option<&HeaderMap>,
+    ) -> Option<(WriteQueue, Record)> {
+        let LogTarget { queue, mask } = self.log.take()?;
         let record = Record::Downstream(DownstreamRecord {
             request_id: self.request_id.clone(),
             created_at: self.created_at,
@@ -160,8 +189,10 @@ impl CallContext {
             path: std::mem::take(&mut self.path),
             status: i32::from(status),
             latency_ms: ms(self.started.elapsed()),
-            request_body: self.request_body.take(),
-            response_body: self.response_body.take(),
+            request_headers: self.request_headers.take(),
+            response_headers: response_headers.map(crate::mask::headers),
+            request_body: self.request_body.take().map(|b| mask.body(b)),
+            response_body: self.response_body.take().map(|b| mask.body(b)),
         });
         Some((queue, record))
     }
@@ -170,7 +201,7 @@ impl CallContext {
 impl Drop for CallContext {
     fn drop(&mut self) {
         // Dropped before a response was produced: the client went away.
-        if let Some((queue, record)) = self.take_downstream(CLIENT_CLOSED) {
+        if let Some((queue, record)) = self.take_downstream(CLIENT_CLOSED, None) {
             queue.push_detached(record);
         }
     }

@@ -1,22 +1,24 @@
-//! `POST /login {"name","password"}` → `{"api_key": ...}`: the user's first enabled key,
-//! or a new one when the user has none. Failed logins are throttled per account and per
+//! `POST /login {"name","password"}` → `{"api_key", "user"}`: the user's first enabled key,
+//! or a new one when the user has none, plus a console session cookie; `POST /logout`. Failed logins are throttled per account and per
 //! client address ([`crate::throttle`]), and an unknown name costs as much as a wrong
 //! password (a dummy hash is verified), so neither guessing nor timing reveals accounts.
 
 use crate::error::ApiError;
+use crate::routes::openapi;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
-use axum::http::Extensions;
+use axum::http::{Extensions, HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::OnceLock;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     name: String,
+    #[schema(write_only)]
     password: String,
 }
 
@@ -29,41 +31,27 @@ pub fn generate_api_key() -> String {
     format!("sk-gp-{}", hex::encode(bytes))
 }
 
-/// An Argon2 hash of a random password with the default parameters (those new passwords
-/// are hashed with), verified for unknown names so they take as long as a wrong password.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        use argon2::password_hash::{PasswordHasher, SaltString};
-        let salt_bytes: [u8; 16] = rand::random();
-        let password: [u8; 16] = rand::random();
-        SaltString::encode_b64(&salt_bytes)
-            .ok()
-            .and_then(|salt| {
-                argon2::Argon2::default()
-                    .hash_password(&password, &salt)
-                    .ok()
-                    .map(|h| h.to_string())
-            })
-            .unwrap_or_default()
-    })
-}
-
-/// Verifies a password against an Argon2 PHC string.
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    use argon2::{Argon2, PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
+#[utoipa::path(
+    post,
+    path = "/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = LoginRequest,
+    security(()),
+    responses(
+        (status = 200, description = "The user's API key (created, labelled `login`, when they have none) and who they are; sets the session cookie", body = openapi::LoginResponse, headers(("set-cookie" = String, description = "The HttpOnly, SameSite=Strict console session cookie"))),
+        openapi::BadRequest,
+        (status = 401, description = "Invalid name or password", body = openapi::ErrorBody),
+        (status = 403, description = "The user is disabled", body = openapi::ErrorBody),
+        openapi::Throttled,
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     extensions: Extensions,
+    headers: HeaderMap,
     body: Result<Json<LoginRequest>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Json(req) = body.map_err(|e| {
         ApiError::bad_request(format!(
             "expected {{\"name\", \"password\"}}: {}",
@@ -96,7 +84,11 @@ pub async fn login(
     // checked against a dummy hash so it takes as long as a wrong password.
     let slot = state.login_throttle.verify_slot().await;
     let ok = tokio::task::spawn_blocking(move || {
-        verify_password(hash.as_deref().unwrap_or_else(|| dummy_hash()), &password)
+        crate::password::verify(
+            hash.as_deref()
+                .unwrap_or_else(|| crate::password::dummy_hash()),
+            &password,
+        )
     })
     .await
     .unwrap_or(false);
@@ -109,41 +101,69 @@ pub async fn login(
     if !enabled {
         return Err(ApiError::forbidden("this user is disabled"));
     }
-    if let Some(key) = snap.login_key(user_id) {
-        return Ok(Json(json!({ "api_key": key })));
-    }
+    let key = match snap.login_key(user_id) {
+        Some(key) => key.to_owned(),
+        None => new_login_key(&state, user_id).await?,
+    };
+    let digest = gproxy_storage::key_digest(&key);
+    let who = state.snapshot().principal(&digest).ok_or_else(denied)?;
+    let token = state.sessions.open(digest);
+    let cookie = crate::session::set_cookie(
+        &token,
+        crate::session::secure(state.config().secure_cookies, &headers),
+    );
+    let body = json!({
+        "api_key": key,
+        "user": { "id": who.user_id.to_string(), "name": who.user_name, "is_admin": who.is_admin },
+    });
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Creates the key `/login` hands back to a user who has none (labelled `login`).
+async fn new_login_key(state: &AppState, user_id: i64) -> Result<String, ApiError> {
     let key = generate_api_key();
-    state
-        .store
-        .add_user_key(user_id, &key, Some("login"))
-        .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "storing a login key failed");
-            ApiError::internal("could not create an API key")
-        })?;
-    state.reload().await.map_err(|err| {
-        tracing::error!(error = %err, "reloading the control plane failed");
-        ApiError::internal("could not create an API key")
-    })?;
-    Ok(Json(json!({ "api_key": key })))
+    super::admin::applied(state, async {
+        state
+            .store
+            .add_user_key(user_id, &key, Some("login"))
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "storing a login key failed");
+                ApiError::internal("could not create an API key")
+            })
+    })
+    .await?;
+    Ok(key)
+}
+
+/// `POST /logout`: ends the console session of the request's cookie (if any) and clears
+/// the cookie; always 204.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    operation_id = "logout",
+    tag = "auth",
+    security(()),
+    responses(
+        (status = 204, description = "The session (if any) is over and its cookie cleared", headers(("set-cookie" = String, description = "Clears the session cookie"))),
+    )
+)]
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = crate::session::cookie(&headers) {
+        state.sessions.close(&token);
+    }
+    let cookie = crate::session::clear_cookie(crate::session::secure(
+        state.config().secure_cookies,
+        &headers,
+    ));
+    (StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn password_verification() {
-        use argon2::password_hash::{PasswordHasher, SaltString};
-        let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
-        let hash = argon2::Argon2::default()
-            .hash_password(b"pw", &salt)
-            .expect("hash")
-            .to_string();
-        assert!(verify_password(&hash, "pw"));
-        assert!(!verify_password(&hash, "wrong"));
-        assert!(!verify_password("not a phc string", "pw"));
-        assert!(generate_api_key().starts_with("sk-gp-"));
-        assert_ne!(generate_api_key(), generate_api_key());
+    fn generated_keys_are_distinct() {
+        assert!(super::generate_api_key().starts_with("sk-gp-"));
+        assert_ne!(super::generate_api_key(), super::generate_api_key());
     }
 }

@@ -6,12 +6,16 @@ mod health;
 mod login;
 mod models;
 pub mod names;
-mod usage;
-mod user;
+mod openapi;
+mod summary;
+pub(crate) mod usage;
+pub(crate) mod user;
 
 use crate::error::ApiError;
 use crate::proxy::{self, CallSpec, PathParams};
 use crate::state::AppState;
+pub use admin::config_io::SeedFormat;
+pub(crate) use admin::settings;
 use axum::Router;
 use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{RawPathParams, Request, State};
@@ -150,12 +154,25 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .route("/login", post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/user/password", post(user::change_password))
         .merge(admin::router())
         .route("/user/me", get(user::me))
+        .route(
+            "/user/keys",
+            get(admin::keys::user_list).post(admin::keys::user_create),
+        )
+        .route(
+            "/user/keys/{id}",
+            axum::routing::patch(admin::keys::user_patch).delete(admin::keys::user_delete),
+        )
         .route("/user/quota", get(user::get_quota))
         .route("/user/rate-limits", get(user::rate_limits))
         .route("/user/usage", get(usage::user_usage))
         .route("/admin/usage", get(usage::admin_usage))
+        .route("/admin/usage/summary", get(summary::admin_summary))
+        .route("/user/usage/summary", get(summary::user_summary))
+        .route("/openapi.json", get(openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async { ApiError::not_found("no such route") })

@@ -56,11 +56,7 @@ pub async fn handle(
     req: Request,
 ) -> Response {
     let protocol = caller_protocol(spec, req.headers(), req.uri().query());
-    let mut ctx = CallContext::new(
-        req.method(),
-        req.uri().path(),
-        proxy::downstream_log(&state),
-    );
+    let mut ctx = CallContext::new(&req, proxy::downstream_log(&state));
     let response = match run(&state, &mut ctx, spec, protocol, params, req).await {
         Ok(resp) => resp,
         Err(err) => proxy::error_response(&ctx, err, Surface::Protocol(protocol)),

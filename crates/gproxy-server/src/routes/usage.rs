@@ -6,6 +6,7 @@
 use super::admin::{Admin, Page, page_limit, query, query_id, store_error};
 use super::user::User;
 use crate::error::ApiError;
+use crate::routes::openapi;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -13,8 +14,9 @@ use axum::extract::{Query, State};
 use gproxy_storage::model::{UsageFilter, UsageRow};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UsageQuery {
     limit: Option<u32>,
     cursor: Option<String>,
@@ -27,7 +29,7 @@ pub struct UsageQuery {
 }
 
 /// One usage record as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Usage {
     request_id: String,
     time: String,
@@ -78,7 +80,7 @@ fn shown(r: &UsageRow) -> Usage {
 }
 
 /// A point in time from a filter: RFC 3339, or whole seconds since the epoch.
-fn time(field: &str, raw: &str) -> Result<i64, ApiError> {
+pub(crate) fn time(field: &str, raw: &str) -> Result<i64, ApiError> {
     if let Ok(secs) = raw.parse::<i64>() {
         return secs.checked_mul(1000).ok_or_else(|| {
             ApiError::bad_request(format!("{field} is out of range")).with_field(field)
@@ -115,6 +117,20 @@ async fn page(state: &AppState, q: UsageQuery, user: Option<i64>) -> Result<Page
 }
 
 /// `GET /admin/usage`.
+#[utoipa::path(
+    get,
+    path = "/admin/usage",
+    operation_id = "list_usage",
+    tag = "admin",
+    params(
+        UsageQuery,
+    ),
+    responses(
+        (status = 200, description = "Usage records, newest first", body = Page<Usage>),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+    )
+)]
 pub async fn admin_usage(
     _: Admin,
     State(state): State<AppState>,
@@ -124,6 +140,20 @@ pub async fn admin_usage(
 }
 
 /// `GET /user/usage`: the caller's own records (`user_id` is not a filter here).
+#[utoipa::path(
+    get,
+    path = "/user/usage",
+    operation_id = "list_own_usage",
+    tag = "user",
+    params(
+        UsageQuery,
+    ),
+    responses(
+        (status = 200, description = "The caller's usage records, newest first (`user_id` is refused)", body = Page<Usage>),
+        openapi::BadRequest,
+        openapi::Unauthorized,
+    )
+)]
 pub async fn user_usage(
     User(who): User,
     State(state): State<AppState>,

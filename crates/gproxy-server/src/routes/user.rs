@@ -3,10 +3,10 @@
 //! each scoped to that user. The quota shows the live balance: what is used in the current
 //! period and what in-flight calls hold reserved.
 
-use super::admin::{Page, admin_headers};
-use crate::auth;
+use super::admin::Page;
 use crate::error::ApiError;
 use crate::limits::{QuotaRule, RateRule};
+use crate::routes::openapi;
 use crate::snapshot::Principal;
 use crate::state::AppState;
 use axum::Json;
@@ -21,13 +21,11 @@ impl FromRequestParts<AppState> for User {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let principal =
-            auth::authenticate(&state.snapshot(), &admin_headers(&parts.headers), None)?;
-        Ok(User(principal))
+        Ok(User(super::admin::caller(parts, state)?))
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     id: String,
     name: String,
@@ -35,7 +33,7 @@ pub struct Me {
 }
 
 /// A quota as the API shows it: amounts as exact decimal strings of USD.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Quota {
     pub id: String,
     pub user_id: String,
@@ -49,7 +47,7 @@ pub struct Quota {
 }
 
 /// A rate limit as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RateLimit {
     pub id: String,
     pub user_id: String,
@@ -89,6 +87,16 @@ pub fn rate_limit(user_id: i64, r: &RateRule) -> RateLimit {
 }
 
 /// `GET /user/me`.
+#[utoipa::path(
+    get,
+    path = "/user/me",
+    operation_id = "get_me",
+    tag = "user",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        openapi::Unauthorized,
+    )
+)]
 pub async fn me(User(who): User) -> Json<Me> {
     Json(Me {
         id: who.user_id.to_string(),
@@ -98,6 +106,17 @@ pub async fn me(User(who): User) -> Json<Me> {
 }
 
 /// `GET /user/quota`: 404 when the user has none.
+#[utoipa::path(
+    get,
+    path = "/user/quota",
+    operation_id = "get_own_quota",
+    tag = "user",
+    responses(
+        (status = 200, description = "The caller's quota with its live balance", body = Quota),
+        openapi::Unauthorized,
+        openapi::NotFound,
+    )
+)]
 pub async fn get_quota(
     User(who): User,
     State(state): State<AppState>,
@@ -110,6 +129,16 @@ pub async fn get_quota(
 }
 
 /// `GET /user/rate-limits`: every rule on the user's calls.
+#[utoipa::path(
+    get,
+    path = "/user/rate-limits",
+    operation_id = "list_own_rate_limits",
+    tag = "user",
+    responses(
+        (status = 200, description = "Every rate limit on the caller's calls", body = Page<RateLimit>),
+        openapi::Unauthorized,
+    )
+)]
 pub async fn rate_limits(User(who): User, State(state): State<AppState>) -> Json<Page<RateLimit>> {
     let snap = state.snapshot();
     let data = snap
@@ -121,4 +150,92 @@ pub async fn rate_limits(User(who): User, State(state): State<AppState>) -> Json
         data,
         next_cursor: None,
     })
+}
+
+/// No `Debug`: it holds passwords.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "The current password and the new one.")]
+pub struct PasswordChange {
+    #[schema(write_only)]
+    current_password: String,
+    #[schema(write_only)]
+    new_password: String,
+}
+
+/// `POST /user/password`: the current password must match (wrong guesses count towards the
+/// login throttle of the account); 204. Keys and sessions stay valid.
+#[utoipa::path(
+    post,
+    path = "/user/password",
+    operation_id = "change_password",
+    tag = "user",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; keys and sessions stay valid"),
+        openapi::BadRequest,
+        openapi::Unauthorized,
+        openapi::Throttled,
+    )
+)]
+pub async fn change_password(
+    User(who): User,
+    State(state): State<AppState>,
+    body: Result<axum::Json<PasswordChange>, axum::extract::rejection::JsonRejection>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    use super::admin::write::{Plan, commit};
+    use gproxy_storage::change::{RowChange, RowValues};
+    let body = super::admin::json_body(body)?;
+    crate::password::check_new(&body.new_password).map_err(|e| {
+        ApiError::bad_request(format!("new_password {e}")).with_field("new_password")
+    })?;
+    let attempt = state
+        .login_throttle
+        .begin(&who.user_name, None)
+        .map_err(|wait| {
+            ApiError::too_many_requests(
+                "too many failed attempts: try again later",
+                wait.as_secs().max(1),
+            )
+        })?;
+    let hash = state
+        .snapshot()
+        .login_user(&who.user_name)
+        .map(|(_, _, h)| h.to_owned())
+        .unwrap_or_default();
+    let current = body.current_password;
+    let ok = tokio::task::spawn_blocking(move || crate::password::verify(&hash, &current))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return Err(
+            ApiError::bad_request("current_password is wrong").with_field("current_password")
+        );
+    }
+    state.login_throttle.succeeded(attempt);
+    let new_hash = crate::password::hash_blocking(body.new_password)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "hashing a password failed");
+            ApiError::internal("could not hash the password")
+        })?;
+    commit(&state, |cp| {
+        let old = super::admin::users::row(cp, who.user_id)?;
+        Ok(
+            Plan::new(&who.user_name, "update", "users", Some(who.user_id))
+                .before(&super::admin::users::shown(old))
+                .after(&serde_json::json!({ "password": "changed" }))
+                .with(RowChange::Update(
+                    who.user_id,
+                    RowValues::User {
+                        name: old.name.clone(),
+                        password_hash: new_hash,
+                        is_admin: old.is_admin,
+                        enabled: old.enabled,
+                    },
+                )),
+        )
+    })
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -12,12 +12,22 @@ pub struct Model {
     pub request_id: String,
     #[sea_orm(indexed)]
     pub created_at: i64,
+    /// Indexed (migration 9) for the request-log listing's user filter.
+    #[sea_orm(indexed)]
     pub user_id: Option<i64>,
     pub user_key_id: Option<i64>,
     pub method: String,
     pub path: String,
     pub status: i32,
     pub latency_ms: i64,
+    /// The request's and the response's headers as a JSON object (name → value, repeated
+    /// headers joined with `, `), credentials redacted (migration 9; `None` before it).
+    #[sea_orm(column_type = "Text", nullable)]
+    #[serde(default)]
+    pub request_headers: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    #[serde(default)]
+    pub response_headers: Option<String>,
     /// Captured only with `enable_downstream_log_body`.
     #[sea_orm(column_type = "Text", nullable)]
     pub request_body: Option<String>,

@@ -17,5 +17,6 @@ pub mod route_permission;
 pub mod schema_migration;
 pub mod upstream_request;
 pub mod usage;
+pub mod usage_rollup;
 pub mod user;
 pub mod user_key;

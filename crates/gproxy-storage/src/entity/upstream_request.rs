@@ -22,6 +22,14 @@ pub struct Model {
     pub latency_ms: i64,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,
+    /// The attempt's request and response headers as a JSON object, the credential
+    /// redacted (migration 9; `None` before it, and for a response that never came).
+    #[sea_orm(column_type = "Text", nullable)]
+    #[serde(default)]
+    pub request_headers: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    #[serde(default)]
+    pub response_headers: Option<String>,
     /// Captured only with `enable_upstream_log_body`.
     #[sea_orm(column_type = "Text", nullable)]
     pub request_body: Option<String>,

@@ -3,7 +3,7 @@
 
 use super::state::{FILES, Tables};
 use super::table::{io_err, private_options, sync_dir};
-use super::{FileStore, LOGS, blocking, schema};
+use super::{FileStore, LOGS, blocking, rollup, schema};
 use crate::seal::Sealer;
 use crate::store::StoreError;
 use std::path::Path;
@@ -76,7 +76,13 @@ impl FileStore {
                 }
                 _ => io_err("creating", &target, e),
             })?;
-            for name in FILES.iter().chain(LOGS).chain([&schema::FILE]) {
+            // The rollup snapshot and the usage log are copied under the same lock, so the
+            // copy's rollups rebuild to the same sums.
+            for name in FILES
+                .iter()
+                .chain(LOGS)
+                .chain([&schema::FILE, &rollup::FILE])
+            {
                 copy_private(&dir.join(name), &target.join(name))?;
             }
             sync_dir(&target)

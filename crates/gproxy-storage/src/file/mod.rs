@@ -4,18 +4,22 @@
 //! log are append-only JSON lines ([`log`], [`tail`], [`records`], [`retention`]); the
 //! schema stamp is `schema_version.json` ([`schema`]); the directory is locked against a
 //! second instance ([`lock`]). The trait methods are in [`store`]; re-sealing and backups
-//! in [`backup`].
+//! in [`backup`]; the admin API's change sets in [`change`].
 
 mod admin;
 mod backup;
+mod change;
 mod health;
 mod limits_admin;
 mod lock;
 mod log;
+mod logs_query;
 mod records;
 mod retention;
+mod rollup;
 mod schema;
 mod seed;
+mod settings;
 mod state;
 mod store;
 mod table;
@@ -43,7 +47,8 @@ const LOGS: &[&str] = &[USAGES, DOWNSTREAM, UPSTREAM, AUDIT];
 /// directory is locked while it is open). Cheap to clone: clones share the state.
 ///
 /// Locks are taken in one order, `control`, `usages`, `downstream`, `upstream`, `audit`,
-/// and file work runs on the blocking pool while they are held.
+/// and file work runs on the blocking pool while they are held; `rollups` (a blocking
+/// lock, taken on that pool) comes after `usages`.
 #[derive(Clone)]
 pub struct FileStore {
     inner: Arc<Inner>,
@@ -60,6 +65,8 @@ struct Inner {
     downstream: Arc<Mutex<Log>>,
     upstream: Arc<Mutex<Log>>,
     audit: Arc<Mutex<Log>>,
+    /// The usage rollups summaries read (see [`rollup`]).
+    rollups: rollup::Shared,
     /// The single-instance lock, released when the last clone goes.
     lock: DirLock,
 }
@@ -93,7 +100,11 @@ impl FileStore {
         let lock = DirLock::acquire(dir)?;
         // A write cut short by a crash may leave its temporary file; the table it was to
         // replace is intact.
-        for name in state::FILES.iter().chain(LOGS).chain([&schema::FILE]) {
+        for name in state::FILES
+            .iter()
+            .chain(LOGS)
+            .chain([&schema::FILE, &rollup::FILE])
+        {
             let tmp = dir.join(format!("{name}.tmp"));
             match std::fs::remove_file(&tmp) {
                 Ok(()) => tracing::warn!(file = %tmp.display(), "removed an unfinished write"),
@@ -108,6 +119,12 @@ impl FileStore {
         };
         let (usages, downstream, upstream, audit) =
             (log(USAGES)?, log(DOWNSTREAM)?, log(UPSTREAM)?, log(AUDIT)?);
+        let rollups = {
+            let usages = usages
+                .try_lock()
+                .map_err(|e| StoreError::Db(format!("opening the usage log: {e}")))?;
+            Arc::new(std::sync::Mutex::new(rollup::Rollups::open(dir, &usages)?))
+        };
         Ok(FileStore {
             inner: Arc::new(Inner {
                 dir: dir.to_owned(),
@@ -117,6 +134,7 @@ impl FileStore {
                 downstream,
                 upstream,
                 audit,
+                rollups,
                 lock,
             }),
         })
@@ -244,7 +262,7 @@ impl FileStore {
     async fn prune_log(
         &self,
         log: &Arc<Mutex<Log>>,
-        what: fn(&mut Log, i64, u64) -> Result<u64, StoreError>,
+        what: impl FnOnce(&mut Log, i64, u64) -> Result<u64, StoreError> + Send + 'static,
         before_ms: i64,
         batch: u64,
     ) -> Result<u64, StoreError> {

@@ -29,6 +29,7 @@ impl FileStore {
         let mut downstream = Arc::clone(&self.inner.downstream).lock_owned().await;
         let mut upstream = Arc::clone(&self.inner.upstream).lock_owned().await;
         let batch = batch.to_vec();
+        let rollups = Arc::clone(&self.inner.rollups);
         let charges = blocking(move || {
             let mut logs = RecordLogs {
                 usages: &mut usages,
@@ -42,6 +43,8 @@ impl FileStore {
                 batch.iter().collect()
             };
             records::insert(&mut logs, fresh.iter().copied())?;
+            // Stored: their usages now count in the rollups (only the fresh ones on a replay).
+            super::rollup::add_records(&rollups, &fresh, logs.usages.next_id());
             Ok(crate::limits::charges(fresh.into_iter()))
         })
         .await?;
@@ -106,6 +109,26 @@ impl Store for FileStore {
             Ok(id)
         })
         .await
+    }
+
+    async fn apply_changes(
+        &self,
+        changes: &[crate::change::RowChange],
+        audit: &AuditRecord,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.apply_change_set(changes, audit).await
+    }
+
+    async fn settings(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.read_settings().await
+    }
+
+    async fn save_settings(
+        &self,
+        values: &[(String, String)],
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        self.write_settings(values, audit).await
     }
 
     async fn credential_statuses(&self) -> Result<Vec<CredentialStatusRecord>, StoreError> {
@@ -294,7 +317,13 @@ impl Store for FileStore {
         let inner = &self.inner;
         Ok(match what {
             Prune::Usages => {
-                self.prune_log(&inner.usages, retention::delete_old, before_ms, batch)
+                // Rollups outlive raw rows: the snapshot first counts every row to go.
+                let (rollups, dir) = (Arc::clone(&inner.rollups), inner.dir.clone());
+                let delete = move |log: &mut super::log::Log, before, batch| {
+                    super::rollup::lock(&rollups).save_if_behind(&dir)?;
+                    retention::delete_old(log, before, batch)
+                };
+                self.prune_log(&inner.usages, delete, before_ms, batch)
                     .await?
             }
             Prune::RequestLogs => {
@@ -361,6 +390,40 @@ impl Store for FileStore {
             })
         })
         .await
+    }
+
+    async fn request_logs(
+        &self,
+        filter: &crate::model::LogFilter,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<DownstreamRow>, StoreError> {
+        let log = Arc::clone(&self.inner.downstream).lock_owned().await;
+        let filter = filter.clone();
+        blocking(move || super::logs_query::list(&log, &filter, before, limit)).await
+    }
+
+    async fn request_log(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<(DownstreamRow, Vec<UpstreamRow>)>, StoreError> {
+        let down = Arc::clone(&self.inner.downstream).lock_owned().await;
+        let up = Arc::clone(&self.inner.upstream).lock_owned().await;
+        let id = request_id.to_owned();
+        blocking(move || {
+            let Some(row) = super::logs_query::downstream(&down, &id)? else {
+                return Ok(None);
+            };
+            Ok(Some((row, super::logs_query::attempts(&up, &id)?)))
+        })
+        .await
+    }
+
+    async fn usage_summary(
+        &self,
+        query: &crate::summary::SummaryQuery,
+    ) -> Result<Vec<crate::summary::SummaryRow>, StoreError> {
+        self.summarize(query).await
     }
 
     async fn recent_usages(&self, limit: u64) -> Result<Vec<UsageRow>, StoreError> {

@@ -1,18 +1,22 @@
 //! The SeaORM backend: SQLite, PostgreSQL and MySQL/MariaDB behind one [`Store`]: the
 //! connection and schema here, the seed import in [`seed`], credential health rows in
 //! [`health`], the admin API's audited writes in [`admin`] (rate limits and quotas in
-//! [`limits_admin`]).
+//! [`limits_admin`], change sets in [`change`]).
 
 mod admin;
+mod change;
 mod health;
 mod limits_admin;
+mod logs;
 mod options;
 mod quotas;
 mod records;
 mod reseal;
 mod retention;
+mod rollup;
 mod schema;
 mod seed;
+mod settings;
 
 pub use options::DbOptions;
 
@@ -222,6 +226,26 @@ impl Store for SeaStore {
         .insert(&self.db)
         .await?;
         Ok(row.id)
+    }
+
+    async fn apply_changes(
+        &self,
+        changes: &[crate::change::RowChange],
+        audit: &AuditRecord,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.apply_change_set(changes, audit).await
+    }
+
+    async fn settings(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.read_settings().await
+    }
+
+    async fn save_settings(
+        &self,
+        values: &[(String, String)],
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        self.write_settings(values, audit).await
     }
 
     async fn credential_statuses(&self) -> Result<Vec<CredentialStatusRecord>, StoreError> {
@@ -464,6 +488,29 @@ impl Store for SeaStore {
             .limit(limit)
             .all(&self.db)
             .await?)
+    }
+
+    async fn request_logs(
+        &self,
+        filter: &crate::model::LogFilter,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<DownstreamRow>, StoreError> {
+        logs::list(&self.db, filter, before, limit).await
+    }
+
+    async fn request_log(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<(DownstreamRow, Vec<UpstreamRow>)>, StoreError> {
+        logs::one(&self.db, request_id).await
+    }
+
+    async fn usage_summary(
+        &self,
+        query: &crate::summary::SummaryQuery,
+    ) -> Result<Vec<crate::summary::SummaryRow>, StoreError> {
+        self.summarize(query).await
     }
 
     async fn recent_usages(&self, limit: u64) -> Result<Vec<UsageRow>, StoreError> {

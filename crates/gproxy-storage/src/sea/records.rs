@@ -20,7 +20,7 @@ const MAX_INSERT_ROWS: usize = 64;
 /// statements it prepares: with arbitrary batch sizes that cache fills with large one-off
 /// statements (memory grew ~1.5 KB per request under load); this way a table has at most
 /// seven insert statements.
-fn pow2_chunks<T>(rows: Vec<T>) -> Vec<Vec<T>> {
+pub(super) fn pow2_chunks<T>(rows: Vec<T>) -> Vec<Vec<T>> {
     let mut chunks = Vec::new();
     let mut rest = rows.into_iter().peekable();
     let mut left = rest.len();
@@ -36,20 +36,25 @@ fn pow2_chunks<T>(rows: Vec<T>) -> Vec<Vec<T>> {
     chunks
 }
 
-/// Inserts `records`, each table's rows in power-of-two chunks.
+/// Inserts `records`, each table's rows in power-of-two chunks, and adds the usages to
+/// their rollups.
 pub(super) async fn insert<'a, C: ConnectionTrait>(
     db: &C,
     records: impl Iterator<Item = &'a Record>,
 ) -> Result<(), StoreError> {
     let mut usages = Vec::new();
+    let mut usage_records = Vec::new();
     let mut downstream = Vec::new();
     let mut upstream = Vec::new();
     for record in records {
         match record {
-            Record::Usage(u) => usages.push(usage::ActiveModel {
-                id: NotSet,
-                ..convert::usage_row(0, u).into_active_model().reset_all()
-            }),
+            Record::Usage(u) => {
+                usage_records.push(u);
+                usages.push(usage::ActiveModel {
+                    id: NotSet,
+                    ..convert::usage_row(0, u).into_active_model().reset_all()
+                });
+            }
             Record::Downstream(d) => downstream.push(downstream_request::ActiveModel {
                 id: NotSet,
                 ..convert::downstream_row(0, d)
@@ -65,6 +70,7 @@ pub(super) async fn insert<'a, C: ConnectionTrait>(
     for chunk in pow2_chunks(usages) {
         usage::Entity::insert_many(chunk).exec(db).await?;
     }
+    super::rollup::add(db, &usage_records).await?;
     for chunk in pow2_chunks(downstream) {
         downstream_request::Entity::insert_many(chunk)
             .exec(db)

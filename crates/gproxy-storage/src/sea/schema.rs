@@ -8,7 +8,7 @@ use super::{SeaStore, now_ms};
 use crate::entity::{
     alias, audit_log, credential, credential_status, downstream_request, instance_setting,
     provider, provider_model, quota, rate_limit, route, route_member, route_permission,
-    schema_migration, upstream_request, usage, user, user_key,
+    schema_migration, upstream_request, usage, usage_rollup, user, user_key,
 };
 use crate::migrate::{self, LATEST, MigrationState};
 use crate::store::StoreError;
@@ -73,8 +73,17 @@ impl SeaStore {
             return Ok(Vec::new());
         }
         self.create_tables().await?;
+        let rollups_pending = states
+            .iter()
+            .any(|s| s.version == super::rollup::VERSION && s.applied_at.is_none());
+        if rollups_pending {
+            super::rollup::prepare(&self.db).await?;
+        }
         let now = now_ms();
         let txn = self.db.begin().await?;
+        if rollups_pending {
+            super::rollup::backfill(&txn).await?;
+        }
         let mut ran = Vec::new();
         for state in states.iter().filter(|s| !tracked.contains(&s.version)) {
             if state.applied_at.is_none() {
@@ -124,6 +133,7 @@ impl SeaStore {
             .register(quota::Entity)
             .register(audit_log::Entity)
             .register(usage::Entity)
+            .register(usage_rollup::Entity)
             .register(downstream_request::Entity)
             .register(upstream_request::Entity)
             .register(instance_setting::Entity)

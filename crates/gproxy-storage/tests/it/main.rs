@@ -3,8 +3,11 @@
 //! fresh database.
 
 mod backends;
+mod change;
 mod file;
 mod foundation;
+mod logs;
 mod migrate;
 mod outage;
+mod rollup;
 mod suite;

@@ -214,6 +214,23 @@ async fn from_the_first_schema(db: TestDb) {
         .await
         .expect("member");
     assert_eq!(store.audit_entries(10).await.expect("audit").len(), 2);
+    // Version 9: request logs keep their headers.
+    store
+        .write_records(&[Record::Downstream(
+            gproxy_storage::model::DownstreamRecord {
+                request_id: "req-v9".into(),
+                request_headers: Some([("x-v".to_owned(), "9".to_owned())].into()),
+                ..Default::default()
+            },
+        )])
+        .await
+        .expect("downstream with headers");
+    let (down, _) = store
+        .request_log("req-v9")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(down.request_headers.as_deref(), Some(r#"{"x-v":"9"}"#));
 
     // A build older than the database refuses it.
     let conn = store.connection();
@@ -257,6 +274,7 @@ async fn drop_everything(db: &TestDb) {
         "credentials",
         "providers",
         "usages",
+        "usage_rollups",
         "downstream_requests",
         "upstream_requests",
         "instance_settings",

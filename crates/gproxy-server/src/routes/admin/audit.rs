@@ -4,6 +4,7 @@
 
 use super::{Admin, Page, page_after, page_limit, query, store_error};
 use crate::error::ApiError;
+use crate::routes::openapi;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -12,14 +13,16 @@ use gproxy_storage::model::AuditRow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     limit: Option<u32>,
     cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEntry)]
 pub struct Entry {
     id: String,
     time: String,
@@ -46,6 +49,20 @@ fn shown(r: &AuditRow) -> Entry {
 }
 
 /// `GET /admin/audit`.
+#[utoipa::path(
+    get,
+    path = "/admin/audit",
+    operation_id = "list_audit",
+    tag = "admin",
+    params(
+        AuditQuery,
+    ),
+    responses(
+        (status = 200, description = "Audit entries, newest first", body = Page<Entry>),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+    )
+)]
 pub async fn list(
     _: Admin,
     State(state): State<AppState>,

@@ -4,6 +4,7 @@
 use super::{Admin, Page, page_after, page_limit, query};
 use crate::error::ApiError;
 use crate::health::now;
+use crate::routes::openapi;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -12,8 +13,9 @@ use gproxy_channels::health::Status;
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// A provider's name.
     provider: Option<String>,
@@ -22,19 +24,21 @@ pub struct ListQuery {
 }
 
 /// One credential's health.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = CredentialStatus)]
 pub struct Row {
     /// The credential's id.
     id: String,
     provider: String,
     credential_id: String,
     /// `healthy`, `partial` or `dead`.
+    #[schema(value_type = String)]
     state: &'static str,
     cooling: Vec<CoolingRow>,
     last_error: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CoolingRow {
     model: String,
     /// RFC 3339.
@@ -68,6 +72,20 @@ fn row(provider: &str, s: Status) -> Row {
 }
 
 /// `GET /admin/credential-statuses?provider=&limit=&cursor=`: ordered by credential id.
+#[utoipa::path(
+    get,
+    path = "/admin/credential-statuses",
+    operation_id = "list_credential_statuses",
+    tag = "admin",
+    params(
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "Every credential's health, by credential id", body = Page<Row>),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+    )
+)]
 pub async fn list(
     _: Admin,
     State(state): State<AppState>,
@@ -108,6 +126,20 @@ pub async fn list(
 
 /// `POST /admin/credentials/{id}/reset`: the credential is healthy again at once; answers
 /// its status row.
+#[utoipa::path(
+    post,
+    path = "/admin/credentials/{id}/reset",
+    operation_id = "reset_credential",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The credential's id"),
+    ),
+    responses(
+        (status = 200, description = "The credential, healthy again", body = Row),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn reset(
     Admin(who): Admin,
     State(state): State<AppState>,

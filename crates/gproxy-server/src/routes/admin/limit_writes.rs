@@ -9,6 +9,7 @@ use super::{Admin, applied, id, json_body, store_error, write_error};
 use crate::billing::Money;
 use crate::error::ApiError;
 use crate::limits::{QuotaRule, RateRule};
+use crate::routes::openapi;
 use crate::routes::user::{Quota, RateLimit, quota, rate_limit};
 use crate::state::AppState;
 use axum::Json;
@@ -23,7 +24,7 @@ use serde_json::Value;
 
 /// A field that may be given as `null` to clear it: absent → `None`, `null` →
 /// `Some(None)`, a value → `Some(Some(v))`.
-fn clearable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(super) fn clearable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
@@ -37,7 +38,7 @@ fn fixed() -> String {
     "none".into()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRateLimit {
     user_id: String,
@@ -49,7 +50,7 @@ pub struct CreateRateLimit {
     tpd: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchRateLimit {
     model_pattern: Option<String>,
@@ -63,21 +64,25 @@ pub struct PatchRateLimit {
     tpd: Option<Option<u64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateQuota {
     user_id: String,
+    #[schema(value_type = String)]
     limit_usd: Value,
     #[serde(default = "fixed")]
     period: String,
+    #[schema(ignore)]
     used_usd: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchQuota {
+    #[schema(value_type = Option<String>)]
     limit_usd: Option<Value>,
     period: Option<String>,
+    #[schema(ignore)]
     used_usd: Option<Value>,
 }
 
@@ -111,7 +116,7 @@ fn pattern(p: &str) -> Result<(), ApiError> {
 }
 
 /// An amount of USD: a decimal string (or a JSON number), exact to the nano-USD.
-fn amount(field: &str, v: &Value) -> Result<i64, ApiError> {
+pub(super) fn amount(field: &str, v: &Value) -> Result<i64, ApiError> {
     let text = match v {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
@@ -160,6 +165,18 @@ async fn control_plane(state: &AppState) -> Result<ControlPlane, ApiError> {
 }
 
 /// `POST /admin/rate-limits`.
+#[utoipa::path(
+    post,
+    path = "/admin/rate-limits",
+    operation_id = "create_rate_limit",
+    tag = "admin",
+    request_body = CreateRateLimit,
+    responses(
+        (status = 201, description = "Created", body = RateLimit),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+    )
+)]
 pub async fn create_rate_limit(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -191,6 +208,20 @@ pub async fn create_rate_limit(
 }
 
 /// `GET /admin/rate-limits/{id}`.
+#[utoipa::path(
+    get,
+    path = "/admin/rate-limits/{id}",
+    operation_id = "get_rate_limit",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The rate limit's id"),
+    ),
+    responses(
+        (status = 200, description = "The rate limit", body = RateLimit),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn get_rate_limit(
     _: Admin,
     State(state): State<AppState>,
@@ -206,6 +237,22 @@ pub async fn get_rate_limit(
 }
 
 /// `PATCH /admin/rate-limits/{id}`: the fields given; `null` clears a ceiling.
+#[utoipa::path(
+    patch,
+    path = "/admin/rate-limits/{id}",
+    operation_id = "update_rate_limit",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The rate limit's id"),
+    ),
+    request_body = PatchRateLimit,
+    responses(
+        (status = 200, description = "The rate limit as changed", body = RateLimit),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn patch_rate_limit(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -239,6 +286,20 @@ pub async fn patch_rate_limit(
 }
 
 /// `DELETE /admin/rate-limits/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/admin/rate-limits/{id}",
+    operation_id = "delete_rate_limit",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The rate limit's id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn delete_rate_limit(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -257,6 +318,19 @@ pub async fn delete_rate_limit(
 }
 
 /// `POST /admin/quotas`: 409 when the user has one.
+#[utoipa::path(
+    post,
+    path = "/admin/quotas",
+    operation_id = "create_quota",
+    tag = "admin",
+    request_body = CreateQuota,
+    responses(
+        (status = 201, description = "Created", body = Quota),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+        openapi::Conflict,
+    )
+)]
 pub async fn create_quota(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -291,6 +365,20 @@ pub async fn create_quota(
 }
 
 /// `GET /admin/quotas/{id}`.
+#[utoipa::path(
+    get,
+    path = "/admin/quotas/{id}",
+    operation_id = "get_quota",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The quota's id"),
+    ),
+    responses(
+        (status = 200, description = "The quota with its live balance", body = Quota),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn get_quota(
     _: Admin,
     State(state): State<AppState>,
@@ -306,6 +394,22 @@ pub async fn get_quota(
 }
 
 /// `PATCH /admin/quotas/{id}`: `limit_usd` and/or `period` (a new period starts now).
+#[utoipa::path(
+    patch,
+    path = "/admin/quotas/{id}",
+    operation_id = "update_quota",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The quota's id"),
+    ),
+    request_body = PatchQuota,
+    responses(
+        (status = 200, description = "The quota as changed", body = Quota),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn patch_quota(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -338,6 +442,20 @@ pub async fn patch_quota(
 }
 
 /// `POST /admin/quotas/{id}/reset`: used back to 0.
+#[utoipa::path(
+    post,
+    path = "/admin/quotas/{id}/reset",
+    operation_id = "reset_quota",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The quota's id"),
+    ),
+    responses(
+        (status = 200, description = "The quota, `used_usd` back to 0", body = Quota),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn reset_quota(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -356,6 +474,20 @@ pub async fn reset_quota(
 }
 
 /// `DELETE /admin/quotas/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/admin/quotas/{id}",
+    operation_id = "delete_quota",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The quota's id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn delete_quota(
     Admin(who): Admin,
     State(state): State<AppState>,

@@ -6,6 +6,7 @@
 use super::{Admin, Page, page_after, page_limit, query, query_id};
 use crate::error::ApiError;
 use crate::limits::{QuotaRule, RateRule};
+use crate::routes::openapi;
 use crate::routes::user::{Quota, RateLimit, quota, rate_limit};
 use crate::state::AppState;
 use axum::Json;
@@ -13,8 +14,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     limit: Option<u32>,
     cursor: Option<String>,
@@ -35,6 +37,20 @@ fn page<T, R>(
 }
 
 /// `GET /admin/rate-limits[?user_id=]`.
+#[utoipa::path(
+    get,
+    path = "/admin/rate-limits",
+    operation_id = "list_rate_limits",
+    tag = "admin",
+    params(
+        Filter,
+    ),
+    responses(
+        (status = 200, description = "Rate limits, by id", body = Page<RateLimit>),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+    )
+)]
 pub async fn rate_limits(
     _: Admin,
     State(state): State<AppState>,
@@ -55,6 +71,20 @@ pub async fn rate_limits(
 }
 
 /// `GET /admin/quotas[?user_id=]`.
+#[utoipa::path(
+    get,
+    path = "/admin/quotas",
+    operation_id = "list_quotas",
+    tag = "admin",
+    params(
+        Filter,
+    ),
+    responses(
+        (status = 200, description = "Quotas with their live balance, by id", body = Page<Quota>),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+    )
+)]
 pub async fn quotas(
     _: Admin,
     State(state): State<AppState>,

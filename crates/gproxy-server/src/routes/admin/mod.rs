@@ -3,11 +3,22 @@
 //! fault); collections are `{"data": [...], "next_cursor": ...}` with `limit` (default 50,
 //! at most 500) and an opaque `cursor`.
 
-mod audit;
-mod health;
-mod limit_writes;
-mod limits;
-mod routes;
+pub(super) mod aliases;
+pub(super) mod audit;
+pub mod config_io;
+pub(super) mod credentials;
+pub(super) mod health;
+pub(crate) mod keys;
+pub(super) mod limit_writes;
+pub(super) mod limits;
+pub(super) mod logs;
+pub(super) mod models;
+pub(super) mod permissions;
+pub(super) mod providers;
+pub(super) mod routes;
+pub(crate) mod settings;
+pub(crate) mod users;
+pub(crate) mod write;
 
 use crate::auth;
 use crate::error::ApiError;
@@ -23,7 +34,73 @@ use axum::routing::{get, patch, post};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/admin/providers",
+            get(providers::list).post(providers::create),
+        )
+        .route(
+            "/admin/providers/{id}",
+            get(providers::get)
+                .patch(providers::patch)
+                .delete(providers::delete),
+        )
+        .route(
+            "/admin/providers/{id}/credentials",
+            get(credentials::list).post(credentials::create),
+        )
+        .route(
+            "/admin/credentials/{id}",
+            get(credentials::get)
+                .patch(credentials::patch)
+                .delete(credentials::delete),
+        )
+        .route(
+            "/admin/providers/{id}/models",
+            get(models::list_of).post(models::create),
+        )
+        .route("/admin/models", get(models::list))
+        .route(
+            "/admin/models/{id}",
+            get(models::get).patch(models::patch).delete(models::delete),
+        )
+        .route("/admin/aliases", get(aliases::list).post(aliases::create))
+        .route(
+            "/admin/aliases/{id}",
+            get(aliases::get)
+                .patch(aliases::patch)
+                .delete(aliases::delete),
+        )
+        .route("/admin/users", get(users::list).post(users::create))
+        .route(
+            "/admin/users/{id}",
+            get(users::get).patch(users::patch).delete(users::delete),
+        )
+        .route(
+            "/admin/users/{id}/keys",
+            get(keys::admin_list).post(keys::admin_create),
+        )
+        .route(
+            "/admin/keys/{id}",
+            get(keys::admin_get)
+                .patch(keys::admin_patch)
+                .delete(keys::admin_delete),
+        )
+        .route(
+            "/admin/permissions",
+            get(permissions::list).post(permissions::create),
+        )
+        .route(
+            "/admin/permissions/{id}",
+            get(permissions::get)
+                .patch(permissions::patch)
+                .delete(permissions::delete),
+        )
         .route("/admin/audit", get(audit::list))
+        .route("/admin/settings", get(settings::get).patch(settings::patch))
+        .route("/admin/config/export", get(config_io::export))
+        .route("/admin/config/import", post(config_io::import))
+        .route("/admin/logs", get(logs::list))
+        .route("/admin/logs/{request_id}", get(logs::get))
         .route("/admin/credential-statuses", get(health::list))
         .route("/admin/credentials/{id}/reset", post(health::reset))
         .route(
@@ -69,8 +146,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let principal =
-            auth::authenticate(&state.snapshot(), &admin_headers(&parts.headers), None)?;
+        let principal = caller(parts, state)?;
         if !principal.is_admin {
             return Err(ApiError::forbidden(format!(
                 "user `{}` is not an administrator",
@@ -79,6 +155,24 @@ impl FromRequestParts<AppState> for Admin {
         }
         Ok(Admin(principal))
     }
+}
+
+/// The caller of the admin or user API: by the key in `Authorization: Bearer` or
+/// `x-api-key`, else by the console session cookie; 401 without either, or when the key is
+/// refused or the session is over.
+pub(crate) fn caller(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let headers = admin_headers(&parts.headers);
+    let snap = state.snapshot();
+    if auth::extract_key(&headers, None).is_none() {
+        match state.sessions.principal(&snap, &parts.headers) {
+            Some(Some(p)) => return Ok(p),
+            Some(None) => {
+                return Err(ApiError::unauthorized("the session is over: log in again"));
+            }
+            None => {}
+        }
+    }
+    auth::authenticate(&snap, &headers, None)
 }
 
 /// Only the headers the admin API takes its key from (not Gemini's header, not `?key=`).
@@ -93,7 +187,7 @@ pub(crate) fn admin_headers(headers: &HeaderMap) -> HeaderMap {
 }
 
 /// A page of a collection: `{"data": [...], "next_cursor": ...}`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
@@ -118,6 +212,23 @@ impl<T> Page<T> {
             next_cursor,
         }
     }
+}
+
+/// A page of control-plane rows in id order: those after the `cursor`'s id, at most
+/// `limit` (default 50) of them.
+pub fn page_rows<'a, R: 'a, T>(
+    rows: impl IntoIterator<Item = &'a R>,
+    id: impl Fn(&R) -> i64,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    show: impl Fn(&R) -> T,
+) -> Result<Page<T>, ApiError> {
+    let limit = page_limit(limit)?;
+    let after = page_after(cursor)?;
+    let mut rows: Vec<&R> = rows.into_iter().filter(|r| id(r) > after).collect();
+    rows.sort_by_key(|r| id(r));
+    rows.truncate(limit + 1);
+    Ok(Page::of(rows, limit, |r| id(r), |r| show(r)))
 }
 
 /// An id from the path; ids are opaque, so anything that is not one is unknown (404).
@@ -173,19 +284,23 @@ pub async fn applied<T>(
 /// A JSON body decoded into `T`: malformed JSON, a missing or mistyped field, or an unknown
 /// one is a 400 (naming the field when serde does).
 pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(t)| t).map_err(|e| {
-        let text = e.body_text();
-        let field = ["unknown field `", "missing field `"]
-            .iter()
-            .find_map(|p| text.split_once(p))
-            .and_then(|(_, rest)| rest.split_once('`'))
-            .map(|(name, _)| name.to_owned());
-        let err = ApiError::bad_request(format!("invalid body: {text}"));
-        match field {
-            Some(f) => err.with_field(f),
-            None => err,
-        }
-    })
+    body.map(|Json(t)| t)
+        .map_err(|e| invalid_body(&e.body_text()))
+}
+
+/// A body that did not decode: 400 with the decoder's message, naming the field when it
+/// names one.
+pub fn invalid_body(text: &str) -> ApiError {
+    let field = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|p| text.split_once(p))
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned());
+    let err = ApiError::bad_request(format!("invalid body: {text}"));
+    match field {
+        Some(f) => err.with_field(f),
+        None => err,
+    }
 }
 
 /// A store refusal in the admin API's terms: 404 unknown row, 409 duplicate name; anything

@@ -4,6 +4,7 @@
 
 use super::{Admin, Page, applied, id, json_body, page_after, page_limit, query, store_error};
 use crate::error::ApiError;
+use crate::routes::openapi;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -14,14 +15,15 @@ use gproxy_storage::model::{
 };
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     limit: Option<u32>,
     cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoute {
     name: String,
@@ -33,14 +35,14 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchRoute {
     name: Option<String>,
     enabled: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMember {
     /// The provider's name.
@@ -56,7 +58,7 @@ fn one() -> i32 {
     1
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMember {
     provider: Option<String>,
@@ -65,7 +67,7 @@ pub struct PatchMember {
     weight: Option<i32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Member {
     id: String,
     provider: String,
@@ -74,7 +76,7 @@ pub struct Member {
     weight: i32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Route {
     id: String,
     name: String,
@@ -111,7 +113,7 @@ fn route(cp: &ControlPlane, r: &RouteRow) -> Route {
     }
 }
 
-fn check_name(name: &str) -> Result<(), ApiError> {
+pub(super) fn check_name(name: &str) -> Result<(), ApiError> {
     if name.is_empty()
         || name.len() > 128
         || name.contains('/')
@@ -143,7 +145,7 @@ fn check_member(
 }
 
 /// The id of the provider named `name`; 400 naming `provider` when there is none.
-fn provider_id(cp: &ControlPlane, name: &str) -> Result<i64, ApiError> {
+pub(super) fn provider_id(cp: &ControlPlane, name: &str) -> Result<i64, ApiError> {
     cp.providers
         .iter()
         .find(|p| p.name == name)
@@ -158,6 +160,20 @@ async fn control_plane(state: &AppState) -> Result<ControlPlane, ApiError> {
 }
 
 /// `GET /admin/routes`: by id, with their members.
+#[utoipa::path(
+    get,
+    path = "/admin/routes",
+    operation_id = "list_routes",
+    tag = "admin",
+    params(
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "Routes with their members, by id", body = Page<Route>),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+    )
+)]
 pub async fn list(
     _: Admin,
     State(state): State<AppState>,
@@ -173,6 +189,19 @@ pub async fn list(
 }
 
 /// `POST /admin/routes`.
+#[utoipa::path(
+    post,
+    path = "/admin/routes",
+    operation_id = "create_route",
+    tag = "admin",
+    request_body = CreateRoute,
+    responses(
+        (status = 201, description = "Created", body = Route),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+        openapi::Conflict,
+    )
+)]
 pub async fn create(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -221,6 +250,20 @@ fn name_error(e: gproxy_storage::StoreError) -> ApiError {
 }
 
 /// `GET /admin/routes/{id}`.
+#[utoipa::path(
+    get,
+    path = "/admin/routes/{id}",
+    operation_id = "get_route",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The route's id"),
+    ),
+    responses(
+        (status = 200, description = "The route with its members", body = Route),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn get(
     _: Admin,
     State(state): State<AppState>,
@@ -230,6 +273,23 @@ pub async fn get(
 }
 
 /// `PATCH /admin/routes/{id}`.
+#[utoipa::path(
+    patch,
+    path = "/admin/routes/{id}",
+    operation_id = "update_route",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The route's id"),
+    ),
+    request_body = PatchRoute,
+    responses(
+        (status = 200, description = "The route as changed", body = Route),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+        openapi::NotFound,
+        openapi::Conflict,
+    )
+)]
 pub async fn patch(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -260,6 +320,20 @@ pub async fn patch(
 }
 
 /// `DELETE /admin/routes/{id}`: the route and its members.
+#[utoipa::path(
+    delete,
+    path = "/admin/routes/{id}",
+    operation_id = "delete_route",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The route's id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn delete(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -278,6 +352,20 @@ pub async fn delete(
 }
 
 /// `GET /admin/routes/{id}/members`.
+#[utoipa::path(
+    get,
+    path = "/admin/routes/{id}/members",
+    operation_id = "list_route_members",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The route's id"),
+    ),
+    responses(
+        (status = 200, description = "The route's members (one page)", body = Page<Member>),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn members(
     _: Admin,
     State(state): State<AppState>,
@@ -291,6 +379,22 @@ pub async fn members(
 }
 
 /// `POST /admin/routes/{id}/members`.
+#[utoipa::path(
+    post,
+    path = "/admin/routes/{id}/members",
+    operation_id = "add_route_member",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The route's id"),
+    ),
+    request_body = CreateMember,
+    responses(
+        (status = 201, description = "Created", body = Member),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn add_member(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -322,6 +426,23 @@ pub async fn add_member(
 }
 
 /// `PATCH /admin/routes/{id}/members/{member_id}`.
+#[utoipa::path(
+    patch,
+    path = "/admin/routes/{id}/members/{member_id}",
+    operation_id = "update_route_member",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The route's id"),
+        ("member_id" = String, Path, description = "The member's id"),
+    ),
+    request_body = PatchMember,
+    responses(
+        (status = 200, description = "The member as changed", body = Member),
+        openapi::BadRequest,
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn patch_member(
     Admin(who): Admin,
     State(state): State<AppState>,
@@ -358,6 +479,21 @@ pub async fn patch_member(
 }
 
 /// `DELETE /admin/routes/{id}/members/{member_id}`.
+#[utoipa::path(
+    delete,
+    path = "/admin/routes/{id}/members/{member_id}",
+    operation_id = "delete_route_member",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The route's id"),
+        ("member_id" = String, Path, description = "The member's id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        openapi::AdminOnly,
+        openapi::NotFound,
+    )
+)]
 pub async fn delete_member(
     Admin(who): Admin,
     State(state): State<AppState>,
