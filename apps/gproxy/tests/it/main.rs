@@ -8,6 +8,7 @@ mod auth;
 mod backends;
 mod bin;
 mod config;
+mod console;
 mod errors;
 mod gemini;
 mod health;

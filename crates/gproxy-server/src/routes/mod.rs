@@ -2,6 +2,7 @@
 //! listing, login and health. Routes are data: each names its protocol and operation.
 
 mod admin;
+mod console;
 mod health;
 mod login;
 mod models;
@@ -19,6 +20,8 @@ pub(crate) use admin::settings;
 use axum::Router;
 use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{RawPathParams, Request, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
 use gproxy_protocol::{Operation, Protocol};
 pub use login::generate_api_key;
@@ -153,6 +156,8 @@ pub fn router(state: AppState) -> Router {
         router = model_routes(router, &format!("{prefix}/v1beta"), scoped, "v1beta");
     }
     router
+        .route("/", get(console::root))
+        .route("/assets/{*path}", get(console::asset))
         .route("/login", post(login::login))
         .route("/logout", post(login::logout))
         .route("/user/password", post(user::change_password))
@@ -175,7 +180,13 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .fallback(|| async { ApiError::not_found("no such route") })
+        .fallback(|method: Method, uri: Uri, headers: HeaderMap| async move {
+            if console::is_navigation(&method, uri.path(), &headers) {
+                console::index()
+            } else {
+                ApiError::not_found("no such route").into_response()
+            }
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,

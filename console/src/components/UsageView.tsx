@@ -1,0 +1,305 @@
+// The usage explorer: filters (kept in the URL so a view can be shared), totals and an optional
+// group-by table from the summary endpoint (rollups), and the records, paged by the server.
+// Serves an admin (`/admin/usage*`, every user) and a user (`/user/usage*`, their own).
+import { Link, useSearchParams } from "react-router";
+import { api, type Page, type Schemas } from "../api/client";
+import { useI18n } from "../i18n";
+import { useApi, usePaged } from "../lib/hooks";
+import { StatusBadge } from "./Badge";
+import { ErrorNotice, TableState } from "./feedback";
+import { Field, localTimeToRfc3339 } from "./forms";
+import { Pager } from "./Pager";
+
+type Usage = Schemas["Usage"];
+type Totals = Schemas["Totals"];
+type SummaryRow = Partial<Totals> & { time?: string; user_id?: string | null; key_id?: string | null; provider?: string; model?: string };
+
+export type UsageScope =
+  | { kind: "admin"; users: { id: string; name: string }[]; userName(id: string | null | undefined): string }
+  | { kind: "own"; keys: { id: string; label?: string | null; api_key: string }[] };
+
+const FILTERS = ["user_id", "key_id", "provider", "model", "from", "to"] as const;
+type Filter = (typeof FILTERS)[number];
+const GROUPS = ["user", "key", "provider", "model"] as const;
+
+export function UsageView({ scope }: { scope: UsageScope }) {
+  const { t, fmt } = useI18n();
+  const [params, setParams] = useSearchParams();
+  const admin = scope.kind === "admin";
+  const value = (name: Filter) => params.get(name) ?? "";
+  // What the API gets: times as RFC 3339, empty filters left out (by the client).
+  const filters = {
+    user_id: admin ? value("user_id") : undefined,
+    key_id: value("key_id"),
+    provider: value("provider"),
+    model: value("model"),
+    from: localTimeToRfc3339(value("from")),
+    to: localTimeToRfc3339(value("to")),
+  };
+  const group = GROUPS.find((g) => g === params.get("group")) ?? "";
+  const key = JSON.stringify(filters);
+
+  const records = usePaged<Usage>(
+    (cursor, signal): Promise<Page<Usage>> =>
+      admin
+        ? api.get("/admin/usage", { query: { ...filters, cursor }, signal })
+        : api.get("/user/usage", { query: { ...filters, user_id: undefined, cursor }, signal }),
+    key,
+  );
+  const summary = (groupBy: string | undefined) => (signal: AbortSignal) =>
+    admin
+      ? api.get("/admin/usage/summary", { query: { ...filters, granularity: "total", group_by: groupBy }, signal })
+      : api.get("/user/usage/summary", { query: { ...filters, user_id: undefined, granularity: "total", group_by: groupBy }, signal });
+  const totals = useApi(summary(undefined), key);
+  const grouped = useApi(
+    (signal) => (group ? summary(group)(signal) : Promise.resolve(null)),
+    `${key}|${group}`,
+  );
+
+  const apply = (form: HTMLFormElement) => {
+    const data = new FormData(form);
+    const next = new URLSearchParams();
+    for (const name of [...FILTERS, "group"]) {
+      const v = String(data.get(name) ?? "").trim();
+      if (v) next.set(name, v);
+    }
+    setParams(next);
+  };
+
+  const keyName = (id: string | null | undefined) => {
+    if (!id) return "—";
+    if (scope.kind === "own") {
+      const k = scope.keys.find((k) => k.id === id);
+      return k ? (k.label ?? k.api_key) : `#${id}`;
+    }
+    return `#${id}`;
+  };
+
+  const total = totals.data?.total;
+  const groupRows = ((grouped.data?.data ?? []) as SummaryRow[])
+    .slice()
+    .sort((a, b) => Number(b.cost_usd ?? 0) - Number(a.cost_usd ?? 0) || (b.requests ?? 0) - (a.requests ?? 0));
+  const groupLabel = (row: SummaryRow) => {
+    switch (group) {
+      case "user":
+        return scope.kind === "admin" ? scope.userName(row.user_id) : "—";
+      case "key":
+        return keyName(row.key_id);
+      case "provider":
+        return row.provider ?? "—";
+      case "model":
+        return row.model ?? "—";
+      default:
+        return "";
+    }
+  };
+
+  const columns = admin ? 12 : 11;
+
+  return (
+    <>
+      <form
+        className="filters"
+        role="search"
+        key={params.toString()}
+        onSubmit={(event) => {
+          event.preventDefault();
+          apply(event.currentTarget);
+        }}
+      >
+        {scope.kind === "admin" && (
+          <Field label={t("usage.user")}>
+            {(props) => (
+              <select {...props} name="user_id" defaultValue={value("user_id")}>
+                <option value="">{t("common.all")}</option>
+                {scope.users.map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+        {scope.kind === "own" ? (
+          <Field label={t("usage.key")}>
+            {(props) => (
+              <select {...props} name="key_id" defaultValue={value("key_id")}>
+                <option value="">{t("common.all")}</option>
+                {scope.keys.map((k) => (
+                  <option key={k.id} value={k.id}>
+                    {k.label ?? k.api_key}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        ) : (
+          <Field label={t("usage.keyId")}>
+            {(props) => <input {...props} name="key_id" defaultValue={value("key_id")} inputMode="numeric" size={8} />}
+          </Field>
+        )}
+        <Field label={t("usage.provider")}>
+          {(props) => <input {...props} name="provider" defaultValue={value("provider")} size={14} />}
+        </Field>
+        <Field label={t("usage.model")}>{(props) => <input {...props} name="model" defaultValue={value("model")} size={16} />}</Field>
+        <Field label={t("usage.from")}>
+          {(props) => <input {...props} name="from" type="datetime-local" defaultValue={value("from")} />}
+        </Field>
+        <Field label={t("usage.to")}>{(props) => <input {...props} name="to" type="datetime-local" defaultValue={value("to")} />}</Field>
+        <Field label={t("usage.groupBy")}>
+          {(props) => (
+            <select {...props} name="group" defaultValue={group}>
+              <option value="">{t("usage.noGrouping")}</option>
+              {GROUPS.filter((g) => admin || g !== "user").map((g) => (
+                <option key={g} value={g}>
+                  {t(`usage.group.${g}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <div className="filter-actions">
+          <button type="submit" className="primary">
+            {t("common.apply")}
+          </button>
+          <button type="button" onClick={() => setParams(new URLSearchParams())}>
+            {t("common.clear")}
+          </button>
+        </div>
+      </form>
+
+      <section aria-label={t("usage.totals")} className="stats">
+        {totals.error && <ErrorNotice error={totals.error} />}
+        <Stat label={t("usage.requests")} value={fmt.number(total?.requests)} />
+        <Stat label={t("usage.inputTokens")} value={fmt.number(total?.input_tokens)} />
+        <Stat label={t("usage.outputTokens")} value={fmt.number(total?.output_tokens)} />
+        <Stat label={t("usage.cacheReadTokens")} value={fmt.number(total?.cache_read_tokens)} />
+        <Stat label={t("usage.cost")} value={fmt.money(total?.cost_usd)} />
+      </section>
+
+      {group && (
+        <section aria-labelledby="group-heading">
+          <h2 id="group-heading">{t("usage.byGroup", { group: t(`usage.group.${group}`) })}</h2>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t(`usage.group.${group}`)}</th>
+                  <th scope="col" className="num">{t("usage.requests")}</th>
+                  <th scope="col" className="num">{t("usage.inputTokens")}</th>
+                  <th scope="col" className="num">{t("usage.outputTokens")}</th>
+                  <th scope="col" className="num">{t("usage.cacheReadTokens")}</th>
+                  <th scope="col" className="num">{t("usage.cost")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                <TableState colSpan={6} loading={grouped.loading} error={grouped.error} empty={groupRows.length === 0} />
+                {groupRows.map((row, index) => (
+                  <tr key={index}>
+                    <td>{groupLabel(row)}</td>
+                    <td className="num">{fmt.number(row.requests)}</td>
+                    <td className="num">{fmt.number(row.input_tokens)}</td>
+                    <td className="num">{fmt.number(row.output_tokens)}</td>
+                    <td className="num">{fmt.number(row.cache_read_tokens)}</td>
+                    <td className="num">{fmt.money(row.cost_usd)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+
+      <section aria-labelledby="records-heading">
+        <h2 id="records-heading">{t("usage.records")}</h2>
+        <div className="table-wrap">
+          <table className="dense">
+            <thead>
+              <tr>
+                <th scope="col">{t("usage.time")}</th>
+                {admin && <th scope="col">{t("usage.user")}</th>}
+                <th scope="col">{t("usage.key")}</th>
+                <th scope="col">{t("usage.providerModel")}</th>
+                <th scope="col">{t("usage.operation")}</th>
+                <th scope="col">{t("common.status")}</th>
+                <th scope="col" className="num">{t("usage.input")}</th>
+                <th scope="col" className="num">{t("usage.output")}</th>
+                <th scope="col" className="num">{t("usage.cacheRead")}</th>
+                <th scope="col" className="num">{t("usage.cost")}</th>
+                <th scope="col" className="num">{t("usage.latency")}</th>
+                <th scope="col">{t("usage.requestId")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              <TableState colSpan={columns} loading={records.loading} error={records.error} empty={records.rows.length === 0} />
+              {records.rows.map((row) => (
+                <tr key={row.request_id}>
+                  <td className="nowrap">{fmt.dateTime(row.time)}</td>
+                  {scope.kind === "admin" && <td>{scope.userName(row.user_id)}</td>}
+                  <td className="nowrap">{keyName(row.key_id)}</td>
+                  <td className="nowrap">
+                    <code>{row.model}</code>
+                    <div className="muted">{row.provider}</div>
+                  </td>
+                  <td>
+                    {row.operation}
+                    <div className="muted">{row.protocol}</div>
+                  </td>
+                  <td>
+                    <StatusBadge status={row.status} />
+                  </td>
+                  <td className="num">{fmt.number(row.input_tokens)}</td>
+                  <td className="num">
+                    {fmt.number(row.output_tokens)}
+                    {row.estimated && (
+                      <abbr className="muted" title={t("usage.estimated")}>
+                        {" "}
+                        ≈
+                      </abbr>
+                    )}
+                  </td>
+                  <td className="num">{fmt.number(row.cache_read_tokens)}</td>
+                  <td className="num" title={row.cost_usd === null || row.cost_usd === undefined ? t("usage.noPrice") : undefined}>
+                    {fmt.money(row.cost_usd)}
+                  </td>
+                  <td className="num nowrap">
+                    {fmt.duration(row.latency_ms)}
+                    {row.ttfb_ms !== null && row.ttfb_ms !== undefined && (
+                      <div className="muted">{t("usage.ttfb", { ms: fmt.duration(row.ttfb_ms) })}</div>
+                    )}
+                  </td>
+                  <td className="truncate id-cell" title={row.request_id}>
+                    {admin ? (
+                      <Link to={`/logs/${encodeURIComponent(row.request_id)}`}>
+                        <code>{row.request_id}</code>
+                      </Link>
+                    ) : (
+                      <code>{row.request_id}</code>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <Pager
+          pageNumber={records.pageNumber}
+          hasPrevious={records.hasPrevious}
+          hasNext={records.hasNext}
+          onPrevious={records.previous}
+          onNext={records.next}
+        />
+      </section>
+    </>
+  );
+}
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="stat">
+      <div className="stat-label">{label}</div>
+      <div className="stat-value">{value}</div>
+    </div>
+  );
+}
