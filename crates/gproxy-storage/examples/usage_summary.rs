@@ -152,11 +152,11 @@ fn queries() -> Vec<(&'static str, SummaryQuery)> {
     ]
 }
 
-/// Median and 95th percentile of `ms`.
-fn stats(mut ms: Vec<f64>) -> (f64, f64) {
+/// Minimum, median and 95th percentile of `ms`.
+fn stats(mut ms: Vec<f64>) -> (f64, f64, f64) {
     ms.sort_by(f64::total_cmp);
     let at = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
-    (at(0.5), at(0.95))
+    (at(0.0), at(0.5), at(0.95))
 }
 
 /// The same total-by-user summary computed by scanning the raw rows, for comparison.
@@ -172,7 +172,7 @@ async fn raw_scan_ms(sea: &SeaStore) -> Result<f64, Box<dyn std::error::Error>> 
             .await?;
         runs.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    Ok(stats(runs).0)
+    Ok(stats(runs).1)
 }
 
 /// Rollup rows per granularity (SQL backends).
@@ -252,9 +252,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ms.push(elapsed);
             }
         }
-        let (median, p95) = stats(ms);
-        results
-            .push(json!({"query": name, "rows": answer_rows, "median_ms": median, "p95_ms": p95}));
+        let (min, median, p95) = stats(ms);
+        results.push(json!({
+            "query": name, "rows": answer_rows, "min_ms": min, "median_ms": median, "p95_ms": p95,
+        }));
     }
     let (rollups, raw_ms) = match &sea {
         Some(sea) => (rollup_rows(sea).await?, Some(raw_scan_ms(sea).await?)),

@@ -499,4 +499,3 @@ mod tests {
         assert_eq!(k.created_at, 7);
     }
 }
-

@@ -49,7 +49,7 @@ pub struct SummaryQuery {
     pub granularity: Granularity,
     /// From this time on (Unix ms, truncated to its hour); `None`: from the first record.
     pub from_ms: Option<i64>,
-    /// Before this time (Unix ms, truncated to its hour); `None`: up to now.
+    /// Before this time (Unix ms, truncated to its hour); `None`: no upper bound.
     pub to_ms: Option<i64>,
     pub user_id: Option<i64>,
     pub key_id: Option<i64>,

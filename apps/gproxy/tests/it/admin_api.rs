@@ -168,6 +168,30 @@ async fn an_operator_runs_a_team_from_the_api_alone() {
     )
     .await;
     assert_eq!(served["total"]["requests"], 1, "{served}");
+    let (s, e) = admin(
+        &app,
+        Method::GET,
+        "/admin/usage/summary?granularity=hour",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, &e["field"]),
+        (400, &json!("from")),
+        "an open hourly range: {e}"
+    );
+    let (s, hourly) = admin(
+        &app,
+        Method::GET,
+        &format!("/admin/usage/summary?granularity=hour&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&user_id={uid}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, &hourly["total"]["requests"]),
+        (200, &json!(0)),
+        "{hourly}"
+    );
     assert!(
         served["data"][0]["time"]
             .as_str()

@@ -23,6 +23,9 @@ use serde_json::{Map, Value};
 /// grouping).
 const MAX_ROWS: usize = 20_000;
 
+/// Widest range an hourly summary covers.
+const MAX_HOURLY_SPAN_MS: i64 = 31 * 86_400_000;
+
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -166,6 +169,17 @@ async fn summary(
         && f > t
     {
         return Err(ApiError::bad_request("from is after to").with_field("from"));
+    }
+    if q.granularity == Granularity::Hour {
+        // Hourly rows over an open range would read every hourly rollup there is.
+        let to = q.to_ms.unwrap_or_else(gproxy_storage::now_ms);
+        let span = q.from_ms.map(|f| to.saturating_sub(f));
+        if span.is_none_or(|s| s > MAX_HOURLY_SPAN_MS) {
+            return Err(ApiError::bad_request(
+                "granularity=hour needs `from`, at most 31 days before `to` (or now)",
+            )
+            .with_field("from"));
+        }
     }
     let rows = state.store.usage_summary(&q).await.map_err(store_error)?;
     if rows.len() > MAX_ROWS {

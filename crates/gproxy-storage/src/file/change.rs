@@ -23,7 +23,7 @@ impl FileStore {
             let audit = change::created(&audit, &ids);
             Ok((ids, audit))
         })
-            .await
+        .await
     }
 }
 

@@ -4,7 +4,8 @@
 //! log are append-only JSON lines ([`log`], [`tail`], [`records`], [`retention`]); the
 //! schema stamp is `schema_version.json` ([`schema`]); the directory is locked against a
 //! second instance ([`lock`]). The trait methods are in [`store`]; re-sealing and backups
-//! in [`backup`]; the admin API's change sets in [`change`].
+//! in [`backup`]; the admin API's change sets in [`change`]; usage rollups (in memory,
+//! with a snapshot file) and summaries in [`rollup`].
 
 mod admin;
 mod backup;

@@ -1,7 +1,7 @@
 //! The SeaORM backend: SQLite, PostgreSQL and MySQL/MariaDB behind one [`Store`]: the
 //! connection and schema here, the seed import in [`seed`], credential health rows in
 //! [`health`], the admin API's audited writes in [`admin`] (rate limits and quotas in
-//! [`limits_admin`], change sets in [`change`]).
+//! [`limits_admin`], change sets in [`change`]), usage rollups and summaries in [`rollup`].
 
 mod admin;
 mod change;

@@ -119,18 +119,23 @@ fn bucket_sql(column: &str, width: i64) -> String {
     format!("{column} - (({column} % {width} + {width}) % {width})")
 }
 
-/// Readies `usage_rollups` before migration 8's backfill, outside its transaction (MySQL
-/// commits around DDL): on MySQL the provider and model columns compare byte for byte, as
-/// they do elsewhere, so names differing in case stay apart under the unique key.
+/// Creates `usage_rollups` for migration 8 before the entities are synced (which then find
+/// it in place) where the entity cannot say enough: on MySQL, provider and model compare
+/// byte for byte, as on the other backends, so names that differ only in case stay apart
+/// under the key (the default collation would merge them). Elsewhere the entity creates it.
 pub(super) async fn prepare<C: ConnectionTrait>(db: &C) -> Result<(), StoreError> {
-    if db.get_database_backend() == DbBackend::MySql {
-        db.execute_unprepared(
-            "ALTER TABLE usage_rollups \
-             MODIFY provider VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, \
-             MODIFY model VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL",
-        )
-        .await?;
+    if db.get_database_backend() != DbBackend::MySql {
+        return Ok(());
     }
+    let text = "varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL";
+    let sums = SUMS.map(|c| format!("{c} bigint NOT NULL")).join(", ");
+    db.execute_unprepared(&format!(
+        "CREATE TABLE IF NOT EXISTS usage_rollups (granularity varchar(8) NOT NULL, \
+         bucket_start bigint NOT NULL, user_id bigint NOT NULL, user_key_id bigint NOT NULL, \
+         provider {text}, model {text}, status int NOT NULL, {sums}, PRIMARY KEY ({}))",
+        KEY.join(", ")
+    ))
+    .await?;
     Ok(())
 }
 
@@ -194,10 +199,12 @@ fn summary_statement(backend: DbBackend, q: &SummaryQuery) -> Statement {
             columns.push(column);
         }
     }
-    let int = if backend == DbBackend::MySql {
-        "SIGNED"
-    } else {
-        "BIGINT"
+    // SQLite sums integers exactly as integers; PostgreSQL answers NUMERIC and MySQL
+    // DECIMAL, cast back to 64 bits.
+    let sum = |c: &str| match backend {
+        DbBackend::Sqlite => format!("SUM({c}) AS {c}"),
+        DbBackend::MySql => format!("CAST(SUM({c}) AS SIGNED) AS {c}"),
+        _ => format!("CAST(SUM({c}) AS BIGINT) AS {c}"),
     };
     let segments = summary::segments(q.granularity, q.from_ms, q.to_ms)
         .into_iter()
@@ -229,9 +236,7 @@ fn summary_statement(backend: DbBackend, q: &SummaryQuery) -> Statement {
     if let Some(s) = q.status {
         filters.push(format!("status = {}", param(s.into())));
     }
-    let sums = SUMS
-        .map(|c| format!("CAST(SUM({c}) AS {int}) AS {c}"))
-        .join(", ");
+    let sums = SUMS.map(sum).join(", ");
     let mut sql = String::from("SELECT ");
     for c in &columns {
         let _ = write!(sql, "{c}, ");

@@ -72,13 +72,13 @@ impl SeaStore {
         if states.iter().all(|s| tracked.contains(&s.version)) {
             return Ok(Vec::new());
         }
-        self.create_tables().await?;
         let rollups_pending = states
             .iter()
             .any(|s| s.version == super::rollup::VERSION && s.applied_at.is_none());
         if rollups_pending {
             super::rollup::prepare(&self.db).await?;
         }
+        self.create_tables().await?;
         let now = now_ms();
         let txn = self.db.begin().await?;
         if rollups_pending {

@@ -37,7 +37,11 @@ impl SeaStore {
                     value: Set(value.clone()),
                     updated_at: Set(now),
                 };
-                if instance_setting::Entity::find_by_id(key).one(&txn).await?.is_some() {
+                if instance_setting::Entity::find_by_id(key)
+                    .one(&txn)
+                    .await?
+                    .is_some()
+                {
                     row.update(&txn).await?;
                 } else {
                     row.insert(&txn).await?;

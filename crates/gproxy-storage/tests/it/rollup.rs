@@ -301,31 +301,38 @@ pub async fn replays_do_not_count_twice(db: TestDb) {
     assert_consistent(db.store.as_ref(), &raw_rows).await;
 }
 
+/// The summaries the retention test follows.
+fn kept_queries() -> [SummaryQuery; 3] {
+    [
+        total(vec![GroupKey::Model]),
+        SummaryQuery {
+            group_by: vec![GroupKey::User],
+            granularity: Granularity::Day,
+            ..Default::default()
+        },
+        SummaryQuery {
+            granularity: Granularity::Hour,
+            ..Default::default()
+        },
+    ]
+}
+
+async fn kept_answers(store: &dyn Store) -> Vec<Vec<SummaryRow>> {
+    let mut out = Vec::new();
+    for q in kept_queries() {
+        out.push(store.usage_summary(&q).await.expect("summary"));
+    }
+    out
+}
+
 pub async fn retention_keeps_rollups(db: TestDb) {
     let old: Vec<Record> = (0..50).map(|i| record(2, 0, i)).collect();
     db.store.write_records(&old).await.expect("write");
-    let raw_rows = raw(db.store.as_ref()).await;
-    let summaries = |store: Arc<dyn Store>| async move {
-        let mut out = Vec::new();
-        for q in [
-            total(vec![GroupKey::Model]),
-            SummaryQuery {
-                group_by: vec![GroupKey::User],
-                granularity: Granularity::Day,
-                ..Default::default()
-            },
-            SummaryQuery {
-                granularity: Granularity::Hour,
-                ..Default::default()
-            },
-        ] {
-            let got = store.usage_summary(&q).await.expect("summary");
-            assert_eq!(got, expected(&raw_rows, &q), "{q:?}");
-            out.push(got);
-        }
-        out
-    };
-    let before = summaries(Arc::clone(&db.store)).await;
+    let mut all_rows = raw(db.store.as_ref()).await;
+    let before = kept_answers(db.store.as_ref()).await;
+    for (q, got) in kept_queries().iter().zip(&before) {
+        assert_eq!(got, &expected(&all_rows, q), "{q:?}");
+    }
     let mut pruned = 0;
     loop {
         let n = db
@@ -343,88 +350,33 @@ pub async fn retention_keeps_rollups(db: TestDb) {
         raw(db.store.as_ref()).await.is_empty(),
         "the raw rows are gone"
     );
-    // Rollups stay, across a restart too; new usage adds to them.
-    let again = || async {
-        let mut out = Vec::new();
-        for q in [
-            total(vec![GroupKey::Model]),
-            SummaryQuery {
-                group_by: vec![GroupKey::User],
-                granularity: Granularity::Day,
-                ..Default::default()
-            },
-            SummaryQuery {
-                granularity: Granularity::Hour,
-                ..Default::default()
-            },
-        ] {
-            out.push(db.store.usage_summary(&q).await.expect("summary"));
-        }
-        out
-    };
-    assert_eq!(again().await, before);
+    // The rollups stay, across a restart too.
+    assert_eq!(kept_answers(db.store.as_ref()).await, before);
     let db = db.reopen(sealer()).await;
-    let all = || async {
-        db.store
-            .usage_summary(&total(Vec::new()))
-            .await
-            .expect("summary")
-    };
-    let kept = all().await;
-    assert_eq!(kept[0].requests, 50, "{kept:?}");
+    assert_eq!(kept_answers(db.store.as_ref()).await, before, "restarted");
+    // New usage adds to them: the pruned rows and the new ones, after another restart.
     db.store
-        .write_records(&[record(2, 1, 0)])
+        .write_records(&[record(2, 1, 0), record(2, 1, 1)])
         .await
         .expect("write");
-    assert_eq!(all().await[0].requests, 51);
-    // Kept rollups plus the rows after them, after one more restart.
     let db = db.reopen(sealer()).await;
-    let after = db
-        .store
-        .usage_summary(&total(Vec::new()))
-        .await
-        .expect("summary");
-    assert_eq!(after[0].requests, 51);
-}
-
-/// The file backend rebuilds its rollups from the usage log at open; a large rebuild is
-/// saved as a snapshot, which the next open starts from.
-#[tokio::test]
-async fn file_rollups_rebuild_at_open_and_save_a_large_rebuild() {
-    let db = crate::backends::file().await;
-    let dir = std::path::PathBuf::from(&db.dsn);
-    for batch in 0..11 {
-        let records: Vec<Record> = (0..1_000).map(|i| record(5, batch * 10, i)).collect();
-        db.store.write_records(&records).await.expect("write");
+    all_rows.extend(raw(db.store.as_ref()).await);
+    for q in kept_queries() {
+        let got = db.store.usage_summary(&q).await.expect("summary");
+        assert_eq!(got, expected(&all_rows, &q), "{q:?}");
     }
-    assert!(
-        !dir.join("usage_rollups.json").exists(),
-        "no snapshot while running"
-    );
-    let raw_rows = raw(db.store.as_ref()).await;
-    let db = db.reopen(sealer()).await;
-    assert!(
-        dir.join("usage_rollups.json").exists(),
-        "11,000 rows rebuilt: saved"
-    );
-    assert_consistent(db.store.as_ref(), &raw_rows).await;
-    db.store
-        .write_records(&[record(6, 0, 0)])
-        .await
-        .expect("write");
-    let db = db.reopen(sealer()).await;
-    let raw_rows = raw(db.store.as_ref()).await;
-    assert_eq!(raw_rows.len(), 11_001);
-    assert_consistent(db.store.as_ref(), &raw_rows).await;
 }
 
-/// Brings a store's database back to schema version 7 (no rollups) with its usages kept:
-/// the table and its tracker rows dropped, the stamp set back; on the file backend the
-/// snapshot removed and the stamp set back (its memory is rebuilt at the next open).
-async fn back_to_version_7(db: &TestDb) {
+/// Brings a store's database back to schema version 7 with its usages kept: the tracker
+/// rows from 8 on dropped and the stamp set back, and unless `keep_table`, the rollup table
+/// dropped (on the file backend: the snapshot removed; its memory is rebuilt at the next
+/// open). With `keep_table`, migrating again syncs the schema over the existing table.
+async fn back_to_version_7(db: &TestDb, keep_table: bool) {
     if db.backend == Backend::File {
         let dir = std::path::PathBuf::from(&db.dsn);
-        let _ = std::fs::remove_file(dir.join("usage_rollups.json"));
+        if !keep_table {
+            let _ = std::fs::remove_file(dir.join("usage_rollups.json"));
+        }
         std::fs::write(
             dir.join("schema_version.json"),
             r#"{"version": 7, "applied_at": 1}"#,
@@ -438,8 +390,13 @@ async fn back_to_version_7(db: &TestDb) {
     } else {
         "\"key\""
     };
+    let drop = if keep_table {
+        "SELECT 1"
+    } else {
+        "DROP TABLE usage_rollups"
+    };
     for sql in [
-        "DROP TABLE usage_rollups".to_owned(),
+        drop.to_owned(),
         "DELETE FROM schema_migrations WHERE version >= 8".to_owned(),
         format!("UPDATE instance_settings SET value = '7' WHERE {key} = 'schema_version'"),
     ] {
@@ -455,20 +412,25 @@ pub async fn migration_8_backfills_rollups_from_usages(db: TestDb) {
         .collect();
     db.store.write_records(&records).await.expect("write");
     let backend = db.backend;
-    back_to_version_7(&db).await;
-    let states = db.store.migrations().await.expect("states");
-    assert_eq!(gproxy_storage::migrate::current(&states), 7, "{states:?}");
-    let ran = db.store.migrate().await.expect("migrate");
-    assert_eq!(ran.first(), Some(&8), "{backend:?}: {ran:?}");
-    let db = db.reopen(sealer()).await;
-    let raw_rows = raw(db.store.as_ref()).await;
-    assert_eq!(raw_rows.len(), 240);
-    assert_consistent(db.store.as_ref(), &raw_rows).await;
-    // Writes after the upgrade add to the backfilled rollups.
-    let more: Vec<Record> = (0..20).map(|i| record(4, 0, i)).collect();
-    db.store.write_records(&more).await.expect("write");
-    let raw_rows = raw(db.store.as_ref()).await;
-    assert_consistent(db.store.as_ref(), &raw_rows).await;
+    let mut db = db;
+    // First from a database without the table, then once more over the existing table (as
+    // when a later migration is pending): the backfill rebuilds, the key still upserts.
+    for (round, keep_table) in [false, true].into_iter().enumerate() {
+        back_to_version_7(&db, keep_table).await;
+        let states = db.store.migrations().await.expect("states");
+        assert_eq!(gproxy_storage::migrate::current(&states), 7, "{states:?}");
+        let ran = db.store.migrate().await.expect("migrate");
+        assert_eq!(ran.first(), Some(&8), "{backend:?}: {ran:?}");
+        db = db.reopen(sealer()).await;
+        let raw_rows = raw(db.store.as_ref()).await;
+        assert_eq!(raw_rows.len(), 240 + 20 * round);
+        assert_consistent(db.store.as_ref(), &raw_rows).await;
+        // Writes after the upgrade add to the backfilled rollups.
+        let more: Vec<Record> = (0..20).map(|i| record(4, round, i)).collect();
+        db.store.write_records(&more).await.expect("write");
+        let raw_rows = raw(db.store.as_ref()).await;
+        assert_consistent(db.store.as_ref(), &raw_rows).await;
+    }
 }
 
 macro_rules! on_every_backend {
