@@ -12,8 +12,11 @@ import urllib.error
 from procs import free_port, http, tree, wait_for_line, log
 
 UPSTREAM_KEY = "sk-upstream"
-USER_KEY = "sk-bench"
+USER_KEY = "sk-bench"  # user `bench`: permission `*`, no rate limits, no quota
+LIMITED_KEY = "sk-bench-limited"  # user `bench-limited`: every admission check on (`limits`)
 MODEL = "gpt-4.1"
+# The bench model's price on the `mock` provider (gpt-4.1's list price), USD per million tokens.
+PRICE = {"input": 2.0, "output": 8.0, "cache_read": 0.5}
 
 GPROXY_SEED = """\
 # Written by bench/run: one openai provider per mock upstream.
@@ -60,6 +63,87 @@ api_key = "{user_key}"
 user_name = "bench"
 model_pattern = "*"
 """
+
+# Appended to the seed: a second user whose calls go through every admission check (the
+# `limits` scenario compares its key with `bench`'s on the same process). Its ceilings come
+# from limit_ceilings(): far above anything the run sends, so nothing is refused.
+LIMITED_SEED = """\
+
+# Written by bench/run for the `limits` scenario: the same calls as `bench`, through a
+# provider-scoped glob permission, two rate limits covering the model and a monthly quota.
+[[models]]
+provider_name = "mock"
+model_id = "{model}"
+price_input_per_mtok = "{price_input}"
+price_output_per_mtok = "{price_output}"
+price_cache_read_per_mtok = "{price_cache_read}"
+
+[[users]]
+name = "bench-limited"
+password = "bench-limited-pw"
+[[users.keys]]
+api_key = "{limited_key}"
+
+[[permissions]]
+user_name = "bench-limited"
+provider_name = "mock"
+model_pattern = "gpt-4*"
+
+[[rate_limits]]
+user_name = "bench-limited"
+model_pattern = "gpt-*"
+rpm = {rpm}
+rpd = {rpd}
+tpm = {tpm}
+tpd = {tpd}
+
+[[rate_limits]]
+user_name = "bench-limited"
+model_pattern = "gpt-4.1*"
+rpm = {rpm}
+rpd = {rpd}
+tpm = {tpm}
+tpd = {tpd}
+
+[[quotas]]
+user_name = "bench-limited"
+quota = "{quota_usd}"
+period = "monthly"
+"""
+
+# The limited key's calls are bounded by the run's settings: one chat run is at a fixed rate,
+# the other chat run and the stream run are closed loops, at a rate no loopback run here
+# comes near.
+CLOSED_LOOP_BOUND = 10000  # requests/s
+LIMIT_MARGIN = 100  # ceilings are this many times what the run can send or spend
+
+
+def limit_ceilings(args):
+    """The `bench-limited` user's rate limits and quota: what the `limits` scenario can send
+    at most (rounds × 2 runs per kind × (fixed rate × duration + 2 × closed-loop bound ×
+    duration, plus warm-ups)), in requests, tokens and USD, times LIMIT_MARGIN."""
+    stream_warmup = max(args.limits_stream_concurrency, args.warmup // 10)
+    secs = args.limits_duration
+    per_round = 2 * (args.limits_rate * secs + args.warmup + 1
+                     + CLOSED_LOOP_BOUND * secs + args.warmup + 1
+                     + CLOSED_LOOP_BOUND * secs + stream_warmup + 1)
+    calls = int(args.limits_rounds * per_round) + 10  # + the check call and spares
+    # In any minute: at most two load processes at once, each below the higher of the bounds.
+    per_minute = min(calls, 2 * max(args.limits_rate, CLOSED_LOOP_BOUND) * 60
+                     + 2 * (2 * args.warmup + stream_warmup + 3))
+    # A call's worst case as the gateway reserves it: the body at 4 bytes a token, plus
+    # max_tokens; every input token at the input price.
+    sc = {"prompt": "small", "surface": "openai", "kind": "stream"}
+    input_tokens = -(-len(body(sc, MODEL)) // 4)
+    max_tokens = json.loads(body(sc, MODEL))["max_tokens"]
+    worst_tokens = input_tokens + max_tokens
+    worst_usd = (input_tokens * PRICE["input"] + max_tokens * PRICE["output"]) / 1e6
+    return {
+        "calls_bound": calls, "worst_tokens": worst_tokens, "worst_usd": worst_usd,
+        "rpm": LIMIT_MARGIN * per_minute, "rpd": LIMIT_MARGIN * calls,
+        "tpm": LIMIT_MARGIN * per_minute * worst_tokens, "tpd": LIMIT_MARGIN * calls * worst_tokens,
+        "quota_usd": int(LIMIT_MARGIN * calls * worst_usd) + 1, "margin": LIMIT_MARGIN,
+    }
 
 LITELLM_CONFIG = """\
 # Written by bench/run: one model per mock upstream, the same upstream ids gproxy uses.
@@ -131,7 +215,13 @@ def start_system(args, procs, tmp, bins, venv, pins):
     mocks["fast-pool"] = mocks["fast"]
     mock_procs["fast-pool"] = mock_procs["fast"]
     seed = tmp / "gproxy.toml"
-    seed.write_text(GPROXY_SEED.format(key=UPSTREAM_KEY, user_key=USER_KEY, **mocks))
+    ceilings = limit_ceilings(args)
+    seed.write_text(
+        GPROXY_SEED.format(key=UPSTREAM_KEY, user_key=USER_KEY, **mocks)
+        + LIMITED_SEED.format(
+            model=MODEL, limited_key=LIMITED_KEY, price_input=f"{PRICE['input']:g}",
+            price_output=f"{PRICE['output']:g}", price_cache_read=f"{PRICE['cache_read']:g}",
+            **{k: ceilings[k] for k in ("rpm", "rpd", "tpm", "tpd", "quota_usd")}))
 
     targets = {"direct": Target("direct", mocks, UPSTREAM_KEY)}
     for name, logging in [("gproxy", "true"), ("gproxy-nolog", "false")]:
