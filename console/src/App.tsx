@@ -15,6 +15,15 @@ import { Models } from "./pages/admin/Models";
 import { UsageExplorer } from "./pages/admin/Usage";
 import { Logs } from "./pages/admin/Logs";
 import { LogDetail } from "./pages/admin/LogDetail";
+import { Overview } from "./pages/admin/Overview";
+import { Permissions } from "./pages/admin/Permissions";
+import { RateLimits } from "./pages/admin/RateLimits";
+import { Quotas } from "./pages/admin/Quotas";
+import { Aliases } from "./pages/admin/Aliases";
+import { Routes as RoutesPage } from "./pages/admin/Routes";
+import { RouteDetail } from "./pages/admin/RouteDetail";
+import { Audit } from "./pages/admin/Audit";
+import { Settings } from "./pages/admin/Settings";
 import { MyKeys } from "./pages/user/MyKeys";
 import { MyUsage } from "./pages/user/MyUsage";
 import { MyQuota } from "./pages/user/MyQuota";
@@ -37,17 +46,26 @@ export function App() {
   return (
     <Routes>
       <Route element={<Layout />}>
-        <Route index element={<Navigate to={admin ? "/users" : "/me/keys"} replace />} />
+        <Route index element={<Navigate to={admin ? "/overview" : "/me/keys"} replace />} />
         {admin && (
           <>
+            <Route path="overview" element={<Overview />} />
             <Route path="users" element={<Users />} />
             <Route path="users/:id" element={<UserDetail />} />
             <Route path="providers" element={<Providers />} />
             <Route path="providers/:id" element={<ProviderDetail />} />
             <Route path="models" element={<Models />} />
+            <Route path="aliases" element={<Aliases />} />
+            <Route path="routes" element={<RoutesPage />} />
+            <Route path="routes/:id" element={<RouteDetail />} />
+            <Route path="permissions" element={<Permissions />} />
+            <Route path="rate-limits" element={<RateLimits />} />
+            <Route path="quotas" element={<Quotas />} />
             <Route path="usage" element={<UsageExplorer />} />
             <Route path="logs" element={<Logs />} />
             <Route path="logs/:requestId" element={<LogDetail />} />
+            <Route path="audit" element={<Audit />} />
+            <Route path="settings" element={<Settings />} />
           </>
         )}
         <Route path="me/keys" element={<MyKeys />} />

@@ -165,6 +165,40 @@ export const api = {
     call("delete", path, options),
 };
 
+/**
+ * Operations whose bodies are text, not JSON: the config export answers `application/toml`
+ * and the import takes it. Same cookie, errors and 401 handling as `call`.
+ */
+export async function callText(
+  method: "get" | "post",
+  path: "/admin/config/export" | "/admin/config/import",
+  body?: string,
+  contentType = "application/toml",
+): Promise<string> {
+  const headers: Record<string, string> = { accept: "application/toml, application/json" };
+  if (body !== undefined) headers["content-type"] = contentType;
+  let response: Response;
+  try {
+    response = await fetch(path, { method: method.toUpperCase(), headers, body, credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "network");
+  }
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    if (error.status === 401) unauthorizedHandler?.(error);
+    throw error;
+  }
+  return response.text();
+}
+
+/** `GET /admin/config/export`: the instance's configuration as TOML text. */
+export const exportConfig = (): Promise<string> => callText("get", "/admin/config/export");
+
+/** `POST /admin/config/import` with a TOML document; the counts of what it held. */
+export async function importConfig(toml: string): Promise<Schemas["ImportResult"]> {
+  return JSON.parse(await callText("post", "/admin/config/import", toml)) as Schemas["ImportResult"];
+}
+
 /** Any failure as an ApiError (so every error shows the same way). */
 export function toApiError(failure: unknown): ApiError {
   return failure instanceof ApiError ? failure : new ApiError(0, failure instanceof Error ? failure.message : String(failure));

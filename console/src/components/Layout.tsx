@@ -13,11 +13,19 @@ interface NavItem {
 
 /** The admin's pages; each entry exists only once its page does. */
 export const adminNav: NavItem[] = [
+  { to: "/overview", label: "nav.overview" },
   { to: "/users", label: "nav.users" },
   { to: "/providers", label: "nav.providers" },
   { to: "/models", label: "nav.models" },
+  { to: "/aliases", label: "nav.aliases" },
+  { to: "/routes", label: "nav.routes" },
+  { to: "/permissions", label: "nav.permissions" },
+  { to: "/rate-limits", label: "nav.rateLimits" },
+  { to: "/quotas", label: "nav.quotas" },
   { to: "/usage", label: "nav.usage" },
   { to: "/logs", label: "nav.logs" },
+  { to: "/audit", label: "nav.audit" },
+  { to: "/settings", label: "nav.settings" },
 ];
 
 /** Every user's own pages (an admin's too). */

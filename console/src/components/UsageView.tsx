@@ -1,5 +1,6 @@
 // The usage explorer: filters (kept in the URL so a view can be shared), totals and an optional
 // group-by table from the summary endpoint (rollups), and the records, paged by the server.
+// Per-hour / per-day rows use the summary's granularity; the records export as CSV.
 // Serves an admin (`/admin/usage*`, every user) and a user (`/user/usage*`, their own).
 import { Link, useSearchParams } from "react-router";
 import { api, type Page, type Schemas } from "../api/client";
@@ -9,10 +10,10 @@ import { StatusBadge } from "./Badge";
 import { ErrorNotice, TableState } from "./feedback";
 import { Field, localTimeToRfc3339 } from "./forms";
 import { Pager } from "./Pager";
+import { UsageExport } from "./UsageExport";
+import { UsageSummaryTable, type SummaryRow } from "./UsageSummaryTable";
 
 type Usage = Schemas["Usage"];
-type Totals = Schemas["Totals"];
-type SummaryRow = Partial<Totals> & { time?: string; user_id?: string | null; key_id?: string | null; provider?: string; model?: string };
 
 export type UsageScope =
   | { kind: "admin"; users: { id: string; name: string }[]; userName(id: string | null | undefined): string }
@@ -21,6 +22,8 @@ export type UsageScope =
 const FILTERS = ["user_id", "key_id", "provider", "model", "from", "to"] as const;
 type Filter = (typeof FILTERS)[number];
 const GROUPS = ["user", "key", "provider", "model"] as const;
+const PERS = ["hour", "day"] as const;
+const HOUR = 3_600_000;
 
 export function UsageView({ scope }: { scope: UsageScope }) {
   const { t, fmt } = useI18n();
@@ -37,7 +40,13 @@ export function UsageView({ scope }: { scope: UsageScope }) {
     to: localTimeToRfc3339(value("to")),
   };
   const group = GROUPS.find((g) => g === params.get("group")) ?? "";
+  const per = PERS.find((p) => p === params.get("per")) ?? "";
   const key = JSON.stringify(filters);
+  // An hourly summary needs `from` (at most 31 days before `to`): without one, the last 24 hours.
+  const hourlyFrom =
+    per === "hour" && !filters.from
+      ? new Date(Math.floor(((filters.to ? Date.parse(filters.to) : Date.now()) - 24 * HOUR) / HOUR) * HOUR).toISOString()
+      : undefined;
 
   const records = usePaged<Usage>(
     (cursor, signal): Promise<Page<Usage>> =>
@@ -46,20 +55,24 @@ export function UsageView({ scope }: { scope: UsageScope }) {
         : api.get("/user/usage", { query: { ...filters, user_id: undefined, cursor }, signal }),
     key,
   );
-  const summary = (groupBy: string | undefined) => (signal: AbortSignal) =>
+  const summary = (groupBy: string | undefined, granularity = "total", from = filters.from) => (signal: AbortSignal) =>
     admin
-      ? api.get("/admin/usage/summary", { query: { ...filters, granularity: "total", group_by: groupBy }, signal })
-      : api.get("/user/usage/summary", { query: { ...filters, user_id: undefined, granularity: "total", group_by: groupBy }, signal });
+      ? api.get("/admin/usage/summary", { query: { ...filters, from, granularity, group_by: groupBy }, signal })
+      : api.get("/user/usage/summary", { query: { ...filters, from, user_id: undefined, granularity, group_by: groupBy }, signal });
   const totals = useApi(summary(undefined), key);
   const grouped = useApi(
-    (signal) => (group ? summary(group)(signal) : Promise.resolve(null)),
-    `${key}|${group}`,
+    (signal) => (group || per ? summary(group || undefined, per || "total", hourlyFrom ?? filters.from)(signal) : Promise.resolve(null)),
+    `${key}|${group}|${per}`,
   );
+  const loadRecords = (cursor: string | undefined, limit: number) =>
+    admin
+      ? api.get("/admin/usage", { query: { ...filters, cursor, limit } })
+      : api.get("/user/usage", { query: { ...filters, user_id: undefined, cursor, limit } });
 
   const apply = (form: HTMLFormElement) => {
     const data = new FormData(form);
     const next = new URLSearchParams();
-    for (const name of [...FILTERS, "group"]) {
+    for (const name of [...FILTERS, "group", "per"]) {
       const v = String(data.get(name) ?? "").trim();
       if (v) next.set(name, v);
     }
@@ -76,9 +89,10 @@ export function UsageView({ scope }: { scope: UsageScope }) {
   };
 
   const total = totals.data?.total;
+  const byCost = (a: SummaryRow, b: SummaryRow) => Number(b.cost_usd ?? 0) - Number(a.cost_usd ?? 0) || (b.requests ?? 0) - (a.requests ?? 0);
   const groupRows = ((grouped.data?.data ?? []) as SummaryRow[])
     .slice()
-    .sort((a, b) => Number(b.cost_usd ?? 0) - Number(a.cost_usd ?? 0) || (b.requests ?? 0) - (a.requests ?? 0));
+    .sort((a, b) => (per ? (a.time ?? "").localeCompare(b.time ?? "") : 0) || byCost(a, b));
   const groupLabel = (row: SummaryRow) => {
     switch (group) {
       case "user":
@@ -159,6 +173,18 @@ export function UsageView({ scope }: { scope: UsageScope }) {
             </select>
           )}
         </Field>
+        <Field label={t("usage.per")}>
+          {(props) => (
+            <select {...props} name="per" defaultValue={per}>
+              <option value="">{t("usage.per.total")}</option>
+              {PERS.map((p) => (
+                <option key={p} value={p}>
+                  {t(`usage.per.${p}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         <div className="filter-actions">
           <button type="submit" className="primary">
             {t("common.apply")}
@@ -178,41 +204,23 @@ export function UsageView({ scope }: { scope: UsageScope }) {
         <Stat label={t("usage.cost")} value={fmt.money(total?.cost_usd)} />
       </section>
 
-      {group && (
-        <section aria-labelledby="group-heading">
-          <h2 id="group-heading">{t("usage.byGroup", { group: t(`usage.group.${group}`) })}</h2>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t(`usage.group.${group}`)}</th>
-                  <th scope="col" className="num">{t("usage.requests")}</th>
-                  <th scope="col" className="num">{t("usage.inputTokens")}</th>
-                  <th scope="col" className="num">{t("usage.outputTokens")}</th>
-                  <th scope="col" className="num">{t("usage.cacheReadTokens")}</th>
-                  <th scope="col" className="num">{t("usage.cost")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                <TableState colSpan={6} loading={grouped.loading} error={grouped.error} empty={groupRows.length === 0} />
-                {groupRows.map((row, index) => (
-                  <tr key={index}>
-                    <td>{groupLabel(row)}</td>
-                    <td className="num">{fmt.number(row.requests)}</td>
-                    <td className="num">{fmt.number(row.input_tokens)}</td>
-                    <td className="num">{fmt.number(row.output_tokens)}</td>
-                    <td className="num">{fmt.number(row.cache_read_tokens)}</td>
-                    <td className="num">{fmt.money(row.cost_usd)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </section>
+      {(group || per) && (
+        <UsageSummaryTable
+          group={group}
+          per={per}
+          hourlyDefault={hourlyFrom !== undefined}
+          rows={groupRows}
+          loading={grouped.loading}
+          error={grouped.error}
+          label={groupLabel}
+        />
       )}
 
       <section aria-labelledby="records-heading">
-        <h2 id="records-heading">{t("usage.records")}</h2>
+        <div className="section-header">
+          <h2 id="records-heading">{t("usage.records")}</h2>
+          <UsageExport load={loadRecords} userName={scope.kind === "admin" ? scope.userName : undefined} keyName={keyName} />
+        </div>
         <div className="table-wrap">
           <table className="dense">
             <thead>

@@ -9,6 +9,15 @@ import { json, mockGateway } from "../test/fetch";
 
 const admin = { id: "1", name: "admin", is_admin: true };
 const emptyPage = () => json(200, { data: [], next_cursor: null });
+const emptyTotals = {
+  requests: 0,
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+  reasoning_tokens: 0,
+  cost_usd: "0",
+};
 
 function renderApp(path = "/") {
   return render(
@@ -34,6 +43,7 @@ describe("login", () => {
         return json(200, { api_key: "sk-gp-x", user: admin });
       },
       "GET /admin/users": emptyPage,
+      "GET /admin/usage/summary": () => json(200, { data: [], total: emptyTotals }),
     });
     const user = userEvent.setup();
     renderApp();
@@ -47,9 +57,25 @@ describe("login", () => {
     await user.type(screen.getByLabelText("Password"), "s3cret");
     await user.click(screen.getByRole("button", { name: "Log in" }));
 
-    expect(await screen.findByRole("heading", { level: 1, name: "Users & keys" })).toBeTruthy();
+    // An admin lands on the overview.
+    expect(await screen.findByRole("heading", { level: 1, name: "Overview" })).toBeTruthy();
     const nav = screen.getByRole("navigation", { name: "Main" });
-    for (const page of ["Users & keys", "Providers", "Models & prices", "Usage", "Request logs", "My keys"])
+    for (const page of [
+      "Overview",
+      "Users & keys",
+      "Providers",
+      "Models & prices",
+      "Aliases",
+      "Routes",
+      "Permissions",
+      "Rate limits",
+      "Quotas",
+      "Usage",
+      "Request logs",
+      "Audit log",
+      "Settings",
+      "My keys",
+    ])
       expect(within(nav).getByRole("link", { name: page })).toBeTruthy();
     const logins = calls.filter((c) => c.method === "POST" && c.url === "/login");
     expect(logins.map((c) => c.body)).toEqual([
