@@ -153,6 +153,7 @@ pub async fn send(
         })?;
         // The attempt's log entry exists before the request goes out, so an attempt cut
         // short by the client going away is logged too.
+        let config = state.config();
         let mut log = AttemptLog::new(
             state,
             UpstreamRecord {
@@ -163,12 +164,8 @@ pub async fn send(
                 method: call.method.to_string(),
                 url: call.url.clone(),
                 // The credential is in these: redacted as they are taken.
-                request_headers: state
-                    .config()
-                    .enable_upstream_log
-                    .then(|| mask::headers(&headers)),
-                request_body: state
-                    .config()
+                request_headers: config.enable_upstream_log.then(|| mask::headers(&headers)),
+                request_body: config
                     .enable_upstream_log_body
                     .then(|| String::from_utf8_lossy(&body).into_owned()),
                 ..Default::default()
@@ -421,10 +418,11 @@ async fn classify(
     let response_status = response.status();
     let headers = response.headers().clone();
     let version = response.version();
+    let config = state.config();
     let body = super::relay::read_body(
         response,
-        state.config().max_response_body_bytes,
-        state.config().stream_idle_timeout,
+        config.max_response_body_bytes,
+        config.stream_idle_timeout,
     )
     .await
     .unwrap_or_default();

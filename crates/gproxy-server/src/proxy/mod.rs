@@ -87,13 +87,11 @@ pub async fn handle(state: AppState, spec: CallSpec, params: PathParams, req: Re
 
 /// Where downstream log entries go, and their masking, when downstream logging is on.
 pub(crate) fn downstream_log(state: &AppState) -> Option<records::LogTarget> {
-    state
-        .config()
-        .enable_downstream_log
-        .then(|| records::LogTarget {
-            queue: state.queue.clone(),
-            mask: crate::mask::Masking::new(&state.config()),
-        })
+    let config = state.config();
+    config.enable_downstream_log.then(|| records::LogTarget {
+        queue: state.queue.clone(),
+        mask: crate::mask::Masking::new(&config),
+    })
 }
 
 /// Shapes an error, logging server-side failures once.
@@ -161,8 +159,9 @@ async fn run(
     let principal = auth::authenticate(&snap, &parts.headers, parts.uri.query())?;
     ctx.principal = Some(principal.clone());
     params.check()?;
-    let body = read_body(&parts.headers, body, state.config().max_request_body_bytes).await?;
-    if state.config().enable_downstream_log_body {
+    let config = state.config();
+    let body = read_body(&parts.headers, body, config.max_request_body_bytes).await?;
+    if config.enable_downstream_log_body {
         ctx.request_body = Some(String::from_utf8_lossy(&body).into_owned());
     }
     let peek = peek_request(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;

@@ -151,19 +151,7 @@ async fn summary(
         key_id: query_id("key_id", p.key_id.as_deref())?,
         provider: p.provider,
         model: p.model,
-        status: p
-            .status
-            .as_deref()
-            .map(|s| {
-                s.parse::<i32>()
-                    .ok()
-                    .filter(|c| (100..=599).contains(c))
-                    .ok_or_else(|| {
-                        ApiError::bad_request(format!("status `{s}` is not an HTTP status"))
-                            .with_field("status")
-                    })
-            })
-            .transpose()?,
+        status: p.status.as_deref().map(super::admin::status).transpose()?,
     };
     if let (Some(f), Some(t)) = (q.from_ms, q.to_ms)
         && f > t

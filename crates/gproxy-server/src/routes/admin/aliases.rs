@@ -3,8 +3,8 @@
 //! shares its namespace with routes, and names its provider by name.
 
 use super::routes::{check_name, provider_id};
-use super::write::{Plan, check_text, commit, conflict, find};
-use super::{Admin, Page, id, json_body, page_rows, query, store_error};
+use super::write::{Plan, check_text, commit, conflict, find, provider_filter, provider_name};
+use super::{Admin, Page, control_plane, id, json_body, page_rows, query};
 use crate::error::ApiError;
 use crate::routes::openapi;
 use crate::state::AppState;
@@ -31,12 +31,8 @@ pub struct CreateAlias {
     alias: String,
     provider: String,
     model_id: String,
-    #[serde(default = "yes")]
+    #[serde(default = "super::write::yes")]
     enabled: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -62,12 +58,7 @@ fn shown(cp: &ControlPlane, a: &AliasRow) -> AliasView {
     AliasView {
         id: a.id.to_string(),
         alias: a.alias.clone(),
-        provider: cp
-            .providers
-            .iter()
-            .find(|p| p.id == a.provider_id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default(),
+        provider: provider_name(cp, a.provider_id),
         model_id: a.model_id.clone(),
         enabled: a.enabled,
     }
@@ -115,11 +106,8 @@ pub async fn list(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<AliasView>>, ApiError> {
     let q = query(q)?;
-    let cp = state.store.load().await.map_err(store_error)?;
-    let provider = q
-        .provider
-        .as_ref()
-        .map(|name| cp.providers.iter().find(|p| &p.name == name).map(|p| p.id));
+    let cp = control_plane(&state).await?;
+    let provider = provider_filter(&cp, q.provider.as_ref());
     let rows = cp
         .aliases
         .iter()
@@ -201,7 +189,7 @@ pub async fn get(
     Path(raw): Path<String>,
 ) -> Result<Json<AliasView>, ApiError> {
     let id = id(&raw, "alias")?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     Ok(Json(shown(&cp, row(&cp, id)?)))
 }
 

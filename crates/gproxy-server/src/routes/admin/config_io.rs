@@ -4,7 +4,7 @@
 //! belongs to the binary, which lends it through [`SeedFormat`]; an import is one
 //! transaction, audited, and applies to traffic at once.
 
-use super::{Admin, applied, store_error};
+use super::{Admin, applied, control_plane, store_error};
 use crate::error::ApiError;
 use crate::routes::openapi;
 use crate::state::AppState;
@@ -45,7 +45,7 @@ fn format(state: &AppState) -> Result<&dyn SeedFormat, ApiError> {
     )
 )]
 pub async fn export(_: Admin, State(state): State<AppState>) -> Result<Response, ApiError> {
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     let text = format(&state)?.export(&cp).map_err(|e| {
         tracing::error!(error = %e, "exporting the control plane failed");
         ApiError::internal("could not export the configuration")

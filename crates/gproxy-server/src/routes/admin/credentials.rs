@@ -4,8 +4,8 @@
 //! read back masked. Deleting a credential also forgets its persisted health.
 
 use super::providers;
-use super::write::{Plan, check_label, commit, find, mask, mask_value};
-use super::{Admin, Page, id, json_body, page_rows, query, store_error};
+use super::write::{Plan, check_label, commit, find, mask, mask_value, provider_name};
+use super::{Admin, Page, control_plane, id, json_body, page_rows, query};
 use crate::error::ApiError;
 use crate::routes::openapi;
 use crate::state::AppState;
@@ -35,12 +35,8 @@ pub struct CreateCredential {
     label: Option<String>,
     /// The upstream API key (a string) or an object such as `{"api_key": "..."}`.
     secret: Value,
-    #[serde(default = "yes")]
+    #[serde(default = "super::write::yes")]
     enabled: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// No `Debug`: it may hold the secret.
@@ -75,12 +71,7 @@ fn shown(cp: &ControlPlane, c: &CredentialRecord) -> CredentialView {
     CredentialView {
         id: c.id.to_string(),
         provider_id: c.provider_id.to_string(),
-        provider: cp
-            .providers
-            .iter()
-            .find(|p| p.id == c.provider_id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default(),
+        provider: provider_name(cp, c.provider_id),
         label: c.label.clone(),
         secret: match only_key {
             Some(Value::String(k)) => Value::String(mask(k)),
@@ -136,7 +127,7 @@ pub async fn list(
 ) -> Result<Json<Page<CredentialView>>, ApiError> {
     let provider_id = id(&raw, "provider")?;
     let q = query(q)?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     providers::row(&cp, provider_id)?;
     let rows = cp
         .credentials
@@ -222,7 +213,7 @@ pub async fn get(
     Path(raw): Path<String>,
 ) -> Result<Json<CredentialView>, ApiError> {
     let id = id(&raw, "credential")?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     Ok(Json(shown(&cp, row(&cp, id)?)))
 }
 

@@ -6,7 +6,7 @@
 
 use super::limit_writes::clearable;
 use super::write::{Plan, check_label, commit, find, mask};
-use super::{Admin, Page, id, json_body, page_rows, query, store_error, users};
+use super::{Admin, Page, control_plane, id, json_body, page_rows, query, users};
 use crate::error::ApiError;
 use crate::routes::generate_api_key;
 use crate::routes::openapi;
@@ -33,14 +33,10 @@ pub struct ListQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
     label: Option<String>,
-    #[serde(default = "yes")]
+    #[serde(default = "super::write::yes")]
     enabled: bool,
     /// RFC 3339 or epoch seconds.
     expires_at: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -220,7 +216,7 @@ pub async fn admin_list(
 ) -> Result<Json<Page<KeyView>>, ApiError> {
     let user_id = id(&raw, "user")?;
     let q = query(q)?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     users::row(&cp, user_id)?;
     Ok(Json(page(&cp, user_id, q)?))
 }
@@ -275,7 +271,7 @@ pub async fn admin_get(
     Path(raw): Path<String>,
 ) -> Result<Json<KeyView>, ApiError> {
     let id = id(&raw, "key")?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     Ok(Json(shown(row(&cp, id, None)?)))
 }
 
@@ -353,7 +349,7 @@ pub async fn user_list(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<KeyView>>, ApiError> {
     let q = query(q)?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     Ok(Json(page(&cp, who.user_id, q)?))
 }
 

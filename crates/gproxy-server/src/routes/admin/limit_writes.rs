@@ -5,7 +5,7 @@
 //! audited and applies to traffic at once; a quota write makes the ledger start over from
 //! the stored balance.
 
-use super::{Admin, applied, id, json_body, store_error, write_error};
+use super::{Admin, applied, control_plane, id, json_body, store_error, write_error};
 use crate::billing::Money;
 use crate::error::ApiError;
 use crate::limits::{QuotaRule, RateRule};
@@ -87,7 +87,7 @@ pub struct PatchQuota {
 }
 
 /// The id of an existing user named by `raw`; 400 naming `user_id` otherwise.
-fn user_id(cp: &ControlPlane, raw: &str) -> Result<i64, ApiError> {
+pub(super) fn user_id(cp: &ControlPlane, raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| cp.users.iter().any(|u| u.id == *id))
@@ -158,10 +158,6 @@ fn shown_limit(row: &RateLimitRow) -> RateLimit {
 
 fn shown_quota(state: &AppState, row: &QuotaRow) -> Quota {
     quota(state, row.user_id, &QuotaRule::from_row(row))
-}
-
-async fn control_plane(state: &AppState) -> Result<ControlPlane, ApiError> {
-    state.store.load().await.map_err(store_error)
 }
 
 /// `POST /admin/rate-limits`.

@@ -58,7 +58,7 @@ pub async fn rate_limits(
 ) -> Result<Json<Page<RateLimit>>, ApiError> {
     let f = query(q)?;
     let user = query_id("user_id", f.user_id.as_deref())?;
-    let cp = state.store.load().await.map_err(super::store_error)?;
+    let cp = super::control_plane(&state).await?;
     let rows = cp
         .rate_limits
         .iter()
@@ -92,7 +92,7 @@ pub async fn quotas(
 ) -> Result<Json<Page<Quota>>, ApiError> {
     let f = query(q)?;
     let user = query_id("user_id", f.user_id.as_deref())?;
-    let cp = state.store.load().await.map_err(super::store_error)?;
+    let cp = super::control_plane(&state).await?;
     let rows = cp
         .quotas
         .iter()

@@ -133,17 +133,6 @@ fn attempt(r: &UpstreamRow) -> Attempt {
     }
 }
 
-/// An HTTP status filter; 400 naming `status` for anything but 100..=599.
-fn status(raw: &str) -> Result<i32, ApiError> {
-    raw.parse::<i32>()
-        .ok()
-        .filter(|s| (100..=599).contains(s))
-        .ok_or_else(|| {
-            ApiError::bad_request(format!("status `{raw}` is not an HTTP status"))
-                .with_field("status")
-        })
-}
-
 /// `GET /admin/logs`.
 #[utoipa::path(
     get,
@@ -168,7 +157,7 @@ pub async fn list(
     let filter = LogFilter {
         request_id: q.request_id,
         user_id: query_id("user_id", q.user_id.as_deref())?,
-        status: q.status.as_deref().map(status).transpose()?,
+        status: q.status.as_deref().map(super::status).transpose()?,
         from_ms: q.from.as_deref().map(|f| time("from", f)).transpose()?,
         to_ms: q.to.as_deref().map(|t| time("to", t)).transpose()?,
     };

@@ -214,6 +214,13 @@ impl<T> Page<T> {
     }
 }
 
+/// The control plane as stored now (what the admin API lists and shows).
+pub async fn control_plane(
+    state: &AppState,
+) -> Result<gproxy_storage::model::ControlPlane, ApiError> {
+    state.store.load().await.map_err(store_error)
+}
+
 /// A page of control-plane rows in id order: those after the `cursor`'s id, at most
 /// `limit` (default 50) of them.
 pub fn page_rows<'a, R: 'a, T>(
@@ -245,6 +252,17 @@ pub fn query_id(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError>
         })
     })
     .transpose()
+}
+
+/// An HTTP status filter; 400 naming `status` for anything but 100..=599.
+pub fn status(raw: &str) -> Result<i32, ApiError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|s| (100..=599).contains(s))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("status `{raw}` is not an HTTP status"))
+                .with_field("status")
+        })
 }
 
 /// A collection's page size from its `limit` parameter; 400 naming `limit` outside 1..=500.

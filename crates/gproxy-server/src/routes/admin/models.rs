@@ -5,8 +5,8 @@
 
 use super::limit_writes::{amount, clearable};
 use super::providers;
-use super::write::{Plan, check_text, commit, conflict, find};
-use super::{Admin, Page, id, json_body, page_rows, query, store_error};
+use super::write::{Plan, check_text, commit, conflict, find, provider_filter, provider_name};
+use super::{Admin, Page, control_plane, id, json_body, page_rows, query};
 use crate::billing::Money;
 use crate::billing::price::{CACHE_READ, CACHE_WRITE, EACH_CALL, INPUT, OUTPUT};
 use crate::error::ApiError;
@@ -39,7 +39,7 @@ pub struct ListQuery {
 pub struct CreateModel {
     model_id: String,
     display_name: Option<String>,
-    #[serde(default = "yes")]
+    #[serde(default = "super::write::yes")]
     enabled: bool,
     #[schema(value_type = Option<String>)]
     price_input_per_mtok: Option<Value>,
@@ -51,10 +51,6 @@ pub struct CreateModel {
     price_cache_write_per_mtok: Option<Value>,
     #[schema(value_type = Option<String>)]
     price_each_call: Option<Value>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -114,12 +110,7 @@ fn shown(cp: &ControlPlane, m: &ModelRow) -> ModelView {
     ModelView {
         id: m.id.to_string(),
         provider_id: m.provider_id.to_string(),
-        provider: cp
-            .providers
-            .iter()
-            .find(|p| p.id == m.provider_id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default(),
+        provider: provider_name(cp, m.provider_id),
         model_id: m.model_id.clone(),
         display_name: m.display_name.clone(),
         enabled: m.enabled,
@@ -211,7 +202,7 @@ pub async fn list_of(
 ) -> Result<Json<Page<ModelView>>, ApiError> {
     let provider_id = id(&raw, "provider")?;
     let q = query(q)?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     providers::row(&cp, provider_id)?;
     let rows = cp.models.iter().filter(|m| m.provider_id == provider_id);
     Ok(Json(page_rows(
@@ -244,11 +235,8 @@ pub async fn list(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<ModelView>>, ApiError> {
     let q = query(q)?;
-    let cp = state.store.load().await.map_err(store_error)?;
-    let provider = q
-        .provider
-        .as_ref()
-        .map(|name| cp.providers.iter().find(|p| &p.name == name).map(|p| p.id));
+    let cp = control_plane(&state).await?;
+    let provider = provider_filter(&cp, q.provider.as_ref());
     let rows = cp
         .models
         .iter()
@@ -349,7 +337,7 @@ pub async fn get(
     Path(raw): Path<String>,
 ) -> Result<Json<ModelView>, ApiError> {
     let id = id(&raw, "model")?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     Ok(Json(shown(&cp, row(&cp, id)?)))
 }
 

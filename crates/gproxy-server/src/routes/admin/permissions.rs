@@ -2,10 +2,10 @@
 //! `/admin/permissions/{id}`. A permission grants a user the models matching a glob
 //! (`*`, `gpt-4*`), on one provider (by name) or on all; nothing is allowed without one.
 
-use super::limit_writes::clearable;
+use super::limit_writes::{clearable, user_id};
 use super::routes::provider_id;
-use super::write::{Plan, commit, conflict, find};
-use super::{Admin, Page, id, json_body, page_rows, query, query_id, store_error};
+use super::write::{Plan, commit, conflict, find, provider_name};
+use super::{Admin, Page, control_plane, id, json_body, page_rows, query, query_id};
 use crate::error::ApiError;
 use crate::routes::openapi;
 use crate::state::AppState;
@@ -56,13 +56,7 @@ fn shown(cp: &ControlPlane, p: &PermissionRow) -> PermissionView {
     PermissionView {
         id: p.id.to_string(),
         user_id: p.user_id.to_string(),
-        provider: p.provider_id.map(|id| {
-            cp.providers
-                .iter()
-                .find(|r| r.id == id)
-                .map(|r| r.name.clone())
-                .unwrap_or_default()
-        }),
+        provider: p.provider_id.map(|id| provider_name(cp, id)),
         model_pattern: p.model_pattern.clone(),
     }
 }
@@ -119,7 +113,7 @@ pub async fn list(
 ) -> Result<Json<Page<PermissionView>>, ApiError> {
     let q = query(q)?;
     let user = query_id("user_id", q.user_id.as_deref())?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     let rows = cp
         .permissions
         .iter()
@@ -155,14 +149,7 @@ pub async fn create(
     let body = json_body(body)?;
     pattern(&body.model_pattern)?;
     let (ids, cp) = commit(&state, |cp| {
-        let user_id = body
-            .user_id
-            .parse::<i64>()
-            .ok()
-            .filter(|id| cp.users.iter().any(|u| u.id == *id))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("no user `{}`", body.user_id)).with_field("user_id")
-            })?;
+        let user_id = user_id(cp, &body.user_id)?;
         let provider_id = body
             .provider
             .as_deref()
@@ -210,7 +197,7 @@ pub async fn get(
     Path(raw): Path<String>,
 ) -> Result<Json<PermissionView>, ApiError> {
     let id = id(&raw, "permission")?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     Ok(Json(shown(&cp, row(&cp, id)?)))
 }
 

@@ -5,7 +5,7 @@
 //! refused while an alias or route member names it.
 
 use super::write::{Plan, commit, conflict, find};
-use super::{Admin, Page, id, json_body, page_rows, query, store_error};
+use super::{Admin, Page, control_plane, id, json_body, page_rows, query};
 use crate::error::ApiError;
 use crate::routes::openapi;
 use crate::state::AppState;
@@ -37,12 +37,8 @@ pub struct CreateProvider {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
-    #[serde(default = "yes")]
+    #[serde(default = "super::write::yes")]
     enabled: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -136,7 +132,7 @@ pub async fn list(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<Provider>>, ApiError> {
     let q = query(q)?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     let rows = cp.providers.iter().filter(|p| {
         q.channel.as_ref().is_none_or(|c| &p.channel == c)
             && q.name.as_ref().is_none_or(|n| &p.name == n)
@@ -219,7 +215,7 @@ pub async fn get(
     Path(raw): Path<String>,
 ) -> Result<Json<Provider>, ApiError> {
     let id = id(&raw, "provider")?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     Ok(Json(shown(row(&cp, id)?)))
 }
 

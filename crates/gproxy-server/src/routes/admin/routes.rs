@@ -2,7 +2,10 @@
 //! `/admin/routes/{id}/members[/{member_id}]`. Members name their provider; every write is
 //! audited in its transaction and applies to traffic at once (the snapshot is rebuilt).
 
-use super::{Admin, Page, applied, id, json_body, page_after, page_limit, query, store_error};
+use super::write::provider_name;
+use super::{
+    Admin, Page, applied, control_plane, id, json_body, page_after, page_limit, query, store_error,
+};
 use crate::error::ApiError;
 use crate::routes::openapi;
 use crate::state::AppState;
@@ -27,12 +30,8 @@ pub struct ListQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateRoute {
     name: String,
-    #[serde(default = "yes")]
+    #[serde(default = "super::write::yes")]
     enabled: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -87,12 +86,7 @@ pub struct Route {
 fn member(cp: &ControlPlane, m: &RouteMemberRow) -> Member {
     Member {
         id: m.id.to_string(),
-        provider: cp
-            .providers
-            .iter()
-            .find(|p| p.id == m.provider_id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default(),
+        provider: provider_name(cp, m.provider_id),
         model_id: m.model_id.clone(),
         tier: m.tier,
         weight: m.weight,
@@ -153,10 +147,6 @@ pub(super) fn provider_id(cp: &ControlPlane, name: &str) -> Result<i64, ApiError
         .ok_or_else(|| {
             ApiError::bad_request(format!("unknown provider `{name}`")).with_field("provider")
         })
-}
-
-async fn control_plane(state: &AppState) -> Result<ControlPlane, ApiError> {
-    state.store.load().await.map_err(store_error)
 }
 
 /// `GET /admin/routes`: by id, with their members.

@@ -5,7 +5,7 @@
 //! demoted, so the gateway never locks its operators out.
 
 use super::write::{Plan, check_text, commit, conflict, find};
-use super::{Admin, Page, id, json_body, page_rows, query, store_error};
+use super::{Admin, Page, control_plane, id, json_body, page_rows, query};
 use crate::error::ApiError;
 use crate::password;
 use crate::routes::openapi;
@@ -37,12 +37,8 @@ pub struct CreateUser {
     password: String,
     #[serde(default)]
     is_admin: bool,
-    #[serde(default = "yes")]
+    #[serde(default = "super::write::yes")]
     enabled: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// No `Debug`: it may hold the password.
@@ -139,7 +135,7 @@ pub async fn list(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<UserView>>, ApiError> {
     let q = query(q)?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     let rows = cp
         .users
         .iter()
@@ -220,7 +216,7 @@ pub async fn get(
     Path(raw): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
     let id = id(&raw, "user")?;
-    let cp = state.store.load().await.map_err(store_error)?;
+    let cp = control_plane(&state).await?;
     Ok(Json(shown(row(&cp, id)?)))
 }
 

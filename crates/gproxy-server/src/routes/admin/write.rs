@@ -3,7 +3,7 @@
 //! them with their audit entry in one transaction, then rebuild and swap the snapshot. A
 //! refused request changes nothing.
 
-use super::{applied, store_error};
+use super::{applied, control_plane, store_error};
 use crate::error::ApiError;
 use crate::state::AppState;
 use gproxy_storage::StoreError;
@@ -66,7 +66,7 @@ pub async fn commit(
     plan: impl FnOnce(&ControlPlane) -> Result<Plan, ApiError>,
 ) -> Result<(Vec<i64>, ControlPlane), ApiError> {
     applied(state, async {
-        let cp = state.store.load().await.map_err(store_error)?;
+        let cp = control_plane(state).await?;
         let plan = plan(&cp)?;
         state
             .store
@@ -124,6 +124,26 @@ pub fn mask_value(v: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(mask_value).collect()),
         other => other.clone(),
     }
+}
+
+/// The name of provider `id` (empty for one that is gone).
+pub fn provider_name(cp: &ControlPlane, id: i64) -> String {
+    cp.providers
+        .iter()
+        .find(|p| p.id == id)
+        .map(|p| p.name.clone())
+        .unwrap_or_default()
+}
+
+/// A `provider` (name) filter as an id to match: `None` without the filter, `Some(None)`
+/// for a name no provider has (nothing matches).
+pub fn provider_filter(cp: &ControlPlane, name: Option<&String>) -> Option<Option<i64>> {
+    name.map(|n| cp.providers.iter().find(|p| &p.name == n).map(|p| p.id))
+}
+
+/// `true`, the default of a create's `enabled`.
+pub fn yes() -> bool {
+    true
 }
 
 /// The row of `rows` with `id`; 404 naming `what` and the raw id otherwise.
