@@ -151,6 +151,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/credentials/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /admin/credentials/{id}/test`. */
+        post: operations["test_credential"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/keys/{id}": {
         parameters: {
             query?: never;
@@ -1436,6 +1453,44 @@ export interface components {
             provider?: string | null;
             user_id: string;
         };
+        /** @description What to test with; every field optional. */
+        ProbeRequest: {
+            /** @description The upstream model id to ask; default: the provider's first enabled model. */
+            model?: string | null;
+        };
+        /** @description What the upstream answered. */
+        ProbeResult: {
+            /** @description The answer's text. */
+            answer?: string | null;
+            credential_id: string;
+            /** @description Why it failed: the upstream's error message, or why it could not be reached. */
+            error?: string | null;
+            /**
+             * Format: int64
+             * @description Input and output tokens the upstream reported for the probe.
+             */
+            input_tokens: number;
+            /**
+             * Format: int64
+             * @description From sending the request to the end of the answer.
+             */
+            latency_ms: number;
+            /** @description The upstream model asked. */
+            model: string;
+            /** @description The upstream answered 2xx with an answer the gateway could read. */
+            ok: boolean;
+            /** Format: int64 */
+            output_tokens: number;
+            /** @description The protocol the request was sent in (the provider's own). */
+            protocol: string;
+            /** @description The provider's name. */
+            provider: string;
+            /**
+             * Format: int32
+             * @description The upstream's HTTP status; absent when it could not be reached.
+             */
+            status?: number | null;
+        };
         /** @description A provider as the API shows it. */
         Provider: {
             channel: string;
@@ -2247,6 +2302,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CredentialStatus"];
+                };
+            };
+            /** @description No key or session, or one refused */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller is not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_credential: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The credential's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: the model to ask */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ProbeRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description The probe ran: `ok` says whether the upstream answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProbeResult"];
+                };
+            };
+            /** @description Malformed or invalid input; `field` names the one at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No key or session, or one refused */

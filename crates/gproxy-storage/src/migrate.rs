@@ -51,6 +51,10 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 9,
         name: "request logs: request_headers, response_headers; downstream_requests.user_id index",
     },
+    Migration {
+        version: 10,
+        name: "usages.user_id index",
+    },
 ];
 
 /// The version this build's schema is at once every migration is applied.

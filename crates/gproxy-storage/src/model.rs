@@ -95,6 +95,22 @@ impl AuditRecord {
     }
 }
 
+/// Where a time-ordered listing (usage, request logs) continues: the last row shown, by
+/// creation time then id; the next page holds the rows before it in that order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeCursor {
+    pub created_at: i64,
+    pub id: i64,
+}
+
+impl TimeCursor {
+    /// Whether the row created at `created_at` with `id` is older than the cursor's row,
+    /// so on a later page.
+    pub fn older(&self, created_at: i64, id: i64) -> bool {
+        (created_at, id) < (self.created_at, self.id)
+    }
+}
+
 /// Which usage rows a query wants: each filter given narrows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UsageFilter {

@@ -4,7 +4,7 @@ use crate::migrate::MigrationState;
 use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, LogFilter,
     NewQuota, NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow, RateLimitPatch,
-    RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
+    RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed, TimeCursor,
     UpstreamRow, UsageFilter, UsageRow,
 };
 use crate::seal::SealError;
@@ -173,20 +173,21 @@ pub trait Store: Send + Sync + 'static {
     async fn backup(&self, path: &std::path::Path) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
-    /// The usage rows `filter` wants, newest first: at most `limit`, with ids below
-    /// `before` when given (the next page of a listing).
+    /// The usage rows `filter` wants, newest first (by creation time, then id): at most
+    /// `limit`, only rows older than `before` when given (the next page of a listing).
     async fn usages(
         &self,
         filter: &UsageFilter,
-        before: Option<i64>,
+        before: Option<TimeCursor>,
         limit: u64,
     ) -> Result<Vec<UsageRow>, StoreError>;
-    /// The request log entries (downstream) `filter` wants, newest first: at most `limit`,
-    /// with ids below `before` when given; their bodies are left out (`None`).
+    /// The request log entries (downstream) `filter` wants, newest first (by creation time,
+    /// then id): at most `limit`, only entries older than `before` when given; their bodies
+    /// are left out (`None`).
     async fn request_logs(
         &self,
         filter: &LogFilter,
-        before: Option<i64>,
+        before: Option<TimeCursor>,
         limit: u64,
     ) -> Result<Vec<DownstreamRow>, StoreError>;
     /// One request's log: its downstream entry (the newest, should an id repeat) and its

@@ -20,6 +20,7 @@ mod openai;
 mod openapi;
 mod paths;
 mod permissions;
+mod probe;
 mod routes;
 mod secrets;
 mod settings;

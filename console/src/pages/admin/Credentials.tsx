@@ -1,5 +1,5 @@
 // A provider's credentials with their health: the list (paged) joined with
-// GET /admin/credential-statuses?provider= by credential id; add, enable/disable, reset, delete.
+// GET /admin/credential-statuses?provider= by credential id; add, test, enable/disable, reset, delete.
 import { useState } from "react";
 import { api, toApiError, type ApiError, type Schemas } from "../../api/client";
 import { Badge, EnabledBadge, type Tone } from "../../components/Badge";
@@ -11,6 +11,7 @@ import { Pager } from "../../components/Pager";
 import { useI18n, type MessageKey } from "../../i18n";
 import { useApi, usePaged } from "../../lib/hooks";
 import { parseSecret } from "../../lib/json";
+import { CredentialTest } from "./CredentialTest";
 
 type Status = Schemas["CredentialStatus"];
 
@@ -141,6 +142,7 @@ export function Credentials({ providerId, providerName }: { providerId: string; 
                         }}
                       />
                     )}
+                    <CredentialTest id={credential.id} name={credential.label ?? `#${credential.id}`} />
                     <button
                       type="button"
                       className="small"

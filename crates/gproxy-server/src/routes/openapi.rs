@@ -12,7 +12,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::admin::{
     aliases, audit, config_io, credentials, health as admin_health, keys, limit_writes, limits,
-    logs, models, permissions, providers, routes, settings, users,
+    logs, models, permissions, probe, providers, routes, settings, users,
 };
 use super::{health, login, summary, usage, user};
 
@@ -50,6 +50,7 @@ use super::{health, login, summary, usage, user};
         credentials::delete,
         admin_health::list,
         admin_health::reset,
+        probe::test,
         models::list_of,
         models::create,
         models::list,

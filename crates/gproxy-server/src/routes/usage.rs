@@ -3,7 +3,7 @@
 //! `key_id`, `provider` (name), `model` (upstream id), `from` and `to` (RFC 3339 or epoch
 //! seconds), paged with `limit` and `cursor`.
 
-use super::admin::{Admin, Page, page_limit, query, query_id, store_error};
+use super::admin::{Admin, Page, TimeCursor, page_limit, query, query_id, store_error};
 use super::user::User;
 use crate::error::ApiError;
 use crate::routes::openapi;
@@ -99,7 +99,7 @@ pub(crate) fn time(field: &str, raw: &str) -> Result<i64, ApiError> {
 /// One page of the records `q` asks for, `user` forcing the user filter.
 async fn page(state: &AppState, q: UsageQuery, user: Option<i64>) -> Result<Page<Usage>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let before = query_id("cursor", q.cursor.as_deref())?;
+    let before = TimeCursor::parse(q.cursor.as_deref())?;
     let filter = UsageFilter {
         user_id: user.or(query_id("user_id", q.user_id.as_deref())?),
         key_id: query_id("key_id", q.key_id.as_deref())?,
@@ -113,7 +113,12 @@ async fn page(state: &AppState, q: UsageQuery, user: Option<i64>) -> Result<Page
         .usages(&filter, before, limit as u64 + 1)
         .await
         .map_err(store_error)?;
-    Ok(Page::of(rows, limit, |r| r.id, shown))
+    Ok(Page::of(
+        rows,
+        limit,
+        |r| TimeCursor::at(r.created_at, r.id),
+        shown,
+    ))
 }
 
 /// `GET /admin/usage`.

@@ -12,6 +12,8 @@ pub struct Model {
     pub request_id: String,
     #[sea_orm(indexed)]
     pub created_at: i64,
+    /// Indexed (migration 10) for the usage listing's user filter.
+    #[sea_orm(indexed)]
     pub user_id: Option<i64>,
     pub user_key_id: Option<i64>,
     pub provider: String,

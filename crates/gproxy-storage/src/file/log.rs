@@ -266,6 +266,35 @@ impl Log {
         Ok(rows.into_iter().rev().collect())
     }
 
+    /// The `limit` rows `keep` wants that sort last by `key`, in descending key order: the
+    /// table is scanned, holding at most twice `limit` rows (trimmed whenever it reaches
+    /// that), so a listing ordered by something other than the file's order stays bounded.
+    pub(super) fn top_where<T: DeserializeOwned, K: Ord>(
+        &self,
+        limit: u64,
+        keep: impl Fn(&T) -> bool,
+        key: impl Fn(&T) -> K,
+    ) -> Result<Vec<T>, StoreError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let trim = |rows: &mut Vec<T>| {
+            rows.sort_by_key(|r| std::cmp::Reverse(key(r)));
+            rows.truncate(limit);
+        };
+        let mut rows = Vec::new();
+        self.for_each_line(|number, line| {
+            let row: T = self.parse(number, line)?;
+            if keep(&row) {
+                rows.push(row);
+                if rows.len() >= limit.saturating_mul(2).max(1024) {
+                    trim(&mut rows);
+                }
+            }
+            Ok(())
+        })?;
+        trim(&mut rows);
+        Ok(rows)
+    }
+
     /// The last `limit` rows, newest first (read from the end of the file).
     pub(super) fn newest<T: DeserializeOwned>(&self, limit: u64) -> Result<Vec<T>, StoreError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);

@@ -2,19 +2,23 @@
 //! each a scan of the table (the file backend serves small installs).
 
 use super::log::Log;
-use crate::model::{DownstreamRow, LogFilter, UpstreamRow};
+use crate::model::{DownstreamRow, LogFilter, TimeCursor, UpstreamRow};
 use crate::store::StoreError;
 
 /// See [`crate::Store::request_logs`]: the bodies are dropped as rows are read.
 pub(super) fn list(
     log: &Log,
     filter: &LogFilter,
-    before: Option<i64>,
+    before: Option<TimeCursor>,
     limit: u64,
 ) -> Result<Vec<DownstreamRow>, StoreError> {
-    let mut rows = log.newest_where(limit, |row: &DownstreamRow| {
-        before.is_none_or(|b| row.id < b) && filter.matches(row)
-    })?;
+    let mut rows = log.top_where(
+        limit,
+        |row: &DownstreamRow| {
+            before.is_none_or(|b| b.older(row.created_at, row.id)) && filter.matches(row)
+        },
+        |row| (row.created_at, row.id),
+    )?;
     for row in &mut rows {
         row.request_body = None;
         row.response_body = None;

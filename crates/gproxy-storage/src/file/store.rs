@@ -10,7 +10,7 @@ use crate::migrate::MigrationState;
 use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialStatusRecord, DownstreamRow, NewQuota,
     NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow, RateLimitPatch,
-    RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed,
+    RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow, Seed, TimeCursor,
     UpstreamRow, UsageFilter, UsageRow,
 };
 use crate::seal::{Sealer, key_digest};
@@ -379,15 +379,19 @@ impl Store for FileStore {
     async fn usages(
         &self,
         filter: &UsageFilter,
-        before: Option<i64>,
+        before: Option<TimeCursor>,
         limit: u64,
     ) -> Result<Vec<UsageRow>, StoreError> {
         let log = Arc::clone(&self.inner.usages).lock_owned().await;
         let filter = filter.clone();
         blocking(move || {
-            log.newest_where(limit, |row: &UsageRow| {
-                before.is_none_or(|b| row.id < b) && filter.matches(row)
-            })
+            log.top_where(
+                limit,
+                |row: &UsageRow| {
+                    before.is_none_or(|b| b.older(row.created_at, row.id)) && filter.matches(row)
+                },
+                |row| (row.created_at, row.id),
+            )
         })
         .await
     }
@@ -395,7 +399,7 @@ impl Store for FileStore {
     async fn request_logs(
         &self,
         filter: &crate::model::LogFilter,
-        before: Option<i64>,
+        before: Option<TimeCursor>,
         limit: u64,
     ) -> Result<Vec<DownstreamRow>, StoreError> {
         let log = Arc::clone(&self.inner.downstream).lock_owned().await;

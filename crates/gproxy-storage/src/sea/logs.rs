@@ -2,7 +2,7 @@
 //! bodies never read) and one request's downstream entry with its upstream attempts.
 
 use crate::entity::{downstream_request, upstream_request};
-use crate::model::{DownstreamRow, LogFilter, UpstreamRow};
+use crate::model::{DownstreamRow, LogFilter, TimeCursor, UpstreamRow};
 use crate::store::StoreError;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder,
@@ -51,7 +51,7 @@ impl From<Envelope> for DownstreamRow {
 pub(super) async fn list<C: ConnectionTrait>(
     db: &C,
     f: &LogFilter,
-    before: Option<i64>,
+    before: Option<TimeCursor>,
     limit: u64,
 ) -> Result<Vec<DownstreamRow>, StoreError> {
     use downstream_request::Column;
@@ -71,11 +71,7 @@ pub(super) async fn list<C: ConnectionTrait>(
     if let Some(to) = f.to_ms {
         q = q.filter(Column::CreatedAt.lt(to));
     }
-    if let Some(before) = before {
-        q = q.filter(Column::Id.lt(before));
-    }
-    let rows = q
-        .order_by_desc(Column::Id)
+    let rows = super::listing::newest_first(q, Column::CreatedAt, Column::Id, before)
         .limit(limit)
         .into_partial_model::<Envelope>()
         .all(db)

@@ -7,6 +7,7 @@ mod admin;
 mod change;
 mod health;
 mod limits_admin;
+mod listing;
 mod logs;
 mod options;
 mod quotas;
@@ -28,7 +29,7 @@ use crate::model::{
     AuditRecord, AuditRow, ControlPlane, CredentialRecord, CredentialStatusRecord, DownstreamRow,
     KeyRecord, NewQuota, NewRateLimit, NewRoute, NewRouteMember, Prune, QuotaPatch, QuotaRow,
     RateLimitPatch, RateLimitRow, Record, RouteMemberPatch, RouteMemberRow, RoutePatch, RouteRow,
-    Seed, UpstreamRow, UsageFilter, UsageRow,
+    Seed, TimeCursor, UpstreamRow, UsageFilter, UsageRow,
 };
 use crate::seal::{Sealer, key_digest};
 use crate::store::{Store, StoreError};
@@ -459,41 +460,16 @@ impl Store for SeaStore {
     async fn usages(
         &self,
         f: &UsageFilter,
-        before: Option<i64>,
+        before: Option<TimeCursor>,
         limit: u64,
     ) -> Result<Vec<UsageRow>, StoreError> {
-        let mut q = usage::Entity::find();
-        if let Some(u) = f.user_id {
-            q = q.filter(usage::Column::UserId.eq(u));
-        }
-        if let Some(k) = f.key_id {
-            q = q.filter(usage::Column::UserKeyId.eq(k));
-        }
-        if let Some(p) = &f.provider {
-            q = q.filter(usage::Column::Provider.eq(p.as_str()));
-        }
-        if let Some(m) = &f.model {
-            q = q.filter(usage::Column::Model.eq(m.as_str()));
-        }
-        if let Some(from) = f.from_ms {
-            q = q.filter(usage::Column::CreatedAt.gte(from));
-        }
-        if let Some(to) = f.to_ms {
-            q = q.filter(usage::Column::CreatedAt.lt(to));
-        }
-        if let Some(before) = before {
-            q = q.filter(usage::Column::Id.lt(before));
-        }
-        Ok(q.order_by_desc(usage::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?)
+        listing::usages(&self.db, f, before, limit).await
     }
 
     async fn request_logs(
         &self,
         filter: &crate::model::LogFilter,
-        before: Option<i64>,
+        before: Option<TimeCursor>,
         limit: u64,
     ) -> Result<Vec<DownstreamRow>, StoreError> {
         logs::list(&self.db, filter, before, limit).await

@@ -490,29 +490,6 @@ async fn settings_are_stored_by_name_and_audited(db: TestDb) {
     assert_eq!(db.store.settings().await.expect("read").len(), 2);
 }
 
-macro_rules! on {
-    ($backend:ident: $($test:ident),*) => {
-        mod $backend {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(crate::backends::$backend().await).await;
-                }
-            )*
-        }
-    };
-}
-
-/// Runs each test on all four backends.
-macro_rules! every_backend {
-    ($($test:ident),* $(,)?) => {
-        on!(sqlite: $($test),*);
-        on!(postgres: $($test),*);
-        on!(mysql: $($test),*);
-        on!(file: $($test),*);
-    };
-}
-
 every_backend!(
     change_sets_insert_every_kind,
     change_sets_update_rows_keeping_created_at,

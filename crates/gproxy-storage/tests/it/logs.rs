@@ -90,7 +90,14 @@ pub async fn request_logs_are_listed_by_filter_and_page(db: TestDb) {
     assert_eq!(shown, headers(&[("x-request-id", "up-9")]).expect("map"));
     let next = db
         .store
-        .request_logs(&all, Some(first[2].id), 3)
+        .request_logs(
+            &all,
+            Some(TimeCursor {
+                created_at: first[2].created_at,
+                id: first[2].id,
+            }),
+            3,
+        )
         .await
         .expect("next");
     assert_eq!(ids(&next), ["log-6", "log-5", "log-4"]);
@@ -169,26 +176,6 @@ pub async fn one_request_log_has_its_attempts_oldest_first(db: TestDb) {
             .expect("read")
             .is_none()
     );
-}
-
-/// Runs each test on every backend.
-macro_rules! every_backend {
-    ($($test:ident),* $(,)?) => {
-        every_backend!(@on sqlite: $($test),*);
-        every_backend!(@on postgres: $($test),*);
-        every_backend!(@on mysql: $($test),*);
-        every_backend!(@on file: $($test),*);
-    };
-    (@on $backend:ident: $($test:ident),*) => {
-        mod $backend {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(crate::backends::$backend().await).await;
-                }
-            )*
-        }
-    };
 }
 
 every_backend!(

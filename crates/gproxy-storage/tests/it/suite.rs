@@ -798,7 +798,14 @@ pub async fn usage_rows_are_listed_by_filter_and_page(db: TestDb) {
     let first = db.store.usages(&all, None, 3).await.expect("page");
     let next = db
         .store
-        .usages(&all, Some(first[2].id), 3)
+        .usages(
+            &all,
+            Some(TimeCursor {
+                created_at: first[2].created_at,
+                id: first[2].id,
+            }),
+            3,
+        )
         .await
         .expect("next");
     assert_eq!(ids(next), ["list-6", "list-5", "list-4"]);

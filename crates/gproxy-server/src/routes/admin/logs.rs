@@ -5,7 +5,7 @@
 //! attempts oldest first. What is stored was masked before it was written (see
 //! [`crate::mask`]).
 
-use super::{Admin, Page, page_limit, query, query_id, store_error};
+use super::{Admin, Page, TimeCursor, page_limit, query, query_id, store_error};
 use crate::error::ApiError;
 use crate::routes::openapi;
 use crate::routes::usage::time;
@@ -153,7 +153,7 @@ pub async fn list(
 ) -> Result<Json<Page<Entry>>, ApiError> {
     let q = query(q)?;
     let limit = page_limit(q.limit)?;
-    let before = query_id("cursor", q.cursor.as_deref())?;
+    let before = TimeCursor::parse(q.cursor.as_deref())?;
     let filter = LogFilter {
         request_id: q.request_id,
         user_id: query_id("user_id", q.user_id.as_deref())?,
@@ -166,7 +166,12 @@ pub async fn list(
         .request_logs(&filter, before, limit as u64 + 1)
         .await
         .map_err(store_error)?;
-    Ok(Json(Page::of(rows, limit, |r| r.id, |r| entry(r, false))))
+    Ok(Json(Page::of(
+        rows,
+        limit,
+        |r| TimeCursor::at(r.created_at, r.id),
+        |r| entry(r, false),
+    )))
 }
 
 /// `GET /admin/logs/{request_id}`.

@@ -14,6 +14,7 @@ pub(super) mod limits;
 pub(super) mod logs;
 pub(super) mod models;
 pub(super) mod permissions;
+pub(super) mod probe;
 pub(super) mod providers;
 pub(super) mod routes;
 pub(crate) mod settings;
@@ -103,6 +104,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/logs/{request_id}", get(logs::get))
         .route("/admin/credential-statuses", get(health::list))
         .route("/admin/credentials/{id}/reset", post(health::reset))
+        .route("/admin/credentials/{id}/test", post(probe::test))
         .route(
             "/admin/rate-limits",
             get(limits::rate_limits).post(limit_writes::create_rate_limit),
@@ -195,22 +197,55 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// A page of at most `limit` of `rows` (fetched with one more, to know whether more
-    /// follow), the next cursor being the last shown row's id.
-    pub fn of<R>(
+    /// follow), the next cursor being the last shown row's `cursor` (its id, or a
+    /// [`TimeCursor`] in a time-ordered listing).
+    pub fn of<R, C: std::fmt::Display>(
         mut rows: Vec<R>,
         limit: usize,
-        id: impl Fn(&R) -> i64,
+        cursor: impl Fn(&R) -> C,
         show: impl Fn(&R) -> T,
     ) -> Page<T> {
         let more = rows.len() > limit;
         rows.truncate(limit);
         let next_cursor = more
-            .then(|| rows.last().map(|r| id(r).to_string()))
+            .then(|| rows.last().map(|r| cursor(r).to_string()))
             .flatten();
         Page {
             data: rows.iter().map(show).collect(),
             next_cursor,
         }
+    }
+}
+
+/// Where a time-ordered listing (usage, request logs) continues: the last row shown, as
+/// `<created_at ms>_<id>` in `next_cursor`; opaque to clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeCursor(pub gproxy_storage::model::TimeCursor);
+
+impl TimeCursor {
+    pub fn at(created_at: i64, id: i64) -> TimeCursor {
+        TimeCursor(gproxy_storage::model::TimeCursor { created_at, id })
+    }
+
+    /// The `cursor` query parameter of a time-ordered listing; 400 naming it when it is not
+    /// one that listing gave out.
+    pub fn parse(raw: Option<&str>) -> Result<Option<gproxy_storage::model::TimeCursor>, ApiError> {
+        let Some(raw) = raw else { return Ok(None) };
+        raw.split_once('_')
+            .and_then(|(t, id)| Some(TimeCursor::at(t.parse().ok()?, id.parse().ok()?).0))
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "cursor `{raw}` is not a next_cursor this listing gave out"
+                ))
+                .with_field("cursor")
+            })
+    }
+}
+
+impl std::fmt::Display for TimeCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}", self.0.created_at, self.0.id)
     }
 }
 
