@@ -161,6 +161,20 @@ step("add a model with prices", async () => {
   await expectVisible(page.getByRole("cell", { name: MODEL }), `the model ${MODEL} in the models table`);
 });
 
+step("test the credential: one request upstream, the answer shown", async () => {
+  await open(`/providers/${encodeURIComponent(state.providerId)}`);
+  const row = page.getByRole("row").filter({ has: page.getByRole("cell", { name: "mock key" }) });
+  await row.getByRole("button", { name: "Test" }).click();
+  const d = dialog();
+  await d.getByRole("button", { name: "Send test request" }).click();
+  const result = d.getByRole("region", { name: "Test result" });
+  await expectVisible(result.getByText("Works"), "the credential test's verdict (Works)");
+  await expectVisible(result.getByText(`${MODEL} · HTTP 200`, { exact: false }), "the model asked and the upstream's status");
+  await page.screenshot({ path: join(SHOTS, "en-credential-test.png"), fullPage: true });
+  await d.getByRole("button", { name: "Close" }).first().click();
+  await d.waitFor({ state: "hidden" });
+});
+
 step("create a user and a key (shown once)", async () => {
   await open("/users");
   await page.getByRole("button", { name: "New user" }).click();

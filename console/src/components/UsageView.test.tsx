@@ -4,29 +4,10 @@ import { describe, expect, it, vi } from "vitest";
 import { json, mockGateway } from "../test/fetch";
 import { renderPage } from "../test/render";
 import { UsageView } from "./UsageView";
+import { usageRecord, usageTotals } from "../test/fixtures";
 
-const totals = { requests: 3, input_tokens: 30, output_tokens: 3, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost_usd: "0.3" };
-const record = {
-  request_id: "req-1",
-  time: "2026-11-30T10:00:00Z",
-  user_id: "2",
-  key_id: "5",
-  provider: "openai",
-  credential_id: "7",
-  model: "gpt-4.1",
-  operation: "chat",
-  protocol: "openai",
-  status: 200,
-  input_tokens: 10,
-  output_tokens: 1,
-  cache_read_tokens: 0,
-  cache_write_tokens: 0,
-  reasoning_tokens: 0,
-  cost_usd: "0.1",
-  latency_ms: 5,
-  ttfb_ms: null,
-  estimated: false,
-};
+const totals = usageTotals(3, 30, 3, "0.3");
+const record = usageRecord();
 const scope = { kind: "admin" as const, users: [{ id: "2", name: "ann" }], userName: (id: string | null | undefined) => (id === "2" ? "ann" : "—") };
 
 describe("usage explorer", () => {

@@ -9,6 +9,7 @@ import { useApi, usePaged } from "../lib/hooks";
 import { StatusBadge } from "./Badge";
 import { ErrorNotice, TableState } from "./feedback";
 import { Field, localTimeToRfc3339 } from "./forms";
+import { IdSelect } from "./IdSelect";
 import { Pager } from "./Pager";
 import { UsageExport } from "./UsageExport";
 import { UsageSummaryTable, type SummaryRow } from "./UsageSummaryTable";
@@ -124,28 +125,26 @@ export function UsageView({ scope }: { scope: UsageScope }) {
         {scope.kind === "admin" && (
           <Field label={t("usage.user")}>
             {(props) => (
-              <select {...props} name="user_id" defaultValue={value("user_id")}>
-                <option value="">{t("common.all")}</option>
-                {scope.users.map((u) => (
-                  <option key={u.id} value={u.id}>
-                    {u.name}
-                  </option>
-                ))}
-              </select>
+              <IdSelect
+                {...props}
+                name="user_id"
+                defaultValue={value("user_id")}
+                none={{ label: t("common.all") }}
+                choices={scope.users.map((u) => ({ id: u.id, label: u.name }))}
+              />
             )}
           </Field>
         )}
         {scope.kind === "own" ? (
           <Field label={t("usage.key")}>
             {(props) => (
-              <select {...props} name="key_id" defaultValue={value("key_id")}>
-                <option value="">{t("common.all")}</option>
-                {scope.keys.map((k) => (
-                  <option key={k.id} value={k.id}>
-                    {k.label ?? k.api_key}
-                  </option>
-                ))}
-              </select>
+              <IdSelect
+                {...props}
+                name="key_id"
+                defaultValue={value("key_id")}
+                none={{ label: t("common.all") }}
+                choices={scope.keys.map((k) => ({ id: k.id, label: k.label ?? k.api_key }))}
+              />
             )}
           </Field>
         ) : (

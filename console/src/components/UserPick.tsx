@@ -3,6 +3,7 @@
 import { useSearchParams } from "react-router";
 import { useI18n } from "../i18n";
 import { Field } from "./forms";
+import { IdSelect } from "./IdSelect";
 
 export interface UserChoice {
   id: string;
@@ -15,16 +16,14 @@ export function UserSelect({ users, error, defaultValue }: { users: UserChoice[]
   return (
     <Field label={t("usage.user")} error={error}>
       {(props) => (
-        <select {...props} name="user_id" required defaultValue={defaultValue ?? ""}>
-          <option value="" disabled>
-            {t("common.pickUser")}
-          </option>
-          {users.map((u) => (
-            <option key={u.id} value={u.id}>
-              {u.name}
-            </option>
-          ))}
-        </select>
+        <IdSelect
+          {...props}
+          name="user_id"
+          required
+          defaultValue={defaultValue}
+          none={{ label: t("common.pickUser"), disabled: true }}
+          choices={users.map((u) => ({ id: u.id, label: u.name }))}
+        />
       )}
     </Field>
   );

@@ -1,29 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Schemas } from "../api/client";
 import { collect } from "../components/UsageExport";
 import { csvField, toCsv, usageCsv, USAGE_COLUMNS } from "./csv";
+import { usageRecord } from "../test/fixtures";
 
-const record: Schemas["Usage"] = {
-  request_id: "req-1",
-  time: "2026-11-30T10:00:00Z",
-  user_id: "2",
-  key_id: "5",
-  provider: "openai",
-  credential_id: "7",
-  model: "gpt-4.1",
-  operation: "chat",
-  protocol: "openai",
-  status: 200,
-  input_tokens: 12,
-  output_tokens: 3,
-  cache_read_tokens: 0,
-  cache_write_tokens: 0,
-  reasoning_tokens: 0,
-  cost_usd: "0.000123456",
-  latency_ms: 850,
-  ttfb_ms: null,
-  estimated: false,
-};
+const record = usageRecord({ input_tokens: 12, output_tokens: 3, cost_usd: "0.000123456", latency_ms: 850 });
 
 describe("csv", () => {
   it("quotes only what needs it and doubles quotes", () => {

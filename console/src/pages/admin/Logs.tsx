@@ -5,6 +5,7 @@ import { api } from "../../api/client";
 import { StatusBadge } from "../../components/Badge";
 import { TableState } from "../../components/feedback";
 import { Field, localTimeToRfc3339 } from "../../components/forms";
+import { IdSelect } from "../../components/IdSelect";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
 import { useI18n } from "../../i18n";
@@ -66,14 +67,13 @@ export function Logs() {
       >
         <Field label={t("usage.user")}>
           {(props) => (
-            <select {...props} name="user_id" defaultValue={value("user_id")}>
-              <option value="">{t("common.all")}</option>
-              {users.map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.name}
-                </option>
-              ))}
-            </select>
+            <IdSelect
+              {...props}
+              name="user_id"
+              defaultValue={value("user_id")}
+              none={{ label: t("common.all") }}
+              choices={users.map((u) => ({ id: u.id, label: u.name }))}
+            />
           )}
         </Field>
         <Field label={t("common.status")}>

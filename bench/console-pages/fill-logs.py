@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Adds N request logs (default 100,000) to a gproxy SQLite database for large-data.mjs: one
+"""Adds N request logs (default 100,000) to a gproxy SQLite database for bench/console: one
 downstream request and one upstream attempt each, spread over October 2026 (the month the
-usage_summary example fills), 50 users and 100 keys, 5 % answered 429. Inserted with SQL into
-downstream_requests / upstream_requests (the tables GET /admin/logs reads).
+usage_summary example fills) in time order, 50 users and 100 keys, 5 % answered 429; request
+ids `req_large0000000000` upwards. Inserted with SQL into downstream_requests /
+upstream_requests (the tables GET /admin/logs reads), which must exist: the store creates them
+(the usage_summary example does, on the same file).
 
-Usage: large-logs.py DATABASE [N]
+Usage: fill-logs.py DATABASE [N]
 """
 import json
 import random
@@ -22,6 +24,10 @@ for i in range(n):
     down.append((rid, at, 1 + i % 50, 1 + i % 100, "POST", "/v1/chat/completions", status, 100 + i % 900, headers, headers))
     up.append((rid, at, "openai", 1, "POST", "https://api.openai.com/v1/chat/completions", status, 90 + i % 900, headers, headers))
 con = sqlite3.connect(db)
+tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+missing = {"downstream_requests", "upstream_requests"} - tables
+if missing:
+    sys.exit(f"{db} has no table {', '.join(sorted(missing))}: let the store create its schema first")
 con.executemany(
     "INSERT INTO downstream_requests (request_id, created_at, user_id, user_key_id, method, path, status,"
     " latency_ms, request_headers, response_headers) VALUES (?,?,?,?,?,?,?,?,?,?)", down)
