@@ -385,6 +385,21 @@ step("screenshots of every page in English and Chinese", async () => {
   console.log(`page loads (to network idle), slowest: ${slowest.map(([k, v]) => `${k} ${v} ms`).join(", ")}`);
 });
 
+step("every page fits a phone's width (no sideways scrolling of the page)", async () => {
+  await page.setViewportSize(PHONE);
+  const wide = [];
+  for (const [name, path] of PAGES()) {
+    await open(path);
+    const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    if (scroll > inner + 1) wide.push(`${name}: ${scroll}px wide at ${inner}px`);
+    if (["overview", "provider-detail", "usage", "logs", "log-detail", "my-quota"].includes(name)) {
+      await page.screenshot({ path: join(SHOTS, `en-${name}-phone.png`), fullPage: true });
+    }
+  }
+  await page.setViewportSize(DESKTOP);
+  assert.deepEqual(wide, [], `pages wider than a phone:\n${wide.join("\n")}`);
+});
+
 step("log out", async () => {
   await open("/overview");
   await page.getByRole("button", { name: "Log out" }).click();
