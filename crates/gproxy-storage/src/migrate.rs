@@ -53,7 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 10,
-        name: "usages.user_id index",
+        name: "usages and downstream_requests: (user_id, created_at, id) indexes",
     },
 ];
 

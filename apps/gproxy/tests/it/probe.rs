@@ -130,7 +130,7 @@ async fn an_unreachable_upstream_and_a_disabled_credential_are_probed_too() {
         Method::POST,
         "/admin/providers",
         Some(json!({"name": "gone", "channel": "custom",
-                    "settings": {"base_url": "http://127.0.0.1:1/v1"}})),
+                    "settings": {"base_url": "http://u:sk-in-url@127.0.0.1:1/v1"}})),
     )
     .await;
     assert_eq!(status, 201, "{provider}");
@@ -156,7 +156,65 @@ async fn an_unreachable_upstream_and_a_disabled_credential_are_probed_too() {
     assert_eq!(result["status"], Value::Null);
     let error = result["error"].as_str().expect("an error");
     assert!(error.starts_with("could not connect"), "{error}");
-    assert!(!error.contains("sk-gone"), "no secret in {error}");
+    for secret in ["sk-gone", "sk-in-url", "127.0.0.1"] {
+        assert!(!error.contains(secret), "no URL or secret in {error}");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_only_upstream_is_probed_streaming_and_an_echoed_key_is_masked() {
+    let app = spawn_admin().await;
+    let (status, provider) = admin(
+        &app,
+        Method::POST,
+        "/admin/providers",
+        Some(json!({"name": "streamer", "channel": "custom",
+                    "settings": {"base_url": format!("{}/v1", app.mock.base_url()),
+                                 "upstream_stream": "always"}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{provider}");
+    let (_, cred) = admin(
+        &app,
+        Method::POST,
+        &format!(
+            "/admin/providers/{}/credentials",
+            provider["id"].as_str().expect("id")
+        ),
+        Some(json!({"secret": "sk-stream-only-1"})),
+    )
+    .await;
+    let cred = cred["id"].as_str().expect("id").to_owned();
+    app.mock.push(Reply::text("OK, streamed").with_chunks(3));
+    let (status, result) = test(&app, &cred, Some(json!({"model": " m-stream "}))).await;
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["answer"], "OK, streamed");
+    assert_eq!(result["model"], "m-stream", "trimmed");
+    let sent = app.mock.last_request().expect("sent");
+    let body: Value = serde_json::from_slice(&sent.body).expect("JSON");
+    assert_eq!(body["stream"], true, "{body}");
+
+    app.mock.reply_to_key(
+        "sk-stream-only-1",
+        Reply::error(401, "Incorrect API key provided: sk-stream-only-1"),
+    );
+    let (_, result) = test(&app, &cred, Some(json!({"model": "m-stream"}))).await;
+    let error = result["error"].as_str().expect("an error");
+    assert!(!error.contains("sk-stream-only-1"), "{error}");
+    assert!(error.contains("Incorrect API key provided: ***"), "{error}");
+}
+
+#[tokio::test]
+async fn a_gemini_model_may_be_named_with_its_models_prefix() {
+    let app = spawn_admin().await;
+    let id = credential_of(&app, "gemini-main").await;
+    let (status, result) = test(&app, &id, Some(json!({"model": "models/gemini-2.5-pro"}))).await;
+    assert_eq!((status, &result["ok"]), (200, &json!(true)), "{result}");
+    assert_eq!(
+        app.mock.last_request().expect("sent").path,
+        "/v1beta/models/gemini-2.5-pro:generateContent"
+    );
 }
 
 #[tokio::test]

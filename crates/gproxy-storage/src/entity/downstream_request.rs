@@ -12,8 +12,9 @@ pub struct Model {
     pub request_id: String,
     #[sea_orm(indexed)]
     pub created_at: i64,
-    /// Indexed (migration 9) for the request-log listing's user filter.
-    #[sea_orm(indexed)]
+    /// Indexed with `created_at` and `id` (migration 10, `sea::indexes`) for the
+    /// request-log listing's user filter; databases from migration 9 also keep its
+    /// `user_id` index, which the new one supersedes.
     pub user_id: Option<i64>,
     pub user_key_id: Option<i64>,
     pub method: String,

@@ -12,8 +12,8 @@ pub struct Model {
     pub request_id: String,
     #[sea_orm(indexed)]
     pub created_at: i64,
-    /// Indexed (migration 10) for the usage listing's user filter.
-    #[sea_orm(indexed)]
+    /// Indexed with `created_at` and `id` (migration 10, `sea::indexes`) for the usage
+    /// listing's user filter.
     pub user_id: Option<i64>,
     pub user_key_id: Option<i64>,
     pub provider: String,

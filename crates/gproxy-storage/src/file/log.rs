@@ -266,13 +266,14 @@ impl Log {
         Ok(rows.into_iter().rev().collect())
     }
 
-    /// The `limit` rows `keep` wants that sort last by `key`, in descending key order: the
+    /// The `limit` rows `pick` keeps that sort last by `key`, in descending key order: the
     /// table is scanned, holding at most twice `limit` rows (trimmed whenever it reaches
     /// that), so a listing ordered by something other than the file's order stays bounded.
+    /// `pick` may also shrink a row it keeps (a listing drops bodies) before it is held.
     pub(super) fn top_where<T: DeserializeOwned, K: Ord>(
         &self,
         limit: u64,
-        keep: impl Fn(&T) -> bool,
+        pick: impl Fn(T) -> Option<T>,
         key: impl Fn(&T) -> K,
     ) -> Result<Vec<T>, StoreError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -282,10 +283,9 @@ impl Log {
         };
         let mut rows = Vec::new();
         self.for_each_line(|number, line| {
-            let row: T = self.parse(number, line)?;
-            if keep(&row) {
+            if let Some(row) = pick(self.parse(number, line)?) {
                 rows.push(row);
-                if rows.len() >= limit.saturating_mul(2).max(1024) {
+                if rows.len() >= limit.saturating_mul(2).max(2) {
                     trim(&mut rows);
                 }
             }

@@ -12,18 +12,17 @@ pub(super) fn list(
     before: Option<TimeCursor>,
     limit: u64,
 ) -> Result<Vec<DownstreamRow>, StoreError> {
-    let mut rows = log.top_where(
+    log.top_where(
         limit,
-        |row: &DownstreamRow| {
-            before.is_none_or(|b| b.older(row.created_at, row.id)) && filter.matches(row)
+        |mut row: DownstreamRow| {
+            let wanted =
+                before.is_none_or(|b| b.older(row.created_at, row.id)) && filter.matches(&row);
+            row.request_body = None;
+            row.response_body = None;
+            wanted.then_some(row)
         },
         |row| (row.created_at, row.id),
-    )?;
-    for row in &mut rows {
-        row.request_body = None;
-        row.response_body = None;
-    }
-    Ok(rows)
+    )
 }
 
 /// The newest downstream entry with `request_id`.

@@ -387,8 +387,9 @@ impl Store for FileStore {
         blocking(move || {
             log.top_where(
                 limit,
-                |row: &UsageRow| {
-                    before.is_none_or(|b| b.older(row.created_at, row.id)) && filter.matches(row)
+                |row: UsageRow| {
+                    (before.is_none_or(|b| b.older(row.created_at, row.id)) && filter.matches(&row))
+                        .then_some(row)
                 },
                 |row| (row.created_at, row.id),
             )

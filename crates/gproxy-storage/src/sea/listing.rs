@@ -1,7 +1,10 @@
 //! Time-ordered listings on the SeaORM backend (usage records, request logs): newest first
-//! by creation time then id, continued by keyset from a [`TimeCursor`]. The order matches
-//! the `created_at` index (whose entries end with the primary key on SQLite and InnoDB), so
-//! a page reads `limit` index entries however many rows the time range holds.
+//! by creation time then id, continued by keyset from a [`TimeCursor`]. On SQLite and InnoDB
+//! the `created_at` index's entries end with the primary key, so it gives this order and a
+//! page reads `limit` index entries however many rows the time range holds; PostgreSQL reads
+//! the same index backwards and sorts only the rows sharing a millisecond (an incremental
+//! sort). With a user filter, the `(user_id, created_at, id)` index (`super::indexes`)
+//! gives the order on every backend.
 
 use crate::entity::usage;
 use crate::model::{TimeCursor, UsageFilter, UsageRow};

@@ -6,6 +6,7 @@
 mod admin;
 mod change;
 mod health;
+mod indexes;
 mod limits_admin;
 mod listing;
 mod logs;

@@ -79,6 +79,12 @@ impl SeaStore {
             super::rollup::prepare(&self.db).await?;
         }
         self.create_tables().await?;
+        if states
+            .iter()
+            .any(|s| s.version == super::indexes::VERSION && s.applied_at.is_none())
+        {
+            super::indexes::create(&self.db).await?;
+        }
         let now = now_ms();
         let txn = self.db.begin().await?;
         if rollups_pending {

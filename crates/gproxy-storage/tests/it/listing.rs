@@ -153,3 +153,55 @@ every_backend!(
     usage_lists_by_time_then_id,
     request_logs_list_by_time_then_id
 );
+
+/// On SQLite the listings' orders come from an index, unfiltered and per user, with or
+/// without a cursor: no query plan sorts the rows (a "TEMP B-TREE"), so a page reads index
+/// entries in order and stops at `limit`; migration 10's per-user indexes exist.
+#[tokio::test]
+async fn sqlite_listings_read_their_order_from_an_index() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let db = crate::backends::sqlite().await;
+    let conn = db.sea().connection();
+    // Migration 10's indexes, which the planner may take for a user's listing.
+    let indexes: Vec<String> = conn
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%-user-time'",
+        ))
+        .await
+        .expect("indexes")
+        .iter()
+        .map(|r| r.try_get::<String>("", "name").expect("name"))
+        .collect();
+    assert_eq!(
+        indexes,
+        ["idx-usages-user-time", "idx-downstream_requests-user-time"]
+    );
+    for table in ["usages", "downstream_requests"] {
+        for filter in [
+            "",
+            "WHERE user_id = 7",
+            "WHERE user_id = 7 AND created_at >= 1 AND created_at < 9",
+            "WHERE user_id = 7 AND created_at <= 5 AND (created_at < 5 OR id < 3)",
+            "WHERE created_at <= 5 AND (created_at < 5 OR id < 3)",
+        ] {
+            let sql = format!(
+                "EXPLAIN QUERY PLAN SELECT * FROM {table} {filter} \
+                 ORDER BY created_at DESC, id DESC LIMIT 51"
+            );
+            let rows = conn
+                .query_all_raw(Statement::from_string(DbBackend::Sqlite, sql.clone()))
+                .await
+                .expect("plan");
+            let plan: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get::<String>("", "detail").expect("detail"))
+                .collect();
+            assert!(
+                plan.iter().any(|step| step.contains("USING INDEX"))
+                    && !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
+}

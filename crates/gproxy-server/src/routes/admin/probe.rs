@@ -1,20 +1,22 @@
 //! `POST /admin/credentials/{id}/test`: one minimal generation request ("Reply with OK")
-//! sent upstream with one credential, enabled or not, so an operator sees at once whether a
-//! key works and what the provider answers. The probe is written once as a Chat request and
-//! translated into the provider's own protocol, and the answer translated back, by the same
-//! translators the proxy uses. It leaves the credential's health, usage and quotas alone
+//! sent upstream with one credential, enabled or not (of a provider enabled or not: testing
+//! before enabling is the point), so an operator sees at once whether a key works and what
+//! the provider answers. The probe is written once as a Chat request and goes where the
+//! provider sends Chat calls (its dispatch table, streaming when the upstream only streams),
+//! translated there and back by the same translators the proxy uses. It leaves the credential's health, usage and quotas alone
 //! (resetting is `POST /admin/credentials/{id}/reset`); it is not recorded as usage, since no
 //! user made it.
 
 use super::{Admin, control_plane, invalid_body};
 use crate::error::ApiError;
+use crate::mask::REDACTED;
 use crate::routes::openapi;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use bytes::Bytes;
 use gproxy_channels::upstream::{apply_auth, url};
-use gproxy_channels::{ChannelKind, ChannelSettings, Credential};
+use gproxy_channels::{ChannelKind, ChannelSettings, Credential, Dispatch};
 use gproxy_protocol::openai::chat::ChatCompletion;
 use gproxy_protocol::openai::common::Content;
 use gproxy_protocol::{Endpoint, Operation, Protocol, translate};
@@ -30,6 +32,10 @@ const MAX_ANSWER: usize = 256 * 1024;
 const MAX_ERROR_CHARS: usize = 2_000;
 /// What the probe asks.
 const PROMPT: &str = "Reply with the single word OK.";
+/// Room for the answer, and for the thinking a reasoning model does first.
+const MAX_TOKENS: u32 = 512;
+/// The probe is written as a Chat call and translated from there.
+const CHAT: Endpoint = Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions);
 
 /// What to test with; every field optional.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -136,7 +142,14 @@ impl Target {
             .map_err(|e| misconfigured(e.to_string()))?;
         let credential = Credential::parse(0, &cred.secret)
             .map_err(|e| ApiError::bad_request(format!("credential `{id}`: {e}")))?;
-        let model = match model.filter(|m| !m.trim().is_empty()) {
+        // Gemini model names may come as `models/<id>`; the id is what goes upstream.
+        let given = model
+            .as_deref()
+            .map(|m| m.trim())
+            .map(|m| m.strip_prefix("models/").unwrap_or(m))
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        let model = match given {
             Some(m) => m,
             None => cp
                 .models
@@ -162,31 +175,50 @@ impl Target {
         })
     }
 
+    /// Where the probe goes: where the provider sends a Chat call (its dispatch table,
+    /// `dispatch` overrides included), else its own generation endpoint; the streaming
+    /// one when the upstream only streams (`upstream_stream = "always"`).
+    fn endpoint(&self) -> (Endpoint, bool) {
+        let protocol = self.kind.protocol();
+        let mut upstream = match self.kind.dispatch_with(&self.settings, CHAT) {
+            Dispatch::Passthrough => CHAT,
+            Dispatch::Transform(target) => target,
+            Dispatch::Local | Dispatch::NeedsTranslation | Dispatch::Unsupported => {
+                match protocol {
+                    Protocol::Gemini => Endpoint::new(protocol, Operation::GenerateContent),
+                    Protocol::Anthropic => Endpoint::new(protocol, Operation::Messages),
+                    Protocol::OpenAi => CHAT,
+                }
+            }
+        };
+        let stream = self.settings.upstream_stream == Some(true);
+        if stream && upstream.protocol == Protocol::Gemini {
+            upstream = Endpoint::new(Protocol::Gemini, Operation::StreamGenerateContent);
+        }
+        (upstream, stream)
+    }
+
     /// Sends the probe and reads the answer; only a probe that cannot be built is an error.
     async fn probe(self, state: &AppState) -> Result<ProbeResult, ApiError> {
-        let protocol = self.kind.protocol();
-        let chat = Endpoint::new(Protocol::OpenAi, Operation::ChatCompletions);
-        let upstream = match protocol {
-            Protocol::Gemini => Endpoint::new(protocol, Operation::GenerateContent),
-            Protocol::Anthropic => Endpoint::new(protocol, Operation::Messages),
-            Protocol::OpenAi => chat,
-        };
+        let (upstream, stream) = self.endpoint();
         let internal = |e: translate::TranslateError| ApiError::internal(e.to_string());
         let request = serde_json::json!({
             "model": self.model,
             "messages": [{"role": "user", "content": PROMPT}],
-            "max_tokens": 32,
+            "max_tokens": MAX_TOKENS,
+            "stream": stream,
         });
         let ir =
-            translate::decode_request(chat, request.to_string().as_bytes()).map_err(internal)?;
+            translate::decode_request(CHAT, request.to_string().as_bytes()).map_err(internal)?;
         let body =
             translate::encode_request(upstream, &ir, self.kind.chat_dialect()).map_err(internal)?;
+        let gemini_sse = upstream.operation == Operation::StreamGenerateContent;
         let target = url(
             &self.settings.base_url,
             upstream,
             Some(&self.model),
             "v1beta",
-            None,
+            gemini_sse.then_some("alt=sse"),
         )
         .map_err(|e| ApiError::bad_request(format!("model: {e}")).with_field("model"))?;
         let mut headers = http::HeaderMap::new();
@@ -194,12 +226,8 @@ impl Target {
             http::header::CONTENT_TYPE,
             http::HeaderValue::from_static("application/json"),
         );
-        apply_auth(
-            protocol,
-            &mut headers,
-            self.credential.api_key.expose_secret(),
-        )
-        .map_err(|_| {
+        let secret = self.credential.api_key.expose_secret();
+        apply_auth(upstream.protocol, &mut headers, secret).map_err(|_| {
             ApiError::bad_request(format!("credential `{}` is malformed", self.credential_id))
         })?;
         let client = state
@@ -222,9 +250,9 @@ impl Target {
         let mut result = ProbeResult {
             ok: false,
             credential_id: self.credential_id.to_string(),
-            provider: self.provider,
-            model: self.model,
-            protocol: protocol.as_str().to_owned(),
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            protocol: upstream.protocol.as_str().to_owned(),
             status: None,
             latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             answer: None,
@@ -240,8 +268,18 @@ impl Target {
                 if !(200..300).contains(&status) {
                     result.error = Some(upstream_error(&body));
                 } else {
-                    read_answer(&mut result, upstream, chat, &body);
+                    read_answer(&mut result, upstream, stream, &body);
                 }
+            }
+        }
+        // The secret is write-only: an upstream that echoes the key it refused (or a
+        // model that repeats it) does not show it here.
+        for text in [&mut result.error, &mut result.answer]
+            .into_iter()
+            .flatten()
+        {
+            if !secret.is_empty() && text.contains(secret) {
+                *text = text.replace(secret, REDACTED);
             }
         }
         Ok(result)
@@ -261,9 +299,15 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest
     Ok(body)
 }
 
-/// A 2xx answer read into `result` through the Chat translator.
-fn read_answer(result: &mut ProbeResult, upstream: Endpoint, chat: Endpoint, body: &[u8]) {
-    let translated = translate::translate_response(upstream, body, chat, &result.model, 0, "probe")
+/// A 2xx answer (a whole SSE body when the upstream streamed) read into `result` through
+/// the Chat translator.
+fn read_answer(result: &mut ProbeResult, upstream: Endpoint, stream: bool, body: &[u8]) {
+    let read = if stream {
+        translate::aggregate_response
+    } else {
+        translate::translate_response
+    };
+    let translated = read(upstream, body, CHAT, &result.model, 0, "probe")
         .map_err(|e| e.to_string())
         .and_then(|(bytes, usage)| {
             let answer: ChatCompletion =
