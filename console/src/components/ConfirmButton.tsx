@@ -68,3 +68,9 @@ export function ConfirmButton({
     </>
   );
 }
+
+/** A delete: a danger button labelled Delete, confirmed in a dialog by a button so labelled. */
+export function DeleteButton(props: { title: string; message: ReactNode; onConfirm(): Promise<unknown>; className?: string }) {
+  const { t } = useI18n();
+  return <ConfirmButton danger label={t("common.delete")} confirmLabel={t("common.delete")} {...props} />;
+}

@@ -6,7 +6,7 @@ import { api, toApiError, type ApiError, type Page, type Schemas } from "../api/
 import { useI18n } from "../i18n";
 import { usePaged } from "../lib/hooks";
 import { EnabledBadge } from "./Badge";
-import { ConfirmButton } from "./ConfirmButton";
+import { DeleteButton } from "./ConfirmButton";
 import { CopyButton } from "./CopyButton";
 import { Dialog } from "./Dialog";
 import { ErrorNotice, TableState } from "./feedback";
@@ -116,12 +116,9 @@ export function KeysPanel({ scope }: { scope: KeyScope }) {
                   <button type="button" className="small" onClick={() => void toggle(key)}>
                     {key.enabled ? t("common.disable") : t("common.enable")}
                   </button>
-                  <ConfirmButton
-                    danger
-                    label={t("common.delete")}
+                  <DeleteButton
                     title={t("keys.deleteTitle")}
                     message={t("keys.deleteBody", { key: key.label ?? key.api_key })}
-                    confirmLabel={t("common.delete")}
                     onConfirm={async () => {
                       await keys.remove(key.id);
                       page.reload();
@@ -133,13 +130,7 @@ export function KeysPanel({ scope }: { scope: KeyScope }) {
           </tbody>
         </table>
       </div>
-      <Pager
-        pageNumber={page.pageNumber}
-        hasPrevious={page.hasPrevious}
-        hasNext={page.hasNext}
-        onPrevious={page.previous}
-        onNext={page.next}
-      />
+      <Pager page={page} />
       <Dialog title={created ? t("keys.createdTitle") : t("keys.new")} open={creating} onClose={closeCreate}>
         {created ? (
           <div className="created-key">

@@ -1,28 +1,18 @@
-// Previous / next over a cursor-paged collection.
+// Previous / next over a cursor-paged collection (what usePaged returns).
 import { useI18n } from "../i18n";
+import type { Paged } from "../lib/hooks";
 
-export function Pager({
-  pageNumber,
-  hasPrevious,
-  hasNext,
-  onPrevious,
-  onNext,
-}: {
-  pageNumber: number;
-  hasPrevious: boolean;
-  hasNext: boolean;
-  onPrevious(): void;
-  onNext(): void;
-}) {
+export function Pager({ page }: { page: Pick<Paged<unknown>, "pageNumber" | "hasPrevious" | "hasNext" | "previous" | "next"> }) {
+  const { pageNumber, hasPrevious, hasNext, previous, next } = page;
   const { t } = useI18n();
   if (!hasPrevious && !hasNext) return null;
   return (
     <nav className="pager" aria-label={t("common.pagination")}>
-      <button type="button" className="small" onClick={onPrevious} disabled={!hasPrevious}>
+      <button type="button" className="small" onClick={previous} disabled={!hasPrevious}>
         ← {t("common.previous")}
       </button>
       <span className="muted">{t("common.page", { page: pageNumber })}</span>
-      <button type="button" className="small" onClick={onNext} disabled={!hasNext}>
+      <button type="button" className="small" onClick={next} disabled={!hasNext}>
         {t("common.next")} →
       </button>
     </nav>

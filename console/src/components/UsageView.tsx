@@ -290,13 +290,7 @@ export function UsageView({ scope }: { scope: UsageScope }) {
             </tbody>
           </table>
         </div>
-        <Pager
-          pageNumber={records.pageNumber}
-          hasPrevious={records.hasPrevious}
-          hasNext={records.hasNext}
-          onPrevious={records.previous}
-          onNext={records.next}
-        />
+        <Pager page={records} />
       </section>
     </>
   );

@@ -4,10 +4,10 @@ import { useState } from "react";
 import { useSearchParams } from "react-router";
 import { api, toApiError, type ApiError, type Schemas } from "../../api/client";
 import { EnabledBadge } from "../../components/Badge";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { DeleteButton } from "../../components/ConfirmButton";
 import { ErrorNotice, TableState } from "../../components/feedback";
-import { Checkbox, Field, FormActions, SubmitButton, checked, text, useSubmit, type Submit } from "../../components/forms";
+import { FormDialog } from "../../components/FormDialog";
+import { Checkbox, Field, checked, text, useSubmit, type Submit } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
 import { useI18n } from "../../i18n";
@@ -154,12 +154,9 @@ export function Aliases() {
                   <button type="button" className="small" onClick={() => void toggle(a)}>
                     {a.enabled ? t("common.disable") : t("common.enable")}
                   </button>
-                  <ConfirmButton
-                    danger
-                    label={t("common.delete")}
+                  <DeleteButton
                     title={t("aliases.deleteTitle")}
                     message={t("aliases.deleteBody", { name: a.alias })}
-                    confirmLabel={t("common.delete")}
                     onConfirm={async () => {
                       await api.delete("/admin/aliases/{id}", { path: { id: a.id } });
                       page.reload();
@@ -171,45 +168,31 @@ export function Aliases() {
           </tbody>
         </table>
       </div>
-      <Pager pageNumber={page.pageNumber} hasPrevious={page.hasPrevious} hasNext={page.hasNext} onPrevious={page.previous} onNext={page.next} />
-      <Dialog
+      <Pager page={page} />
+      <FormDialog
         title={t("aliases.new")}
         open={adding}
-        onClose={() => {
-          setAdding(false);
-          create.reset();
-        }}
+        onClose={() => setAdding(false)}
+        submit={create}
+        fields={FIELDS}
+        submitLabel={t("common.create")}
       >
-        <form onSubmit={create.onSubmit}>
-          <AliasFields submit={create} />
-          <FormActions error={create.formError(FIELDS)}>
-            <button type="button" onClick={() => setAdding(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={create.busy}>{t("common.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
-      <Dialog
+        <AliasFields submit={create} />
+      </FormDialog>
+      <FormDialog
         title={t("aliases.editTitle")}
         open={editing !== null}
-        onClose={() => {
-          setEditing(null);
-          edit.reset();
-        }}
+        onClose={() => setEditing(null)}
+        submit={edit}
+        fields={FIELDS}
+        submitLabel={t("common.save")}
       >
         {editing && (
-          <form onSubmit={edit.onSubmit}>
+          <>
             <AliasFields submit={edit} alias={editing} />
-            <FormActions error={edit.formError(FIELDS)}>
-              <button type="button" onClick={() => setEditing(null)}>
-                {t("common.cancel")}
-              </button>
-              <SubmitButton busy={edit.busy}>{t("common.save")}</SubmitButton>
-            </FormActions>
-          </form>
+          </>
         )}
-      </Dialog>
+      </FormDialog>
     </>
   );
 }

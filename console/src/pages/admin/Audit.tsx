@@ -75,7 +75,7 @@ export function Audit() {
           </tbody>
         </table>
       </div>
-      <Pager pageNumber={page.pageNumber} hasPrevious={page.hasPrevious} hasNext={page.hasNext} onPrevious={page.previous} onNext={page.next} />
+      <Pager page={page} />
     </>
   );
 

@@ -3,10 +3,10 @@
 import { useState } from "react";
 import { api, toApiError, type ApiError, type Schemas } from "../../api/client";
 import { Badge, EnabledBadge, type Tone } from "../../components/Badge";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { ConfirmButton, DeleteButton } from "../../components/ConfirmButton";
 import { ErrorNotice, TableState } from "../../components/feedback";
-import { Checkbox, Field, FormActions, SubmitButton, checked, text, useSubmit } from "../../components/forms";
+import { FormDialog } from "../../components/FormDialog";
+import { Checkbox, Field, checked, text, useSubmit } from "../../components/forms";
 import { Pager } from "../../components/Pager";
 import { useI18n, type MessageKey } from "../../i18n";
 import { useApi, usePaged } from "../../lib/hooks";
@@ -154,12 +154,9 @@ export function Credentials({ providerId, providerName }: { providerId: string; 
                     >
                       {credential.enabled ? t("common.disable") : t("common.enable")}
                     </button>
-                    <ConfirmButton
-                      danger
-                      label={t("common.delete")}
+                    <DeleteButton
                       title={t("credentials.deleteTitle")}
                       message={t("credentials.deleteBody", { name: credential.label ?? `#${credential.id}` })}
-                      confirmLabel={t("common.delete")}
                       onConfirm={async () => {
                         await api.delete("/admin/credentials/{id}", { path: { id: credential.id } });
                         page.reload();
@@ -173,37 +170,23 @@ export function Credentials({ providerId, providerName }: { providerId: string; 
           </tbody>
         </table>
       </div>
-      <Pager
-        pageNumber={page.pageNumber}
-        hasPrevious={page.hasPrevious}
-        hasNext={page.hasNext}
-        onPrevious={page.previous}
-        onNext={page.next}
-      />
-      <Dialog
+      <Pager page={page} />
+      <FormDialog
         title={t("credentials.add")}
         open={adding}
-        onClose={() => {
-          setAdding(false);
-          submit.reset();
-        }}
+        onClose={() => setAdding(false)}
+        submit={submit}
+        fields={FIELDS}
+        submitLabel={t("credentials.create")}
       >
-        <form onSubmit={submit.onSubmit}>
-          <Field label={t("credentials.label")} error={submit.fieldError("label")}>
-            {(props) => <input {...props} name="label" maxLength={64} autoComplete="off" autoFocus />}
-          </Field>
-          <Field label={t("credentials.secret")} error={submit.fieldError("secret")} hint={t("credentials.secretHint")}>
-            {(props) => <textarea {...props} name="secret" rows={3} className="mono" required spellCheck={false} autoComplete="off" />}
-          </Field>
-          <Checkbox label={t("common.enabled")} name="enabled" defaultChecked error={submit.fieldError("enabled")} />
-          <FormActions error={submit.formError(FIELDS)}>
-            <button type="button" onClick={() => setAdding(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={submit.busy}>{t("credentials.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
+        <Field label={t("credentials.label")} error={submit.fieldError("label")}>
+          {(props) => <input {...props} name="label" maxLength={64} autoComplete="off" autoFocus />}
+        </Field>
+        <Field label={t("credentials.secret")} error={submit.fieldError("secret")} hint={t("credentials.secretHint")}>
+          {(props) => <textarea {...props} name="secret" rows={3} className="mono" required spellCheck={false} autoComplete="off" />}
+        </Field>
+        <Checkbox label={t("common.enabled")} name="enabled" defaultChecked error={submit.fieldError("enabled")} />
+      </FormDialog>
     </section>
   );
 }

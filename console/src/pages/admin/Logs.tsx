@@ -131,13 +131,7 @@ export function Logs() {
           </tbody>
         </table>
       </div>
-      <Pager
-        pageNumber={page.pageNumber}
-        hasPrevious={page.hasPrevious}
-        hasNext={page.hasNext}
-        onPrevious={page.previous}
-        onNext={page.next}
-      />
+      <Pager page={page} />
     </>
   );
 }

@@ -4,10 +4,10 @@ import { useState } from "react";
 import { useSearchParams } from "react-router";
 import { api, ApiError, toApiError, type Schemas } from "../../api/client";
 import { EnabledBadge } from "../../components/Badge";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { DeleteButton } from "../../components/ConfirmButton";
 import { ErrorNotice, TableState } from "../../components/feedback";
-import { Checkbox, Field, FormActions, SubmitButton, checked, text, useSubmit, type Submit } from "../../components/forms";
+import { FormDialog } from "../../components/FormDialog";
+import { Checkbox, Field, checked, text, useSubmit, type Submit } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
 import { useI18n, type MessageKey } from "../../i18n";
@@ -185,12 +185,9 @@ export function Models() {
                   <button type="button" className="small" onClick={() => void setEnabled(model)}>
                     {model.enabled ? t("common.disable") : t("common.enable")}
                   </button>
-                  <ConfirmButton
-                    danger
-                    label={t("common.delete")}
+                  <DeleteButton
                     title={t("models.deleteTitle")}
                     message={t("models.deleteBody", { name: `${model.provider}/${model.model_id}` })}
-                    confirmLabel={t("common.delete")}
                     onConfirm={async () => {
                       await api.delete("/admin/models/{id}", { path: { id: model.id } });
                       page.reload();
@@ -202,67 +199,47 @@ export function Models() {
           </tbody>
         </table>
       </div>
-      <Pager
-        pageNumber={page.pageNumber}
-        hasPrevious={page.hasPrevious}
-        hasNext={page.hasNext}
-        onPrevious={page.previous}
-        onNext={page.next}
-      />
-      <Dialog
+      <Pager page={page} />
+      <FormDialog
         title={t("models.new")}
         open={adding}
         wide
-        onClose={() => {
-          setAdding(false);
-          create.reset();
-        }}
+        onClose={() => setAdding(false)}
+        submit={create}
+        fields={FIELDS}
+        submitLabel={t("models.create")}
       >
-        <form onSubmit={create.onSubmit}>
-          <Field label={t("models.provider")} error={create.fieldError("provider")}>
-            {(props) => (
-              <select {...props} name="provider" required defaultValue={selectedProvider?.id ?? ""}>
-                <option value="" disabled>
-                  {t("models.pickProvider")}
+        <Field label={t("models.provider")} error={create.fieldError("provider")}>
+          {(props) => (
+            <select {...props} name="provider" required defaultValue={selectedProvider?.id ?? ""}>
+              <option value="" disabled>
+                {t("models.pickProvider")}
+              </option>
+              {providers.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name} ({p.channel})
                 </option>
-                {providers.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.name} ({p.channel})
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-          <ModelFields submit={create} />
-          <FormActions error={create.formError(FIELDS)}>
-            <button type="button" onClick={() => setAdding(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={create.busy}>{t("models.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
-      <Dialog
+              ))}
+            </select>
+          )}
+        </Field>
+        <ModelFields submit={create} />
+      </FormDialog>
+      <FormDialog
         title={editing ? t("models.editTitle", { name: `${editing.provider}/${editing.model_id}` }) : ""}
         open={editing !== null}
         wide
-        onClose={() => {
-          setEditing(null);
-          edit.reset();
-        }}
+        onClose={() => setEditing(null)}
+        submit={edit}
+        fields={FIELDS}
+        submitLabel={t("common.save")}
       >
         {editing && (
-          <form onSubmit={edit.onSubmit}>
+          <>
             <ModelFields submit={edit} model={editing} />
-            <FormActions error={edit.formError(FIELDS)}>
-              <button type="button" onClick={() => setEditing(null)}>
-                {t("common.cancel")}
-              </button>
-              <SubmitButton busy={edit.busy}>{t("common.save")}</SubmitButton>
-            </FormActions>
-          </form>
+          </>
         )}
-      </Dialog>
+      </FormDialog>
     </>
   );
 }

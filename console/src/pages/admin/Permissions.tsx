@@ -2,10 +2,10 @@
 // in the URL; a new permission, an edit of provider / model pattern, delete.
 import { useState } from "react";
 import { api, type Schemas } from "../../api/client";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { DeleteButton } from "../../components/ConfirmButton";
 import { TableState } from "../../components/feedback";
-import { Field, FormActions, SubmitButton, text, useSubmit, type Submit } from "../../components/forms";
+import { FormDialog } from "../../components/FormDialog";
+import { Field, text, useSubmit, type Submit } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
 import { UserFilter, UserSelect, useUserFilter } from "../../components/UserPick";
@@ -106,12 +106,9 @@ export function Permissions() {
                   <button type="button" className="small" onClick={() => setEditing(p)}>
                     {t("common.edit")}
                   </button>
-                  <ConfirmButton
-                    danger
-                    label={t("common.delete")}
+                  <DeleteButton
                     title={t("perm.deleteTitle")}
                     message={t("perm.deleteBody", { name: name(p.user_id), pattern: p.model_pattern })}
-                    confirmLabel={t("common.delete")}
                     onConfirm={async () => {
                       await api.delete("/admin/permissions/{id}", { path: { id: p.id } });
                       page.reload();
@@ -123,47 +120,33 @@ export function Permissions() {
           </tbody>
         </table>
       </div>
-      <Pager pageNumber={page.pageNumber} hasPrevious={page.hasPrevious} hasNext={page.hasNext} onPrevious={page.previous} onNext={page.next} />
-      <Dialog
+      <Pager page={page} />
+      <FormDialog
         title={t("perm.new")}
         open={adding}
-        onClose={() => {
-          setAdding(false);
-          create.reset();
-        }}
+        onClose={() => setAdding(false)}
+        submit={create}
+        fields={FIELDS}
+        submitLabel={t("common.create")}
       >
-        <form onSubmit={create.onSubmit}>
-          <UserSelect users={users} error={create.fieldError("user_id")} defaultValue={userId} />
-          <PermissionFields submit={create} />
-          <FormActions error={create.formError(FIELDS)}>
-            <button type="button" onClick={() => setAdding(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={create.busy}>{t("common.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
-      <Dialog
+        <UserSelect users={users} error={create.fieldError("user_id")} defaultValue={userId} />
+        <PermissionFields submit={create} />
+      </FormDialog>
+      <FormDialog
         title={t("perm.editTitle")}
         open={editing !== null}
-        onClose={() => {
-          setEditing(null);
-          edit.reset();
-        }}
+        onClose={() => setEditing(null)}
+        submit={edit}
+        fields={FIELDS}
+        submitLabel={t("common.save")}
       >
         {editing && (
-          <form onSubmit={edit.onSubmit}>
+          <>
             <p className="muted">{name(editing.user_id)}</p>
             <PermissionFields submit={edit} permission={editing} />
-            <FormActions error={edit.formError(FIELDS)}>
-              <button type="button" onClick={() => setEditing(null)}>
-                {t("common.cancel")}
-              </button>
-              <SubmitButton busy={edit.busy}>{t("common.save")}</SubmitButton>
-            </FormActions>
-          </form>
+          </>
         )}
-      </Dialog>
+      </FormDialog>
     </>
   );
 }

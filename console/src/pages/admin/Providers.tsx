@@ -3,10 +3,10 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, toApiError, type ApiError } from "../../api/client";
 import { EnabledBadge } from "../../components/Badge";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { DeleteButton } from "../../components/ConfirmButton";
 import { ErrorNotice, TableState } from "../../components/feedback";
-import { Field, FormActions, SubmitButton, checked, text, useSubmit } from "../../components/forms";
+import { FormDialog } from "../../components/FormDialog";
+import { Field, checked, text, useSubmit } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
 import { useI18n } from "../../i18n";
@@ -114,12 +114,9 @@ export function Providers() {
                     <button type="button" className="small" onClick={() => void setEnabled(provider.id, !provider.enabled)}>
                       {provider.enabled ? t("common.disable") : t("common.enable")}
                     </button>
-                    <ConfirmButton
-                      danger
-                      label={t("common.delete")}
+                    <DeleteButton
                       title={t("providers.deleteTitle")}
                       message={t("providers.deleteBody", { name: provider.name })}
-                      confirmLabel={t("common.delete")}
                       onConfirm={async () => {
                         await api.delete("/admin/providers/{id}", { path: { id: provider.id } });
                         page.reload();
@@ -132,32 +129,18 @@ export function Providers() {
           </tbody>
         </table>
       </div>
-      <Pager
-        pageNumber={page.pageNumber}
-        hasPrevious={page.hasPrevious}
-        hasNext={page.hasNext}
-        onPrevious={page.previous}
-        onNext={page.next}
-      />
-      <Dialog
+      <Pager page={page} />
+      <FormDialog
         title={t("providers.new")}
         open={creating}
         wide
-        onClose={() => {
-          setCreating(false);
-          submit.reset();
-        }}
+        onClose={() => setCreating(false)}
+        submit={submit}
+        fields={PROVIDER_FIELDS}
+        submitLabel={t("providers.create")}
       >
-        <form onSubmit={submit.onSubmit}>
-          <ProviderFields submit={submit} />
-          <FormActions error={submit.formError(PROVIDER_FIELDS)}>
-            <button type="button" onClick={() => setCreating(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={submit.busy}>{t("providers.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
+        <ProviderFields submit={submit} />
+      </FormDialog>
     </>
   );
 }

@@ -2,10 +2,10 @@
 // by calls in flight shown as exact money; new, edit limit and period, reset used to 0, delete.
 import { useState } from "react";
 import { api, type Schemas } from "../../api/client";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { ConfirmButton, DeleteButton } from "../../components/ConfirmButton";
 import { TableState } from "../../components/feedback";
-import { Field, FormActions, SubmitButton, text, useSubmit, type Submit } from "../../components/forms";
+import { FormDialog } from "../../components/FormDialog";
+import { Field, text, useSubmit, type Submit } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
 import { UserFilter, UserSelect, useUserFilter } from "../../components/UserPick";
@@ -115,12 +115,9 @@ export function Quotas() {
                       page.reload();
                     }}
                   />
-                  <ConfirmButton
-                    danger
-                    label={t("common.delete")}
+                  <DeleteButton
                     title={t("quotas.deleteTitle")}
                     message={t("quotas.deleteBody", { name: name(q.user_id) })}
-                    confirmLabel={t("common.delete")}
                     onConfirm={async () => {
                       await api.delete("/admin/quotas/{id}", { path: { id: q.id } });
                       page.reload();
@@ -132,47 +129,33 @@ export function Quotas() {
           </tbody>
         </table>
       </div>
-      <Pager pageNumber={page.pageNumber} hasPrevious={page.hasPrevious} hasNext={page.hasNext} onPrevious={page.previous} onNext={page.next} />
-      <Dialog
+      <Pager page={page} />
+      <FormDialog
         title={t("quotas.new")}
         open={adding}
-        onClose={() => {
-          setAdding(false);
-          create.reset();
-        }}
+        onClose={() => setAdding(false)}
+        submit={create}
+        fields={FIELDS}
+        submitLabel={t("common.create")}
       >
-        <form onSubmit={create.onSubmit}>
-          <UserSelect users={users} error={create.fieldError("user_id")} defaultValue={userId} />
-          <QuotaFields submit={create} />
-          <FormActions error={create.formError(FIELDS)}>
-            <button type="button" onClick={() => setAdding(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={create.busy}>{t("common.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
-      <Dialog
+        <UserSelect users={users} error={create.fieldError("user_id")} defaultValue={userId} />
+        <QuotaFields submit={create} />
+      </FormDialog>
+      <FormDialog
         title={t("quotas.editTitle")}
         open={editing !== null}
-        onClose={() => {
-          setEditing(null);
-          edit.reset();
-        }}
+        onClose={() => setEditing(null)}
+        submit={edit}
+        fields={FIELDS}
+        submitLabel={t("common.save")}
       >
         {editing && (
-          <form onSubmit={edit.onSubmit}>
+          <>
             <p className="muted">{name(editing.user_id)}</p>
             <QuotaFields submit={edit} quota={editing} />
-            <FormActions error={edit.formError(FIELDS)}>
-              <button type="button" onClick={() => setEditing(null)}>
-                {t("common.cancel")}
-              </button>
-              <SubmitButton busy={edit.busy}>{t("common.save")}</SubmitButton>
-            </FormActions>
-          </form>
+          </>
         )}
-      </Dialog>
+      </FormDialog>
     </>
   );
 }

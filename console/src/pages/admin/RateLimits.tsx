@@ -2,10 +2,10 @@
 // minute and per day). An empty ceiling is none; on an edit it is sent as null, which clears it.
 import { useState } from "react";
 import { api, ApiError, type Schemas } from "../../api/client";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { DeleteButton } from "../../components/ConfirmButton";
 import { TableState } from "../../components/feedback";
-import { Field, FormActions, SubmitButton, text, useSubmit, type Submit } from "../../components/forms";
+import { FormDialog } from "../../components/FormDialog";
+import { Field, text, useSubmit, type Submit } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
 import { UserFilter, UserSelect, useUserFilter } from "../../components/UserPick";
@@ -128,12 +128,9 @@ export function RateLimits() {
                   <button type="button" className="small" onClick={() => setEditing(limit)}>
                     {t("common.edit")}
                   </button>
-                  <ConfirmButton
-                    danger
-                    label={t("common.delete")}
+                  <DeleteButton
                     title={t("limits.deleteTitle")}
                     message={t("limits.deleteBody", { name: name(limit.user_id), pattern: limit.model_pattern })}
-                    confirmLabel={t("common.delete")}
                     onConfirm={async () => {
                       await api.delete("/admin/rate-limits/{id}", { path: { id: limit.id } });
                       page.reload();
@@ -145,48 +142,34 @@ export function RateLimits() {
           </tbody>
         </table>
       </div>
-      <Pager pageNumber={page.pageNumber} hasPrevious={page.hasPrevious} hasNext={page.hasNext} onPrevious={page.previous} onNext={page.next} />
-      <Dialog
+      <Pager page={page} />
+      <FormDialog
         title={t("limits.new")}
         open={adding}
-        onClose={() => {
-          setAdding(false);
-          create.reset();
-        }}
+        onClose={() => setAdding(false)}
+        submit={create}
+        fields={FIELDS}
+        submitLabel={t("common.create")}
       >
-        <form onSubmit={create.onSubmit}>
-          <UserSelect users={users} error={create.fieldError("user_id")} defaultValue={userId} />
-          <LimitFields submit={create} />
-          <FormActions error={create.formError(FIELDS)}>
-            <button type="button" onClick={() => setAdding(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={create.busy}>{t("common.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
-      <Dialog
+        <UserSelect users={users} error={create.fieldError("user_id")} defaultValue={userId} />
+        <LimitFields submit={create} />
+      </FormDialog>
+      <FormDialog
         title={t("limits.editTitle")}
         open={editing !== null}
-        onClose={() => {
-          setEditing(null);
-          edit.reset();
-        }}
+        onClose={() => setEditing(null)}
+        submit={edit}
+        fields={FIELDS}
+        submitLabel={t("common.save")}
       >
         {editing && (
-          <form onSubmit={edit.onSubmit}>
+          <>
             <p className="muted">{name(editing.user_id)}</p>
             <LimitFields submit={edit} limit={editing} />
             <p className="hint">{t("limits.clearHint")}</p>
-            <FormActions error={edit.formError(FIELDS)}>
-              <button type="button" onClick={() => setEditing(null)}>
-                {t("common.cancel")}
-              </button>
-              <SubmitButton busy={edit.busy}>{t("common.save")}</SubmitButton>
-            </FormActions>
-          </form>
+          </>
         )}
-      </Dialog>
+      </FormDialog>
     </>
   );
 }

@@ -4,9 +4,9 @@ import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { api, ApiError, type Schemas } from "../../api/client";
 import { EnabledBadge } from "../../components/Badge";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { ConfirmButton, DeleteButton } from "../../components/ConfirmButton";
 import { ErrorNotice, Loading, TableState } from "../../components/feedback";
+import { FormDialog } from "../../components/FormDialog";
 import { Checkbox, Field, FormActions, SubmitButton, checked, text, useSubmit, type Submit } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { useI18n } from "../../i18n";
@@ -87,12 +87,9 @@ export function RouteDetail() {
       </p>
       <PageHeader title={r.name}>
         <EnabledBadge enabled={r.enabled} />
-        <ConfirmButton
-          danger
-          label={t("common.delete")}
+        <DeleteButton
           title={t("routes.deleteTitle")}
           message={t("routes.deleteBody", { name: r.name })}
-          confirmLabel={t("common.delete")}
           onConfirm={async () => {
             await api.delete("/admin/routes/{id}", { path: { id } });
             navigate("/routes");
@@ -164,44 +161,30 @@ export function RouteDetail() {
           </table>
         </div>
       </section>
-      <Dialog
+      <FormDialog
         title={t("routes.addMember")}
         open={adding}
-        onClose={() => {
-          setAdding(false);
-          add.reset();
-        }}
+        onClose={() => setAdding(false)}
+        submit={add}
+        fields={MEMBER_FIELDS}
+        submitLabel={t("common.create")}
       >
-        <form onSubmit={add.onSubmit}>
-          <MemberFields submit={add} />
-          <FormActions error={add.formError(MEMBER_FIELDS)}>
-            <button type="button" onClick={() => setAdding(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={add.busy}>{t("common.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
-      <Dialog
+        <MemberFields submit={add} />
+      </FormDialog>
+      <FormDialog
         title={t("routes.editMember")}
         open={editing !== null}
-        onClose={() => {
-          setEditing(null);
-          edit.reset();
-        }}
+        onClose={() => setEditing(null)}
+        submit={edit}
+        fields={MEMBER_FIELDS}
+        submitLabel={t("common.save")}
       >
         {editing && (
-          <form onSubmit={edit.onSubmit}>
+          <>
             <MemberFields submit={edit} member={editing} />
-            <FormActions error={edit.formError(MEMBER_FIELDS)}>
-              <button type="button" onClick={() => setEditing(null)}>
-                {t("common.cancel")}
-              </button>
-              <SubmitButton busy={edit.busy}>{t("common.save")}</SubmitButton>
-            </FormActions>
-          </form>
+          </>
         )}
-      </Dialog>
+      </FormDialog>
     </>
   );
 }

@@ -4,10 +4,10 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, toApiError, type ApiError, type Schemas } from "../../api/client";
 import { EnabledBadge } from "../../components/Badge";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { DeleteButton } from "../../components/ConfirmButton";
 import { ErrorNotice, TableState } from "../../components/feedback";
-import { Checkbox, Field, FormActions, SubmitButton, checked, text, useSubmit } from "../../components/forms";
+import { FormDialog } from "../../components/FormDialog";
+import { Checkbox, Field, checked, text, useSubmit } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
 import { useI18n } from "../../i18n";
@@ -76,12 +76,9 @@ export function Routes() {
                   <button type="button" className="small" onClick={() => void toggle(r)}>
                     {r.enabled ? t("common.disable") : t("common.enable")}
                   </button>
-                  <ConfirmButton
-                    danger
-                    label={t("common.delete")}
+                  <DeleteButton
                     title={t("routes.deleteTitle")}
                     message={t("routes.deleteBody", { name: r.name })}
-                    confirmLabel={t("common.delete")}
                     onConfirm={async () => {
                       await api.delete("/admin/routes/{id}", { path: { id: r.id } });
                       page.reload();
@@ -93,28 +90,20 @@ export function Routes() {
           </tbody>
         </table>
       </div>
-      <Pager pageNumber={page.pageNumber} hasPrevious={page.hasPrevious} hasNext={page.hasNext} onPrevious={page.previous} onNext={page.next} />
-      <Dialog
+      <Pager page={page} />
+      <FormDialog
         title={t("routes.new")}
         open={adding}
-        onClose={() => {
-          setAdding(false);
-          create.reset();
-        }}
+        onClose={() => setAdding(false)}
+        submit={create}
+        fields={ROUTE_FIELDS}
+        submitLabel={t("common.create")}
       >
-        <form onSubmit={create.onSubmit}>
-          <Field label={t("routes.name")} error={create.fieldError("name")} hint={t("routes.nameHint")}>
-            {(props) => <input {...props} name="name" required autoComplete="off" autoFocus />}
-          </Field>
-          <Checkbox label={t("common.enabled")} name="enabled" defaultChecked error={create.fieldError("enabled")} />
-          <FormActions error={create.formError(ROUTE_FIELDS)}>
-            <button type="button" onClick={() => setAdding(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={create.busy}>{t("common.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
+        <Field label={t("routes.name")} error={create.fieldError("name")} hint={t("routes.nameHint")}>
+          {(props) => <input {...props} name="name" required autoComplete="off" autoFocus />}
+        </Field>
+        <Checkbox label={t("common.enabled")} name="enabled" defaultChecked error={create.fieldError("enabled")} />
+      </FormDialog>
     </>
   );
 }

@@ -3,10 +3,10 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, toApiError, type ApiError } from "../../api/client";
 import { EnabledBadge } from "../../components/Badge";
-import { ConfirmButton } from "../../components/ConfirmButton";
-import { Dialog } from "../../components/Dialog";
+import { DeleteButton } from "../../components/ConfirmButton";
 import { ErrorNotice, TableState } from "../../components/feedback";
-import { Checkbox, Field, FormActions, SubmitButton, checked, text, useSubmit } from "../../components/forms";
+import { FormDialog } from "../../components/FormDialog";
+import { Checkbox, Field, checked, text, useSubmit } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager } from "../../components/Pager";
 import { useI18n } from "../../i18n";
@@ -98,12 +98,9 @@ export function Users() {
                   <button type="button" className="small" onClick={() => void setEnabled(user.id, !user.enabled)}>
                     {user.enabled ? t("common.disable") : t("common.enable")}
                   </button>
-                  <ConfirmButton
-                    danger
-                    label={t("common.delete")}
+                  <DeleteButton
                     title={t("users.deleteTitle")}
                     message={t("users.deleteBody", { name: user.name })}
-                    confirmLabel={t("common.delete")}
                     onConfirm={async () => {
                       await api.delete("/admin/users/{id}", { path: { id: user.id } });
                       page.reload();
@@ -115,38 +112,24 @@ export function Users() {
           </tbody>
         </table>
       </div>
-      <Pager
-        pageNumber={page.pageNumber}
-        hasPrevious={page.hasPrevious}
-        hasNext={page.hasNext}
-        onPrevious={page.previous}
-        onNext={page.next}
-      />
-      <Dialog
+      <Pager page={page} />
+      <FormDialog
         title={t("users.new")}
         open={creating}
-        onClose={() => {
-          setCreating(false);
-          submit.reset();
-        }}
+        onClose={() => setCreating(false)}
+        submit={submit}
+        fields={FIELDS}
+        submitLabel={t("users.create")}
       >
-        <form onSubmit={submit.onSubmit}>
-          <Field label={t("users.name")} error={submit.fieldError("name")}>
-            {(props) => <input {...props} name="name" required maxLength={64} autoComplete="off" autoFocus />}
-          </Field>
-          <Field label={t("users.password")} error={submit.fieldError("password")} hint={t("users.passwordHint")}>
-            {(props) => <input {...props} name="password" type="password" required autoComplete="new-password" />}
-          </Field>
-          <Checkbox label={t("users.isAdmin")} name="is_admin" error={submit.fieldError("is_admin")} />
-          <Checkbox label={t("common.enabled")} name="enabled" defaultChecked error={submit.fieldError("enabled")} />
-          <FormActions error={submit.formError(FIELDS)}>
-            <button type="button" onClick={() => setCreating(false)}>
-              {t("common.cancel")}
-            </button>
-            <SubmitButton busy={submit.busy}>{t("users.create")}</SubmitButton>
-          </FormActions>
-        </form>
-      </Dialog>
+        <Field label={t("users.name")} error={submit.fieldError("name")}>
+          {(props) => <input {...props} name="name" required maxLength={64} autoComplete="off" autoFocus />}
+        </Field>
+        <Field label={t("users.password")} error={submit.fieldError("password")} hint={t("users.passwordHint")}>
+          {(props) => <input {...props} name="password" type="password" required autoComplete="new-password" />}
+        </Field>
+        <Checkbox label={t("users.isAdmin")} name="is_admin" error={submit.fieldError("is_admin")} />
+        <Checkbox label={t("common.enabled")} name="enabled" defaultChecked error={submit.fieldError("enabled")} />
+      </FormDialog>
     </>
   );
 }
