@@ -6,7 +6,7 @@ use crate::billing::ModelPrice;
 use crate::glob;
 use crate::limits::{QuotaRule, RateRule};
 use gproxy_channels::{ChannelKind, ChannelSettings, Credential, CredentialPool};
-use gproxy_storage::model::ControlPlane;
+use gproxy_storage::model::{ControlPlane, ProviderRow};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -113,6 +113,15 @@ pub struct Snapshot {
     permissions: HashMap<i64, Vec<Permission>>,
 }
 
+/// A stored provider's channel kind and parsed settings; the message says what is wrong.
+pub fn channel_of(p: &ProviderRow) -> Result<(ChannelKind, ChannelSettings), String> {
+    let kind: ChannelKind = p.channel.parse().map_err(|e| format!("{e}"))?;
+    let settings: serde_json::Value =
+        serde_json::from_str(&p.settings).map_err(|e| format!("settings: {e}"))?;
+    let settings = ChannelSettings::parse(kind, &settings).map_err(|e| e.to_string())?;
+    Ok((kind, settings))
+}
+
 impl Snapshot {
     /// Builds the view; a provider with an unknown channel or bad settings is an error.
     pub fn build(cp: ControlPlane) -> Result<Snapshot, SnapshotError> {
@@ -126,11 +135,7 @@ impl Snapshot {
                 message,
             };
             crate::routes::check_provider_name(&p.name).map_err(err)?;
-            let kind: ChannelKind = p.channel.parse().map_err(|e| err(format!("{e}")))?;
-            let settings_json: serde_json::Value =
-                serde_json::from_str(&p.settings).map_err(|e| err(format!("settings: {e}")))?;
-            let settings =
-                ChannelSettings::parse(kind, &settings_json).map_err(|e| err(e.to_string()))?;
+            let (kind, settings) = channel_of(p).map_err(err)?;
             let creds = cp
                 .credentials
                 .iter()
@@ -438,7 +443,7 @@ impl ModelVisibility {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gproxy_storage::model::{CredentialRecord, KeyRecord, PermissionRow, ProviderRow, UserRow};
+    use gproxy_storage::model::{CredentialRecord, KeyRecord, PermissionRow, UserRow};
     use serde_json::json;
 
     fn cp() -> ControlPlane {

@@ -130,16 +130,9 @@ impl Target {
             .iter()
             .find(|p| p.id == cred.provider_id)
             .ok_or_else(unknown)?;
-        let misconfigured =
-            |what: String| ApiError::bad_request(format!("provider `{}`: {what}", provider.name));
-        let kind: ChannelKind = provider
-            .channel
-            .parse()
-            .map_err(|e| misconfigured(format!("{e}")))?;
-        let settings_json: serde_json::Value = serde_json::from_str(&provider.settings)
-            .map_err(|e| misconfigured(format!("settings: {e}")))?;
-        let settings = ChannelSettings::parse(kind, &settings_json)
-            .map_err(|e| misconfigured(e.to_string()))?;
+        let (kind, settings) = crate::snapshot::channel_of(provider).map_err(|what| {
+            ApiError::bad_request(format!("provider `{}`: {what}", provider.name))
+        })?;
         let credential = Credential::parse(0, &cred.secret)
             .map_err(|e| ApiError::bad_request(format!("credential `{id}`: {e}")))?;
         // Gemini model names may come as `models/<id>`; the id is what goes upstream.
